@@ -1,0 +1,5 @@
+"""Allow ``python -m qmi_geo``."""
+
+from qmi_geo.cli.main import main
+
+main()

@@ -1,0 +1,82 @@
+"""Entry point of the ``qmi`` command line.
+
+Each subcommand lives in its own module under :mod:`qmi_geo.cli` and is imported only when it
+is invoked (``LazyGroup``), so ``qmi --help`` stays fast and a missing optional dependency only
+affects the command that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["cli"]
+
+# name -> (module, attribute, short help shown by ``qmi --help``)
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "diagnose": ("qmi_geo.cli.diagnose", "diagnose",
+                 "Produit le diagnostic complet d'une commune."),
+    "layers": ("qmi_geo.cli.layers", "layers", "Vérifie et liste les couches d'un diagnostic."),
+    "osm": ("qmi_geo.cli.osm", "osm", "Télécharge ou importe les couches OpenStreetMap."),
+    "walks": ("qmi_geo.cli.walks", "walks",
+              "Importe et résume les annotations des marches sensibles."),
+    "compare": ("qmi_geo.cli.compare", "compare", "Compare les indicateurs de plusieurs quartiers."),
+    "map": ("qmi_geo.cli.map", "map_cmd", "Produit la carte sensible augmentée (web ou impression)."),
+    "atelier": ("qmi_geo.cli.atelier", "atelier",
+                "Importe les défis de l'atelier « carte sur table »."),
+    "match": ("qmi_geo.cli.match", "match", "Apparie les solutions candidates aux sites."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List the subcommands whose module is present."""
+        return sorted(name for name in SUBCOMMANDS if _module_exists(SUBCOMMANDS[name][0]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a subcommand's module and return its command."""
+        if cmd_name not in SUBCOMMANDS or not _module_exists(SUBCOMMANDS[cmd_name][0]):
+            return None
+        module, attr, _ = SUBCOMMANDS[cmd_name]
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Show the short help of every subcommand without importing them."""
+        rows = [(n, SUBCOMMANDS[n][2]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commandes"):
+                formatter.write_dl(rows)
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="Plus de détails (répéter pour le débogage).")
+@click.option("-q", "--quiet", count=True, help="Moins de messages (erreurs seulement avec -qq).")
+@click.version_option(package_name="qmi_geo", message="qmi_geo %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """qmi — diagnostics territoriaux des Quartiers Métropolitains d'Innovation.
+
+    Exemple : qmi diagnose diagnostics/aulnay-sous-bois.toml
+    """
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(message)s",
+                        stream=sys.stderr)
+    ctx.ensure_object(dict)
+    ctx.obj["verbosity"] = verbose - quiet
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI (used by ``python -m qmi_geo``)."""
+    return cli.main(args=argv, prog_name="qmi")

@@ -1,0 +1,79 @@
+"""Options and helpers shared by the ``qmi`` subcommands."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from qmi_geo.errors import QmiGeoError, QmiGeoWarning
+
+__all__ = ["echo_warning", "friendly_errors", "spec_argument", "spec_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn qmi_geo errors into one French line on stderr and exit status 1.
+
+    User input never ends in a bare traceback: a :class:`~qmi_geo.errors.QmiGeoError`
+    carries a message that says what is wrong and how to fix it; other ``OSError``s (disk
+    full, permission denied) are reported the same way. qmi_geo warnings are shown as
+    « Attention : ... » lines instead of Python's warning format.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", QmiGeoWarning)
+            old = warnings.showwarning
+            warnings.showwarning = _show_warning
+            try:
+                return func(*args, **kwargs)
+            except QmiGeoError as exc:
+                raise click.ClickException(str(exc)) from None
+            except OSError as exc:
+                raise click.ClickException(f"Erreur d'entrée/sortie : {exc}") from None
+            finally:
+                warnings.showwarning = old
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
+                  **kwargs: Any) -> None:
+    if issubclass(category, QmiGeoWarning):
+        echo_warning(str(message))
+    else:  # pragma: no cover - third-party warnings keep their usual form
+        print(f"{category.__name__}: {message}", file=sys.stderr)
+
+
+def echo_warning(message: str) -> None:
+    """Print a French warning line on stderr."""
+    click.secho(f"Attention : {message}", fg="yellow", err=True)
+
+
+def spec_argument(func: F) -> F:
+    """The ``SPEC`` argument: a spec file or a commune name/INSEE code."""
+    return click.argument("spec", metavar="SPEC")(func)  # type: ignore[return-value]
+
+
+def spec_option(func: F) -> F:
+    """The ``--spec`` option: a spec file or a commune name/INSEE code."""
+    return click.option(
+        "--spec", "spec", required=True, metavar="SPEC",
+        help="Fichier diagnostics/<commune>.toml, ou nom / code INSEE d'une commune.",
+    )(func)  # type: ignore[return-value]
+
+
+def output_option(func: F) -> F:
+    """The ``--sortie`` option: where outputs go (default maps/<commune>/)."""
+    return click.option(
+        "--sortie", "output", type=click.Path(path_type=Path, file_okay=False), default=None,
+        help="Dossier de sortie (par défaut : maps/<commune>/ à côté du dossier diagnostics/).",
+    )(func)  # type: ignore[return-value]
