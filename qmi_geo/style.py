@@ -151,6 +151,9 @@ THEMES: dict[str, Theme] = {
         Theme("signaletique", "Signalétique, orientation", "#b15928", "map-signs",
               ("signalisation", "panneaux", "orientation", "se reperer", "signage",
                "jalonnement")),
+        Theme("energie", "Énergie, sobriété", "#e6ab02", "bolt",
+              ("energie", "photovoltaique", "panneaux solaires", "solaire", "gaspillage",
+               "sobriete", "isolation", "passoire thermique", "energy")),
         Theme("autre", "Autre", "#999999", "question", ("other", "divers")),
     )
 }
