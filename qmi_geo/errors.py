@@ -20,6 +20,7 @@ __all__ = [
     "LayerFileNotFoundError",
     "MissingDependencyError",
     "MissingFieldError",
+    "OsmUnavailableError",
     "QmiGeoError",
     "QmiGeoWarning",
     "SettingsError",
@@ -67,6 +68,10 @@ class MissingFieldError(LayerError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class OsmUnavailableError(LayerError, ConnectionError):
+    """OpenStreetMap data cannot be downloaded (no network, Overpass server down or refusing)."""
 
 
 class WrongGeometryTypeError(LayerError, TypeError):
