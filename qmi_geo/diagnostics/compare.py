@@ -1,0 +1,386 @@
+"""Comparison of quarters: one row per quarter, one column per indicator.
+
+:func:`compare_quarters` puts the long indicator tables of several quarters side by side;
+:func:`write_comparison` writes the CSV (Excel in French), a notes CSV with the reason of
+every missing value, bar charts of the key indicators (matplotlib, PNG) and a self-contained
+HTML page (charts embedded) to ``maps/comparaison/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qmi_geo.diagnostics._rows import UNAVAILABLE
+
+__all__ = [
+    "KEY_INDICATORS",
+    "compare_quarters",
+    "comparison_notes",
+    "plot_indicator",
+    "write_comparison",
+]
+
+#: Indicators drawn as bar charts, in this order.
+KEY_INDICATORS = (
+    "surface_km2",
+    "population",
+    "revenu_median",
+    "part_qpv",
+    "part_impermeable",
+    "densite_coupures",
+    "franchissements",
+    "ratio_detour",
+    "part_nuisances_2plus",
+    "distance_gare",
+    "distance_gare_gpe",
+    "rues_citees",
+    "part_negative",
+)
+
+THEME_ORDER = (
+    "Contexte",
+    "QPV",
+    "Surfaces minéralisées",
+    "Coupures",
+    "Nuisances",
+    "Perceptions",
+    "Sites",
+)
+
+
+def _header(libelle: str, unite: str) -> str:
+    return f"{libelle} ({unite})" if unite else libelle
+
+
+def _catalogue(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per indicator code (theme, label, unit), in theme then first-seen order."""
+    allrows = pd.concat(
+        [t[["code", "theme", "libelle", "unite"]] for t in tables.values()], ignore_index=True
+    ).drop_duplicates("code")
+    rank = {t: i for i, t in enumerate(THEME_ORDER)}
+    allrows["_t"] = allrows["theme"].map(rank).fillna(len(rank))
+    allrows["_o"] = range(len(allrows))
+    return allrows.sort_values(["_t", "_o"]).drop(columns=["_t", "_o"]).reset_index(drop=True)
+
+
+def compare_quarters(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Put the indicator tables of several quarters side by side.
+
+    Parameters
+    ----------
+    tables
+        Quarter name → long indicator table (:func:`~qmi_geo.diagnostics.compute_indicators`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quarter (index « Quartier »), one column per indicator headed
+        « libellé (unité) »; NaN where the value is not available (see
+        :func:`comparison_notes` for the reasons).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame(
+    ...     {
+    ...         "code": ["part_qpv"],
+    ...         "theme": ["QPV"],
+    ...         "libelle": ["Part du quartier en QPV"],
+    ...         "valeur": [50.0],
+    ...         "unite": ["%"],
+    ...         "statut": ["ok"],
+    ...         "note": [""],
+    ...         "source": ["ANCT"],
+    ...     }
+    ... )
+    >>> b = a.assign(valeur=[float("nan")], statut=["non disponible"])
+    >>> compare_quarters({"A": a, "B": b})["Part du quartier en QPV (%)"].tolist()
+    [50.0, nan]
+    """
+    cat = _catalogue(tables)
+    data = {}
+    for name, table in tables.items():
+        vals = table.drop_duplicates("code").set_index("code")["valeur"].astype(float)
+        data[name] = vals.reindex(cat["code"])
+    wide = pd.DataFrame(data).T
+    wide.columns = [_header(lbl, u) for lbl, u in zip(cat["libelle"], cat["unite"], strict=True)]
+    wide.index.name = "Quartier"
+    return wide
+
+
+def comparison_notes(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Status, note and source of every (quarter, indicator), missing ones with a reason.
+
+    An indicator that a quarter does not have at all (a site kind absent there) is listed
+    as « non disponible » with that reason.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Quartier``, ``Code``, ``Indicateur``, ``Statut``, ``Note``, ``Source``.
+    """
+    cat = _catalogue(tables)
+    rows = []
+    for name, table in tables.items():
+        by_code = table.drop_duplicates("code").set_index("code")
+        for code, lbl in zip(cat["code"], cat["libelle"], strict=True):
+            if code in by_code.index:
+                r = by_code.loc[code]
+                rows.append((name, code, lbl, r["statut"], r["note"], r["source"]))
+            else:
+                rows.append(
+                    (
+                        name,
+                        code,
+                        lbl,
+                        UNAVAILABLE,
+                        "indicateur sans objet pour ce quartier (aucune donnée de ce type)",
+                        "",
+                    )
+                )
+    return pd.DataFrame(
+        rows, columns=["Quartier", "Code", "Indicateur", "Statut", "Note", "Source"]
+    )
+
+
+def plot_indicator(
+    values: pd.Series, *, title: str, source: str = "", ax: object | None = None
+) -> object:
+    """Bar chart of one indicator across quarters; missing values are marked « n.d. ».
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the caller saves and closes it).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, axis = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    else:
+        axis = ax
+        fig = axis.figure  # type: ignore[attr-defined]
+    names = [str(n) for n in values.index]
+    vals = values.to_numpy(dtype=float)
+    heights = np.nan_to_num(vals)
+    bars = axis.bar(names, heights, color="#2b8cbe", edgecolor="#08519c")  # type: ignore[attr-defined]
+    top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
+    for bar, v in zip(bars, vals, strict=True):
+        x = bar.get_x() + bar.get_width() / 2
+        if np.isnan(v):
+            bar.set_hatch("//")
+            bar.set_facecolor("white")
+            axis.text(
+                x,
+                0.02 * top,
+                "n.d.",
+                ha="center",
+                va="bottom",
+                fontsize=8,  # type: ignore[attr-defined]
+                color="#b30000",
+            )
+        else:
+            label = f"{v:,.0f}".replace(",", "\u202f") if abs(v) >= 100 else f"{v:.2g}"
+            if abs(v) < 100 and abs(v) >= 10:
+                label = f"{v:.0f}"
+            axis.text(x, v, label, ha="center", va="bottom", fontsize=8)  # type: ignore[attr-defined]
+    axis.set_title(title, fontsize=10)  # type: ignore[attr-defined]
+    axis.tick_params(axis="x", labelrotation=20, labelsize=8)  # type: ignore[attr-defined]
+    axis.tick_params(axis="y", labelsize=8)  # type: ignore[attr-defined]
+    axis.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
+    if source:
+        short = source if len(source) < 110 else source[:107] + "…"
+        axis.annotate(
+            f"Source : {short}",
+            xy=(0, 0),
+            xycoords="figure fraction",  # type: ignore[attr-defined]
+            xytext=(4, 2),
+            textcoords="offset points",
+            fontsize=6,
+            color="#555555",
+        )
+    if ax is None:
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def _sources_of(tables: Mapping[str, pd.DataFrame], code: str) -> str:
+    seen: list[str] = []
+    for table in tables.values():
+        for text in table.loc[table["code"] == code, "source"]:
+            for part in str(text).split(" ; "):
+                if part and part not in seen:
+                    seen.append(part)
+    return " ; ".join(seen)
+
+
+def _csv(frame: pd.DataFrame, path: Path, *, index: bool) -> Path:
+    frame.to_csv(path, sep=";", index=index, encoding="utf-8-sig", float_format="%.6g")
+    return path
+
+
+def write_comparison(
+    tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, title: str | None = None
+) -> dict[str, Path]:
+    """Write the comparison of quarters: CSV, notes CSV, PNG charts and an HTML page.
+
+    Parameters
+    ----------
+    tables
+        Quarter name → long indicator table.
+    out_dir
+        Output folder (created), usually ``maps/comparaison/``.
+    title
+        Page title (default « Comparaison des quartiers d'innovation »).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``csv``, ``notes``, ``html`` and one ``graphique_<code>`` per chart.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    charts_dir = out / "graphiques"
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    wide = compare_quarters(tables)
+    notes = comparison_notes(tables)
+    cat = _catalogue(tables)
+    files: dict[str, Path] = {}
+    files["csv"] = _csv(
+        wide.astype(object).where(wide.notna(), UNAVAILABLE), out / "comparaison.csv", index=True
+    )
+    files["notes"] = _csv(notes, out / "comparaison_notes.csv", index=False)
+    header_of = {
+        c: _header(lbl, u)
+        for c, lbl, u in zip(cat["code"], cat["libelle"], cat["unite"], strict=True)
+    }
+    charts: list[tuple[str, str, bytes]] = []
+    for code in KEY_INDICATORS:
+        if code not in header_of:
+            continue
+        fig = plot_indicator(
+            wide[header_of[code]], title=header_of[code], source=_sources_of(tables, code)
+        )
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")  # type: ignore[attr-defined]
+        plt.close(fig)  # type: ignore[arg-type]
+        path = charts_dir / f"{code}.png"
+        path.write_bytes(buf.getvalue())
+        files[f"graphique_{code}"] = path
+        charts.append((code, header_of[code], buf.getvalue()))
+    page = _html_page(tables, cat, notes, charts, title or "Comparaison des quartiers d'innovation")
+    files["html"] = out / "comparaison.html"
+    files["html"].write_text(page, encoding="utf-8")
+    return files
+
+
+def _fmt(value: float, unite: str) -> str:
+    if unite == "%":
+        return f"{value:.1f}\u202f%".replace(".", ",")
+    if abs(value) >= 1000:
+        return f"{value:,.0f}".replace(",", "\u202f")
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2f}".replace(".", ",")
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#222}
+h1{font-size:1.5rem} h2{font-size:1.15rem;margin-top:2rem;border-bottom:2px solid #d95f02}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}
+thead th{background:#f0f0f0;position:sticky;top:0}
+td.v{text-align:right;white-space:nowrap} td.nd{color:#b30000;font-style:italic;text-align:center}
+td.est{color:#555} tr.theme th{background:#fbe3d3;text-align:left}
+.src{font-size:.75rem;color:#555} .charts{display:flex;flex-wrap:wrap;gap:1rem}
+.charts figure{margin:0;border:1px solid #ddd;padding:.3rem;background:#fff}
+.charts img{max-width:480px;width:100%} figcaption{font-size:.75rem;color:#555;max-width:480px}
+.legend{font-size:.8rem;color:#444}
+"""
+
+
+def _html_page(
+    tables: Mapping[str, pd.DataFrame],
+    cat: pd.DataFrame,
+    notes: pd.DataFrame,
+    charts: list[tuple[str, str, bytes]],
+    title: str,
+) -> str:
+    esc = html.escape
+    names = list(tables)
+    by = {n: t.drop_duplicates("code").set_index("code") for n, t in tables.items()}
+    head = "".join(f"<th scope='col'>{esc(n)}</th>" for n in names)
+    body: list[str] = []
+    theme = None
+    for code, th, lbl, unit in zip(
+        cat["code"], cat["theme"], cat["libelle"], cat["unite"], strict=True
+    ):
+        if th != theme:
+            theme = th
+            body.append(f"<tr class='theme'><th colspan='{len(names) + 2}'>{esc(th)}</th></tr>")
+        cells = []
+        for n in names:
+            row = by[n].loc[code] if code in by[n].index else None
+            if row is None or pd.isna(row["valeur"]):
+                reason = (
+                    row["note"] if row is not None else "indicateur sans objet pour ce quartier"
+                )
+                cells.append(f"<td class='nd' title='{esc(str(reason))}'>n.d.</td>")
+            else:
+                cls = "v est" if row["statut"] == "estimé" else "v"
+                mark = "*" if row["statut"] == "estimé" else ""
+                tip = esc(str(row["note"] or ""))
+                cells.append(
+                    f"<td class='{cls}' title='{tip}'>"
+                    f"{esc(_fmt(float(row['valeur']), unit))}{mark}</td>"
+                )
+        src = _sources_of(tables, code)
+        body.append(
+            f"<tr><th scope='row'>{esc(lbl)}<div class='src'>Source : {esc(src)}</div>"
+            f"</th><td>{esc(unit)}</td>{''.join(cells)}</tr>"
+        )
+    missing = notes[notes["Statut"] == UNAVAILABLE]
+    miss_rows = "".join(
+        f"<tr><td>{esc(r.Quartier)}</td><td>{esc(r.Indicateur)}</td><td>{esc(str(r.Note))}</td>"
+        "</tr>"
+        for r in missing.itertuples()
+    )
+    figs = "".join(
+        f"<figure><img alt='{esc(t)}' src='data:image/png;base64,"
+        f"{base64.b64encode(png).decode('ascii')}'><figcaption>{esc(t)} — source : "
+        f"{esc(_sources_of(tables, code))}</figcaption></figure>"
+        for code, t, png in charts
+    )
+    return f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title><style>{_CSS}</style></head>
+<body>
+<h1>{esc(title)}</h1>
+<p class="legend">{len(names)} quartiers. Valeurs marquées * : estimées (voir la note au survol).
+« n.d. » : non disponible, la raison est donnée au survol et dans le tableau des valeurs
+manquantes. Chaque indicateur indique sa source.</p>
+<h2>Indicateurs clés</h2>
+<div class="charts">{figs}</div>
+<h2>Tableau des indicateurs</h2>
+<table><thead><tr><th scope='col'>Indicateur</th><th scope='col'>Unité</th>{head}</tr></thead>
+<tbody>{"".join(body)}</tbody></table>
+<h2>Valeurs non disponibles et raisons</h2>
+<table><thead><tr><th>Quartier</th><th>Indicateur</th><th>Raison</th></tr></thead>
+<tbody>{miss_rows}</tbody></table>
+</body></html>
+"""
