@@ -1,0 +1,406 @@
+"""Import walk files into annotations: validate, fix what is safe, reject the rest with a
+reason, flag what needs a human look. Nothing is lost: for every file,
+``accepted + rejected == rows read``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from qmi_geo.errors import WalkError
+from qmi_geo.walks._coords import locate
+from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
+from qmi_geo.walks._privacy import pseudonymise
+from qmi_geo.walks._readers import RawWalk, read_walk_file
+from qmi_geo.walks._readers._columns import column_key
+from qmi_geo.walks._schema import (
+    CRS,
+    FLAGS,
+    coerce_annotations,
+    empty_annotations,
+    empty_routes,
+)
+from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
+from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
+
+__all__ = ["WalkImport", "import_raw_walks", "import_walks"]
+
+REJECT_COLUMNS = ("fichier", "ligne", "raison", "coordonnees")
+
+
+@dataclass
+class WalkImport:
+    """Result of :func:`import_walks`.
+
+    Attributes
+    ----------
+    annotations : geopandas.GeoDataFrame
+        Accepted annotations (EPSG:2154, the annotation schema).
+    routes : geopandas.GeoDataFrame
+        The walks' tracks (LineStrings, EPSG:2154): ``marche``, ``nom``, ``source_fichier``.
+    rejects : pandas.DataFrame
+        Rejected rows: ``fichier``, ``ligne``, ``raison`` (French), ``coordonnees`` and the
+        row's original values (author names replaced by pseudonyms).
+    summary : list of FileSummary
+        Per file: ``lus``, ``acceptes``, ``rejetes``, ``corriges``, ``signales``, messages.
+    """
+
+    annotations: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    summary: list[FileSummary] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The summary as plain data (``qmi walks import --json``)."""
+        files = [s.to_dict() for s in self.summary]
+        totals = {k: sum(f[k] for f in files)
+                  for k in ("lus", "acceptes", "rejetes", "corriges", "signales")}
+        return {"fichiers": files, "total": totals}
+
+    def describe(self) -> str:
+        """French summary, one block per file."""
+        return format_summary(self.summary)
+
+
+def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.Series,
+                                                                  pd.Series]:
+    """Theme code, original text and whether it was recognised, for every row."""
+    n = len(raw)
+    theme = pd.Series("autre", index=raw.table.index, dtype=object)
+    original = pd.Series("", index=raw.table.index, dtype=object)
+    matched = pd.Series(False, index=raw.table.index)
+    candidates: list[tuple[str, bool]] = []
+    if "theme" in fields:
+        candidates.append((fields["theme"], True))
+    candidates += [(c, True) for c in raw.title_columns if c in raw.table.columns]
+    if "theme" not in fields and "commentaire" in fields:
+        candidates.append((fields["commentaire"], False))
+    for col, is_label in candidates:
+        text = text_of(raw.table[col])
+        uniques = {v: match_theme(v) for v in text.unique()} if n else {}
+        code = text.map({k: v[0] for k, v in uniques.items()})
+        ok = text.map({k: v[1] for k, v in uniques.items()}).astype(bool)
+        take = ok & ~matched
+        theme[take] = code[take]
+        if is_label:
+            fill = (original == "") & (text != "") & (take | ~matched)
+            original[fill] = text[fill]
+        matched |= ok
+    return theme, original, matched
+
+
+def _process_file(raw: RawWalk, *, walk_id: str | None, salt: str | None
+                  ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame]:
+    """Validate the rows of one file; returns accepted rows, rejects, summary, routes."""
+    name = raw.path.name
+    summary = FileSummary(fichier=name, format=raw.format, lus=len(raw),
+                          messages=list(raw.messages))
+    unit = "ligne" if raw.format in ("csv", "xlsx") else "élément"
+    table = raw.table
+    fields = map_columns(list(table.columns))
+    located = locate(raw.x, raw.y, crs=raw.crs, shapes=raw.shapes)
+    reason = raw.coord_problem.to_numpy(dtype=object).copy()
+    empty = reason == ""
+    reason[empty] = located.problem[empty]
+
+    # Timestamps: unreadable dates reject the row.
+    stamp = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    if "horodatage" in fields:
+        values = table[fields["horodatage"]]
+        if "heure" in fields and column_key(fields["horodatage"]) == "date":
+            values = combine_date_time(values, table[fields["heure"]])
+        stamp, bad_date = parse_datetimes(values)
+        bad = bad_date.to_numpy() & (reason == "")
+        if bad.any():
+            shown = text_of(values)[bad]
+            reason[bad] = [f"date illisible « {v} » (attendu JJ/MM/AAAA HH:MM ou ISO 8601)"
+                           for v in shown]
+    rejected = reason != ""
+    keep = ~rejected
+
+    # Fields of accepted rows.
+    theme, original, matched = _theme_columns(raw, fields)
+    valence_text = (text_of(table[fields["valence"]]) if "valence" in fields
+                    else pd.Series("", index=table.index))
+    valence = valence_text.map({v: match_valence(v) for v in valence_text.unique()})
+    valence_bad = (valence_text != "") & valence.isna()
+    valence_deduced = valence_text == ""
+    valence = valence.where(~valence_deduced, theme.map(DEFAULT_VALENCE))
+    valence = valence.fillna("neutre")
+    if "intensite" in fields:
+        intensity, intensity_bad = match_intensity(table[fields["intensite"]])
+    else:
+        intensity = pd.Series(pd.NA, index=table.index, dtype="Int64")
+        intensity_bad = pd.Series(False, index=table.index)
+    authors = (pseudonymise(table[fields["auteur"]], salt=salt) if "auteur" in fields
+               else pd.Series("", index=table.index))
+    weight = pd.Series(1.0, index=table.index)
+    if "poids" in fields:
+        w = pd.to_numeric(text_of(table[fields["poids"]]).str.replace(",", ".", regex=False),
+                          errors="coerce")
+        weight = w.where(w >= 0, 1.0).fillna(1.0)
+    default_walk = walk_id or raw.path.stem
+    walk = (text_of(table[fields["marche"]]) if "marche" in fields and not walk_id
+            else pd.Series("", index=table.index))
+    walk = walk.where(walk != "", default_walk)
+
+    def col(key: str) -> pd.Series:
+        return text_of(table[fields[key]]) if key in fields else pd.Series("", index=table.index)
+
+    if located.shapes is not None:
+        geoms = np.where(shapely.is_missing(located.shapes),
+                         shapely.points(located.x, located.y), located.shapes)
+    else:
+        geoms = shapely.points(located.x, located.y)
+    frame = pd.DataFrame({
+        "marche": walk, "theme": theme, "theme_original": original, "valence": valence,
+        "intensite": intensity, "commentaire": col("commentaire"), "photo": col("photo"),
+        "horodatage": stamp, "role": col("role"), "auteur": authors, "poids": weight,
+        "source_fichier": name, "source_ligne": raw.lines,
+        "_inversee": located.swapped, "_theme_inconnu": ~matched,
+        "_valence_inconnue": valence_bad, "_intensite_invalide": intensity_bad,
+        "_x": located.x, "_y": located.y,
+    }, index=table.index)
+    accepted = gpd.GeoDataFrame(frame[keep], geometry=geoms[keep], crs=CRS)
+
+    rejects = pd.DataFrame({"fichier": name, "ligne": raw.lines[rejected],
+                            "raison": reason[rejected],
+                            "coordonnees": raw.coord_text.to_numpy()[rejected]})
+    if rejected.any():
+        originals = table[rejected].astype(object).where(table[rejected].notna(), "")
+        if "auteur" in fields:
+            originals[fields["auteur"]] = authors[rejected]
+        rejects = pd.concat([rejects, originals.reset_index(drop=True).astype(str)], axis=1)
+        kinds = pd.Series(reason[rejected]).str.replace(r"\s*[(«].*$", "", regex=True)
+        for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
+            summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
+    summary.acceptes = int(keep.sum())
+    summary.rejetes = int(rejected.sum())
+    if "valence" in fields and valence_deduced[keep].any():
+        summary.messages.append(
+            f"ressenti absent, déduit du thème : {int(valence_deduced[keep].sum())} ligne(s)")
+    elif "valence" not in fields and keep.any():
+        summary.messages.append("pas de colonne de ressenti : valence déduite du thème")
+    routes = empty_routes()
+    if raw.route is not None and len(raw.route):
+        r = raw.route if raw.route.crs is not None else raw.route.set_crs(4326)
+        routes = gpd.GeoDataFrame({"marche": default_walk, "nom": r["nom"].to_numpy(),
+                                   "source_fichier": name},
+                                  geometry=r.to_crs(CRS).geometry.to_numpy(), crs=CRS)
+    return accepted, rejects, summary, routes
+
+
+def _hash(frame: pd.DataFrame) -> pd.Series:
+    return pd.util.hash_pandas_object(frame, index=False)
+
+
+def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
+            perimeter: gpd.GeoDataFrame | None, existing: gpd.GeoDataFrame | None
+            ) -> gpd.GeoDataFrame:
+    """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
+    acc = accepted.reset_index(drop=True)
+    outside = pd.Series(False, index=acc.index)
+    if perimeter is not None and len(acc):
+        if perimeter.crs is None:
+            raise WalkError("Le périmètre du quartier n'a pas de système de coordonnées.")
+        area = perimeter.to_crs(CRS).union_all()
+        shapely.prepare(area)
+        is_point = shapely.get_type_id(acc.geometry.array) == 0
+        inside = np.where(is_point, shapely.contains_xy(area, acc["_x"], acc["_y"]),
+                          shapely.intersects(area, acc.geometry.array))
+        outside = pd.Series(~inside, index=acc.index)
+    key = pd.DataFrame({
+        "t": acc["theme_original"], "c": acc["commentaire"], "h": acc["horodatage"],
+        "a": acc["auteur"], "v": acc["valence"], "i": acc["intensite"], "p": acc["photo"],
+        "r": acc["role"], "x": acc["_x"].round(2), "y": acc["_y"].round(2),
+    })
+    shapes = shapely.get_type_id(acc.geometry.array) != 0
+    if shapes.any():
+        key["g"] = ""
+        key.loc[shapes, "g"] = shapely.to_wkb(acc.geometry.array[shapes], hex=True)
+    content = _hash(key)
+    duplicate = content.duplicated(keep="first")
+    id_key = _hash(pd.DataFrame({"m": acc["marche"], "k": content}))
+    occurrence = id_key.groupby(id_key.to_numpy()).cumcount()
+    repeat = occurrence > 0
+    if repeat.any():
+        id_key[repeat] = _hash(pd.DataFrame({"k": id_key[repeat], "o": occurrence[repeat]}))
+    acc["id"] = "A-" + id_key.map("{:016x}".format)
+
+    flags = {
+        "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
+        "hors_quartier": outside.to_numpy(bool),
+        "doublon": duplicate.to_numpy(bool),
+        "theme_inconnu": acc["_theme_inconnu"].to_numpy(bool),
+        "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
+        "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
+    }
+    text = np.full(len(acc), "", dtype=object)
+    for flag, mask in flags.items():
+        text = np.where(mask, text + flag + ";", text)
+    acc["signalements"] = pd.Series(text, index=acc.index).str.rstrip(";")
+    needs_look = np.zeros(len(acc), dtype=bool)
+    for flag, mask in flags.items():
+        if flag != "coordonnees_inversees":
+            needs_look |= mask
+
+    first_of = pd.Series(np.arange(len(acc)), index=acc.index).groupby(
+        content.to_numpy()).transform("first")
+    for name, summary in summaries.items():
+        mine = (acc["source_fichier"] == name).to_numpy()
+        lines = acc["source_ligne"].to_numpy()
+        unit = "ligne" if summary.format in ("csv", "xlsx") else "élément"
+        summary.corriges = int((flags["coordonnees_inversees"] & mine).sum())
+        summary.signales = int((needs_look & mine).sum())
+        for flag, mask in flags.items():
+            m = mask & mine
+            if not m.any():
+                continue
+            detail = f"{FLAGS[flag]} : {format_lines(lines[m], unit)}"
+            if flag == "theme_inconnu":
+                texts = sorted({t for t in acc.loc[m, "theme_original"] if t})
+                if texts:
+                    detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
+            if flag == "doublon":
+                firsts = first_of[m].to_numpy()
+                refs = sorted({f"{acc['source_fichier'].iat[i]} {unit} "
+                               f"{acc['source_ligne'].iat[i]}" for i in firsts})
+                detail += " — identique(s) à : " + ", ".join(refs[:8])
+            prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
+            summary.messages.append(f"{prefix} — {detail}")
+        if existing is not None and len(existing) and "id" in existing.columns:
+            again = acc.loc[mine, "id"].isin(existing["id"]).sum()
+            if again:
+                summary.messages.append(
+                    f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
+                    "remplacées, pas dupliquées")
+    return coerce_annotations(acc)
+
+
+def import_raw_walks(raws: Iterable[RawWalk | tuple[Path, WalkError]], *,
+                     perimeter: gpd.GeoDataFrame | None = None,
+                     existing: gpd.GeoDataFrame | None = None, walk_id: str | None = None,
+                     salt: str | None = None) -> WalkImport:
+    """Validate already-read walk files (see :func:`import_walks`)."""
+    parts, rejects, routes = [], [], []
+    summaries: dict[str, FileSummary] = {}
+    ordered: list[FileSummary] = []
+    for raw in raws:
+        if isinstance(raw, tuple):
+            path, error = raw
+            s = FileSummary(fichier=path.name, format=path.suffix.lower().lstrip("."),
+                            erreur=str(error))
+            ordered.append(s)
+            continue
+        accepted, rej, s, route = _process_file(raw, walk_id=walk_id, salt=salt)
+        if s.fichier in summaries:  # two files with the same name in different folders
+            s.fichier = str(raw.path)
+            accepted["source_fichier"] = s.fichier
+            rej["fichier"] = s.fichier
+            route["source_fichier"] = s.fichier
+        summaries[s.fichier] = s
+        ordered.append(s)
+        parts.append(accepted)
+        rejects.append(rej)
+        routes.append(route)
+    if parts:
+        accepted_all = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+        annotations = _finish(accepted_all, summaries, perimeter, existing)
+    else:
+        annotations = empty_annotations()
+    nonempty = [r for r in rejects if len(r)]
+    reject_frame = (pd.concat(nonempty, ignore_index=True) if nonempty
+                    else pd.DataFrame(columns=list(REJECT_COLUMNS)))
+    reject_frame = reject_frame.astype(object).where(reject_frame.notna(), "")
+    route_frames = [r for r in routes if len(r)]
+    route_gdf = (gpd.GeoDataFrame(pd.concat(route_frames, ignore_index=True), crs=CRS)
+                 if route_frames else empty_routes())
+    return WalkImport(annotations, route_gdf, reject_frame, ordered)
+
+
+def import_walks(
+    paths: Iterable[str | Path] | str | Path,
+    *,
+    perimeter: gpd.GeoDataFrame | None = None,
+    existing: gpd.GeoDataFrame | None = None,
+    walk_id: str | None = None,
+    salt: str | None = None,
+    progress: bool | None = None,
+) -> WalkImport:
+    """Import walk files into annotations; nothing is lost, everything is explained.
+
+    Every row of every file ends up either accepted (in ``.annotations``) or rejected (in
+    ``.rejects`` with its file, row and French reason). Rows are rejected when their
+    coordinates are empty or unreadable, outside France, or their date is unreadable.
+    Swapped latitude/longitude are put back and flagged ``coordonnees_inversees``; points
+    outside the quarter (``hors_quartier``), exact duplicates (``doublon``), unknown themes
+    (``theme_inconnu``, kept as ``autre``) are kept and flagged. Author names become stable
+    pseudonyms. Ids are stable hashes of the content, so re-importing a file gives the
+    same ids (and :func:`save_annotations` replaces instead of duplicating).
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Walk files (CSV/TSV, XLSX, GeoJSON/uMap, KML/KMZ, GPX, GeoPackage, Shapefile).
+    perimeter : geopandas.GeoDataFrame, optional
+        The quarter; rows outside it are flagged ``hors_quartier``.
+    existing : geopandas.GeoDataFrame, optional
+        Annotations already stored, to report re-imported rows.
+    walk_id : str, optional
+        The walk id of every row (default: a ``marche`` column, else the file name).
+    salt : str, optional
+        Salt of the pseudonyms (default: environment variable ``QMI_GEO_SEL_PSEUDONYMES``).
+    progress : bool, optional
+        Show a progress bar per file (default: only in a terminal).
+
+    Returns
+    -------
+    WalkImport
+
+    Raises
+    ------
+    qmi_geo.errors.WalkError
+        Only if no file at all could be read. Unreadable files among readable ones are
+        reported in their :class:`FileSummary` (``erreur``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "marche_synthetique.csv"
+    >>> _ = tmp.write_text("lat;lon;thème;commentaire\\n"
+    ...                    "48,9322;2,4955;Canicule;parvis de la gare\\n"
+    ...                    "2,4955;48,9322;bruit;coordonnées inversées\\n"
+    ...                    ";;bruit;pas de position\\n", encoding="cp1252")
+    >>> result = import_walks(tmp)
+    >>> result.annotations["theme"].tolist(), result.annotations["signalements"].tolist()
+    (['chaleur', 'bruit'], ['', 'coordonnees_inversees'])
+    >>> result.rejects[["ligne", "raison"]].values.tolist()
+    [[4, 'coordonnées vides ou incomplètes']]
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    path_list = [Path(p) for p in paths]
+    raws: list[RawWalk | tuple[Path, WalkError]] = []
+    errors: list[WalkError] = []
+    bar = tqdm(path_list, desc="Lecture des marches", unit="fichier",
+               disable=(not progress) if progress is not None else None)
+    for path in bar:
+        try:
+            raws.append(read_walk_file(path))
+        except WalkError as exc:
+            raws.append((path, exc))
+            errors.append(exc)
+    if path_list and len(errors) == len(path_list):
+        if len(errors) == 1:
+            raise errors[0]
+        raise WalkError("Aucun fichier de marche lisible :\n" + "\n".join(map(str, errors)))
+    return import_raw_walks(raws, perimeter=perimeter, existing=existing, walk_id=walk_id,
+                            salt=salt)

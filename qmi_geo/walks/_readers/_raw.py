@@ -1,0 +1,101 @@
+"""The raw content of one walk file, as every reader returns it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+__all__ = ["RawWalk", "parse_numbers"]
+
+
+@dataclass
+class RawWalk:
+    """What a walk file holds, before validation.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file read.
+    format : str
+        ``"csv"``, ``"xlsx"``, ``"geojson"``, ``"kml"``, ``"gpx"``, ``"gpkg"``...
+    table : pandas.DataFrame
+        The attribute columns as read (one row per record, positional index).
+    lines : numpy.ndarray
+        For each row, its number in the source as a user sees it (spreadsheet row, header
+        being row 1; feature, placemark or waypoint number for geographic formats).
+    x, y : numpy.ndarray
+        Longitude / latitude, or easting / northing (float, NaN when missing). For lines
+        and zones, a point on the shape (used for the checks).
+    crs : str or None
+        ``"EPSG:4326"``, ``"EPSG:2154"`` or ``None`` when the file does not say (then
+        guessed per row from the coordinate ranges).
+    coord_text : pandas.Series
+        The coordinates as written in the file, for the rejects file.
+    coord_problem : pandas.Series
+        Empty string, or the French reason why the coordinates of a row cannot be read.
+    shapes : numpy.ndarray or None
+        Shapely geometries for rows that are lines or zones (None for points), in ``crs``.
+    route : geopandas.GeoDataFrame or None
+        The walk's track(s) (LineStrings), if the file has any.
+    title_columns : list of str
+        Columns holding a title (``name`` in uMap, KML, GPX) or a layer/folder name, tried
+        in order as the theme when there is no theme column.
+    messages : list of str
+        French notes about how the file was read (encoding, separator, columns used).
+    """
+
+    path: Path
+    format: str
+    table: pd.DataFrame
+    lines: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    crs: str | None
+    coord_text: pd.Series
+    coord_problem: pd.Series
+    shapes: np.ndarray | None = None
+    route: gpd.GeoDataFrame | None = None
+    title_columns: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers written the French or the English way.
+
+    Spaces (thousands separators, also non-breaking) are removed and a decimal comma
+    becomes a point.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Numbers or strings.
+
+    Returns
+    -------
+    numbers : numpy.ndarray
+        Floats, NaN where empty or unreadable.
+    unreadable : numpy.ndarray
+        Boolean, True where something was written but is not a number.
+
+    Examples
+    --------
+    >>> n, bad = parse_numbers(pd.Series(["48,9312", " 658 123,5 ", "", "abc", 2.5]))
+    >>> n.tolist()[:2], bad.tolist()
+    ([48.9312, 658123.5], [False, False, False, True, False])
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        return numbers, np.zeros(len(values), dtype=bool)
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    text = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    text = text.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    unreadable = (text != "").to_numpy() & np.isnan(numbers)
+    return numbers, unreadable

@@ -1,0 +1,161 @@
+"""Read walk tables: CSV/TSV from Excel or field tools (KoboToolbox, ODK), and XLSX."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qmi_geo.errors import WalkError
+from qmi_geo.walks._readers._columns import extract_coordinates, find_coordinates
+from qmi_geo.walks._readers._raw import RawWalk
+
+__all__ = ["decode_bytes", "read_csv_walk", "read_xlsx_walk", "sniff_separator"]
+
+_SEPARATORS = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a text file whose encoding nobody wrote down.
+
+    Tries, in order: a byte-order mark (UTF-8, UTF-16), strict UTF-8, then Windows-1252
+    (what Excel writes on a French Windows), then Latin-1 (never fails).
+
+    Returns
+    -------
+    text : str
+    encoding : str
+        A French description of the encoding found.
+
+    Examples
+    --------
+    >>> decode_bytes("thème;intensité".encode("cp1252"))
+    ('thème;intensité', 'Windows-1252')
+    >>> decode_bytes(codecs.BOM_UTF8 + "é".encode())
+    ('é', 'UTF-8 avec BOM')
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 avec BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "Latin-1"
+
+
+def sniff_separator(text: str) -> str:
+    """Guess the field separator of a CSV text among ``;``, ``,``, tab and ``|``.
+
+    The separator that splits the first lines into the same, largest number of fields wins;
+    ties go to tab, then ``;`` (Excel in French), then ``,``.
+
+    Examples
+    --------
+    >>> sniff_separator("a;b;c\\n1,5;2,5;x\\n")
+    ';'
+    >>> sniff_separator('lat,lon,"theme; detail"\\n48.9,2.5,x\\n')
+    ','
+    """
+    head = [line for line in text.splitlines()[:30] if line.strip()]
+    if not head:
+        return ";"
+    best, best_score = ";", (0, 0)
+    for sep in ("\t", ";", ",", "|"):
+        counts = [len(row) for row in csv.reader(head, delimiter=sep)]
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(c == counts[0] for c in counts) / len(counts)
+        score = (int(consistent >= 0.8), counts[0])
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def read_csv_walk(path: Path) -> RawWalk:
+    """Read a CSV or TSV walk file (Excel, KoboToolbox, ODK Central exports).
+
+    Encoding and separator are detected; numbers with a decimal comma are accepted.
+    """
+    data = path.read_bytes()
+    text, encoding = decode_bytes(data)
+    skipped = 0
+    first = text.split("\n", 1)[0].strip().lower()
+    if first.startswith("sep=") and len(first) >= 5:  # Excel's separator hint line
+        sep = first[4]
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        skipped = 1
+    else:
+        sep = sniff_separator(text)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise WalkError(
+            f"Le fichier {path.name} n'est pas un CSV lisible ({exc}). Enregistrez-le depuis "
+            "Excel en « CSV (séparateur : point-virgule) » ou en UTF-8."
+        ) from None
+    messages = [f"encodage {encoding}, séparateur {_SEPARATORS.get(sep, repr(sep))}"]
+    lines = np.arange(len(table), dtype="int64") + 2 + skipped
+    return _finish_table(path, "csv", table, lines, messages)
+
+
+def read_xlsx_walk(path: Path) -> RawWalk:
+    """Read an XLSX walk file (typed in Excel, or a KoboToolbox / ODK XLSX export).
+
+    The first sheet with coordinate columns is read (Kobo puts repeat groups in the other
+    sheets).
+    """
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, ValueError)
+        raise WalkError(
+            f"Le classeur {path.name} ne peut pas être ouvert ({exc}). Vérifiez qu'il s'agit "
+            "d'un fichier .xlsx enregistré par Excel ou LibreOffice."
+        ) from None
+    chosen = None
+    for name, sheet in sheets.items():
+        if find_coordinates(sheet) is not None:
+            chosen = name, sheet
+            break
+    if chosen is None:
+        name, sheet = next(iter(sheets.items()))
+    else:
+        name, sheet = chosen
+    lines = np.arange(len(sheet), dtype="int64") + 2
+    messages = [f"feuille « {name} »"] if len(sheets) > 1 else []
+    return _finish_table(path, "xlsx", sheet.reset_index(drop=True), lines, messages)
+
+
+def _finish_table(path: Path, fmt: str, table: pd.DataFrame, lines: np.ndarray,
+                  messages: list[str]) -> RawWalk:
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.loc[:, [not c.startswith("Unnamed:") or table[c].notna().any()
+                          for c in table.columns]]
+    text = table.astype(object).where(table.notna(), "").astype(str)
+    blank = (text.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    if blank.any():
+        messages.append(f"{int(blank.sum())} ligne(s) entièrement vide(s) ignorée(s)")
+        table = table.loc[~blank].reset_index(drop=True)
+        lines = lines[~blank]
+    found = find_coordinates(table)
+    if found is None:
+        raise WalkError(
+            f"Aucune colonne de coordonnées trouvée dans {path.name} (colonnes : "
+            f"{', '.join(map(str, table.columns))}). Ajoutez des colonnes « latitude » et "
+            "« longitude » (degrés décimaux), ou « X » et « Y » en Lambert-93, ou une colonne "
+            "« WKT »."
+        )
+    x, y, coord_text, problem, shapes = extract_coordinates(table, found)
+    messages.append(f"coordonnées lues dans : {found.description}")
+    return RawWalk(path=path, format=fmt, table=table, lines=lines, x=x, y=y, crs=None,
+                   coord_text=coord_text, coord_problem=problem, shapes=shapes,
+                   messages=messages)
