@@ -8,6 +8,7 @@ affects the command that needs it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 from typing import Any
@@ -18,16 +19,33 @@ __all__ = ["cli"]
 
 # name -> (module, attribute, short help shown by ``qmi --help``)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "diagnose": ("qmi_geo.cli.diagnose", "diagnose",
-                 "Produit le diagnostic complet d'une commune."),
+    "diagnose": (
+        "qmi_geo.cli.diagnose",
+        "diagnose",
+        "Produit le diagnostic complet d'une commune.",
+    ),
     "layers": ("qmi_geo.cli.layers", "layers", "Vérifie et liste les couches d'un diagnostic."),
     "osm": ("qmi_geo.cli.osm", "osm", "Télécharge ou importe les couches OpenStreetMap."),
-    "walks": ("qmi_geo.cli.walks", "walks",
-              "Importe et résume les annotations des marches sensibles."),
-    "compare": ("qmi_geo.cli.compare", "compare", "Compare les indicateurs de plusieurs quartiers."),
-    "map": ("qmi_geo.cli.map", "map_cmd", "Produit la carte sensible augmentée (web ou impression)."),
-    "atelier": ("qmi_geo.cli.atelier", "atelier",
-                "Importe les défis de l'atelier « carte sur table »."),
+    "walks": (
+        "qmi_geo.cli.walks",
+        "walks",
+        "Importe et résume les annotations des marches sensibles.",
+    ),
+    "compare": (
+        "qmi_geo.cli.compare",
+        "compare",
+        "Compare les indicateurs de plusieurs quartiers.",
+    ),
+    "map": (
+        "qmi_geo.cli.map",
+        "map_cmd",
+        "Produit la carte sensible augmentée (web ou impression).",
+    ),
+    "atelier": (
+        "qmi_geo.cli.atelier",
+        "atelier",
+        "Importe les défis de l'atelier « carte sur table ».",
+    ),
     "match": ("qmi_geo.cli.match", "match", "Apparie les solutions candidates aux sites."),
 }
 
@@ -66,13 +84,14 @@ def _module_exists(module: str) -> bool:
 @click.version_option(package_name="qmi_geo", message="qmi_geo %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
-    """qmi — diagnostics territoriaux des Quartiers Métropolitains d'Innovation.
+    """Qmi — diagnostics territoriaux des Quartiers Métropolitains d'Innovation.
 
     Exemple : qmi diagnose diagnostics/aulnay-sous-bois.toml
     """
     level = logging.WARNING - 10 * verbose + 10 * quiet
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(message)s", stream=sys.stderr
+    )
     ctx.ensure_object(dict)
     ctx.obj["verbosity"] = verbose - quiet
 

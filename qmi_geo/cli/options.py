@@ -13,9 +13,24 @@ import click
 
 from qmi_geo.errors import QmiGeoError, QmiGeoWarning
 
-__all__ = ["echo_warning", "friendly_errors", "spec_argument", "spec_option"]
+__all__ = [
+    "UserError",
+    "echo_warning",
+    "friendly_errors",
+    "output_option",
+    "spec_argument",
+    "spec_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """A French one-line error for the user, printed as « Erreur : ... » (exit status 1)."""
+
+    def show(self, file: Any = None) -> None:
+        """Print the message on stderr."""
+        click.secho(f"Erreur : {self.format_message()}", fg="red", err=True)
 
 
 def friendly_errors(func: F) -> F:
@@ -36,17 +51,18 @@ def friendly_errors(func: F) -> F:
             try:
                 return func(*args, **kwargs)
             except QmiGeoError as exc:
-                raise click.ClickException(str(exc)) from None
+                raise UserError(str(exc)) from None
             except OSError as exc:
-                raise click.ClickException(f"Erreur d'entrée/sortie : {exc}") from None
+                raise UserError(f"entrée/sortie impossible : {exc}") from None
             finally:
                 warnings.showwarning = old
 
     return wrapper  # type: ignore[return-value]
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
-                  **kwargs: Any) -> None:
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
     if issubclass(category, QmiGeoWarning):
         echo_warning(str(message))
     else:  # pragma: no cover - third-party warnings keep their usual form
@@ -60,20 +76,26 @@ def echo_warning(message: str) -> None:
 
 def spec_argument(func: F) -> F:
     """The ``SPEC`` argument: a spec file or a commune name/INSEE code."""
-    return click.argument("spec", metavar="SPEC")(func)  # type: ignore[return-value]
+    return click.argument("spec", metavar="SPEC")(func)
 
 
 def spec_option(func: F) -> F:
     """The ``--spec`` option: a spec file or a commune name/INSEE code."""
     return click.option(
-        "--spec", "spec", required=True, metavar="SPEC",
+        "--spec",
+        "spec",
+        required=True,
+        metavar="SPEC",
         help="Fichier diagnostics/<commune>.toml, ou nom / code INSEE d'une commune.",
-    )(func)  # type: ignore[return-value]
+    )(func)
 
 
 def output_option(func: F) -> F:
     """The ``--sortie`` option: where outputs go (default maps/<commune>/)."""
     return click.option(
-        "--sortie", "output", type=click.Path(path_type=Path, file_okay=False), default=None,
+        "--sortie",
+        "output",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
         help="Dossier de sortie (par défaut : maps/<commune>/ à côté du dossier diagnostics/).",
-    )(func)  # type: ignore[return-value]
+    )(func)

@@ -1,0 +1,47 @@
+# qmi_geo — two commands: `make demo` (set up + run a diagnostic) and `make test`.
+# Both create a local virtual environment (.venv) from nothing on the first run.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= diagnostics/meudon.toml
+
+.PHONY: demo test install check lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian package python3-venv (needed to create .venv)"; \
+	    apt-get update -qq && apt-get install -y -qq python3-venv; \
+	  else \
+	    echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and retry."; exit 1; \
+	  fi; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: a full diagnostic of a bundled pilot commune (outputs in maps/<commune>/).
+demo: $(STAMP)
+	$(BIN)/qmi diagnose $(DEMO)
+
+lint: $(STAMP)
+	$(BIN)/ruff check qmi_geo tests scripts
+	$(BIN)/ruff format --check qmi_geo tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## The whole test suite (lint, types, unit, integration and headless-browser tests).
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+## Benchmarks (not tests): write BENCHMARKS.md.
+bench: $(STAMP)
+	for script in scripts/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) maps .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""The catalogue of layer sources: where each layer comes from, its licence and attribution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from qmi_geo.errors import SpecError
+from qmi_geo.layers._schemas import KINDS
+
+__all__ = ["Source", "bundled_layers_dir", "load_catalogue", "source_from_mapping"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One layer source: a file (and layer) feeding one kind, with its provenance."""
+
+    name: str
+    kind: str
+    path: Path
+    layer: str | None = None
+    where: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    constants: Mapping[str, Any] = field(default_factory=dict)
+    filter_insee: str | None = None
+    title: str = ""
+    producer: str = ""
+    licence: str = ""
+    attribution: str = ""
+    real: bool = True
+    notes: str = ""
+
+
+_KEYS = {f.name for f in fields(Source)} - {"name"}
+
+
+def bundled_layers_dir() -> Path:
+    """The repository's ``layers/`` folder (the programme's bundled real data)."""
+    from qmi_geo.settings import settings
+
+    here = Path(__file__).resolve().parents[2] / "layers"
+    if (here / "catalogue.toml").exists():
+        return here
+    return settings.resolved_workspace() / "layers"
+
+
+def source_from_mapping(name: str, entry: Mapping[str, Any], base: Path, origin: str) -> Source:
+    """Build a :class:`Source` from a TOML table, validating its keys."""
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise SpecError(
+            f"{origin} : clé(s) inconnue(s) {', '.join(unknown)} pour la source « {name} » ; "
+            f"clés possibles : {', '.join(sorted(_KEYS))}."
+        )
+    for key in ("kind", "path"):
+        if key not in entry:
+            raise SpecError(f"{origin} : la source « {name} » n'a pas de clé « {key} ».")
+    if entry["kind"] not in KINDS:
+        raise SpecError(
+            f"{origin} : type « {entry['kind']} » inconnu pour la source « {name} » ; types "
+            f"possibles : {', '.join(KINDS)}."
+        )
+    values = dict(entry)
+    values["path"] = (base / str(entry["path"])).resolve()
+    return Source(name=name, **values)
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, Source]:
+    """Read ``layers/catalogue.toml`` into :class:`Source` objects keyed by name.
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> cat["qpv2024"].kind, cat["qpv2024"].attribution
+    ('qpv', 'ANCT – Quartiers prioritaires de la politique de la ville 2024')
+    """
+    path = path or bundled_layers_dir() / "catalogue.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"Catalogue des couches introuvable : {path}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path.name} : TOML invalide ({exc}).") from None
+    return {
+        name: source_from_mapping(name, entry, path.parent, path.name)
+        for name, entry in data.items()
+    }

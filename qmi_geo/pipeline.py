@@ -1,0 +1,343 @@
+"""The diagnostic pipeline: read the spec, run the stages, write the outputs.
+
+``layers → walks → diagnostics → matching → maps``. Stages take and return GeoDataFrames;
+this module is the only place that strings them together and writes the commune's output
+folder (``maps/<commune>/``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from qmi_geo._validate import SourceRef, ValidationReport
+from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
+from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
+from qmi_geo.layers._normalise import LAMBERT93
+from qmi_geo.layers.catalogue import bundled_layers_dir, load_catalogue
+from qmi_geo.settings import settings
+from qmi_geo.spec import DiagnosticSpec
+
+__all__ = [
+    "DiagnoseResult",
+    "LayerSet",
+    "diagnose",
+    "load_layers",
+    "perimeter_for",
+    "write_geopackage",
+]
+
+log = logging.getLogger(__name__)
+
+OSM_PRODUCER = "contributeurs d'OpenStreetMap"
+OSM_ATTRIBUTION = "© les contributeurs d'OpenStreetMap (ODbL)"
+
+
+@dataclass
+class LayerSet:
+    """The normalised layers of one quarter."""
+
+    spec: DiagnosticSpec
+    perimeter: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+    sources: list[Source]
+    report: ValidationReport
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clip_area(self) -> shapely.Geometry:
+        """The quarter plus its buffer."""
+        return self.perimeter.geometry.iloc[0].buffer(self.spec.buffer_m)
+
+    def attributions(self) -> list[str]:
+        """Distinct attribution strings of the sources that gave at least one feature."""
+        used = [s for s in self.sources if self.counts.get(s.name, 0) > 0]
+        return list(dict.fromkeys(s.attribution for s in used if s.attribution))
+
+
+@dataclass
+class DiagnoseResult:
+    """What ``qmi diagnose`` wrote."""
+
+    layerset: LayerSet
+    output_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=64)
+def _read_cached(path: str, layer: str | None, where: str | None, mtime: float) -> gpd.GeoDataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on GeoJSON without CRS
+        return read_vector(path, layer, where=where)
+
+
+def _read_source(src: Source) -> gpd.GeoDataFrame:
+    path = Path(src.path)
+    if not path.exists():
+        from qmi_geo.errors import LayerFileNotFoundError
+
+        raise LayerFileNotFoundError(
+            f"Source « {src.name} » : fichier introuvable {path}. Vérifiez le chemin dans le "
+            "fichier de diagnostic ou layers/catalogue.toml."
+        )
+    return _read_cached(str(path), src.layer, src.where, path.stat().st_mtime).copy()
+
+
+def perimeter_for(spec: DiagnosticSpec, report: ValidationReport | None = None) -> gpd.GeoDataFrame:
+    """The quarter's perimeter (one polygon, EPSG:2154): the commune, or the spec's file.
+
+    Examples
+    --------
+    >>> from qmi_geo.spec import load_spec
+    >>> per = perimeter_for(load_spec("92071"))
+    >>> per.crs.to_epsg(), round(float(per.area.iloc[0]) / 1e6, 1)
+    (2154, 3.6)
+    """
+    report = report if report is not None else ValidationReport()
+    catalogue = load_catalogue()
+    if spec.perimeter_source == "commune":
+        src = catalogue["communes_idf"]
+        raw = _read_source(src)
+        raw = raw[raw["code"].astype(str) == spec.insee]
+        ref = SourceRef(Path(src.path).name)
+        gdf = normalise_layer(raw, "communes", ref, report, fields=src.fields)
+        name = spec.perimeter_name or spec.name
+    else:
+        path = Path(spec.perimeter_source)
+        raw = read_vector(path, spec.perimeter_layer, report=report)
+        ref = SourceRef(path.name, spec.perimeter_layer)
+        gdf = normalise_layer(raw, "quartier", ref, report)
+        name = spec.perimeter_name or f"Quartier d'innovation de {spec.name}"
+    geom = shapely.union_all(gdf.geometry.values)
+    if geom.is_empty or geom.area == 0:
+        raise LayerError(f"{ref.where()} : le périmètre du quartier est vide.")
+    return gpd.GeoDataFrame(
+        {"nom": [name], "insee": [spec.insee], "surface_m2": [geom.area]},
+        geometry=[geom],
+        crs=LAMBERT93,
+    )
+
+
+def _osm_sources(spec: DiagnosticSpec) -> list[Source]:
+    """Sources from the OSM cache written by ``qmi osm fetch`` (``layers/osm/<slug>_osm.gpkg``)."""
+    path = bundled_layers_dir() / "osm" / f"{spec.slug}_osm.gpkg"
+    if not path.exists():
+        return []
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    return [
+        Source(
+            name=f"osm_{kind}",
+            kind=kind,
+            path=path,
+            layer=kind,
+            title=f"OpenStreetMap – {KINDS[kind].label}",
+            producer=OSM_PRODUCER,
+            licence="ODbL 1.0",
+            attribution=OSM_ATTRIBUTION,
+            real=True,
+        )
+        for kind in KINDS
+        if kind in names
+    ]
+
+
+def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerSet:
+    """Read, validate, normalise and clip every layer of a spec.
+
+    A source that fails (missing file, wrong schema) is reported as an error in the layer
+    set's report and the other sources still load; the perimeter failing is fatal.
+    """
+    from tqdm.auto import tqdm
+
+    report = ValidationReport()
+    perimeter = perimeter_for(spec, report)
+    area = perimeter.geometry.iloc[0].buffer(spec.buffer_m)
+    sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
+    frames: dict[str, list[gpd.GeoDataFrame]] = {}
+    counts: dict[str, int] = {}
+    show = settings.progress if progress is None else progress
+    bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
+    for src in bar:
+        bar.set_postfix_str(src.name)
+        ref = SourceRef(Path(src.path).name, src.layer)
+        try:
+            raw = _read_source(src)
+            if src.filter_insee and src.filter_insee in raw.columns:
+                raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
+            if raw.empty:
+                counts[src.name] = 0
+                report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
+                gdf = normalise_layer(
+                    raw,
+                    src.kind,
+                    ref,
+                    report,
+                    fields=src.fields,
+                    constants=src.constants,
+                    clip=area,
+                )
+        except QmiGeoError as exc:
+            report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
+            counts[src.name] = 0
+            continue
+        gdf["source"] = src.name
+        counts[src.name] = len(gdf)
+        if len(gdf):
+            frames.setdefault(src.kind, []).append(gdf)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for kind, group in frames.items():
+        layers[kind] = gpd.GeoDataFrame(pd.concat(group, ignore_index=True), crs=LAMBERT93)
+    layers["quartier"] = perimeter
+    return LayerSet(spec, perimeter, layers, sources, report, counts)
+
+
+def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Make columns GeoPackage-friendly (no mixed object columns, lists or dicts)."""
+    out = gdf.copy()
+    seen: set[str] = set()
+    renames = {}
+    for col in out.columns:  # GeoPackage field names are case-insensitive
+        key = str(col).lower()
+        if key in seen:
+            renames[col] = f"{col}_{len(seen)}"
+        seen.add(key)
+    out = out.rename(columns=renames)
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v)
+            )
+    return out
+
+
+def write_geopackage(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None = None
+) -> Path:
+    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it."""
+    import pyogrio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    # GeoPackage 1.2: read without warnings by the GDAL/QGIS versions of current LTS distros.
+    options: dict[str, str] = {"VERSION": "1.2"}
+    for name, gdf in layers.items():
+        if gdf is None or gdf.empty:
+            continue
+        kinds = set(gdf.geometry.geom_type)
+        promote = (
+            len(kinds) > 1
+            and not kinds <= {"Polygon", "MultiPolygon"}
+            and not kinds <= {"LineString", "MultiLineString"}
+            and not kinds <= {"Point", "MultiPoint"}
+        )
+        pyogrio.write_dataframe(
+            _gpkg_safe(gdf),
+            path,
+            layer=name,
+            driver="GPKG",
+            geometry_type="Unknown" if promote else None,
+            promote_to_multi=None if promote else True,
+            dataset_options=options,
+        )
+        options = {}
+    for name, df in (tables or {}).items():
+        pyogrio.write_dataframe(
+            pd.DataFrame(df).astype(object).where(pd.notna(df), None),
+            path,
+            layer=name,
+            driver="GPKG",
+            dataset_options=options,
+        )
+        options = {}
+    return path
+
+
+def _report_text(layerset: LayerSet) -> str:
+    spec = layerset.spec
+    lines = [
+        f"Rapport de validation des couches — {spec.name} ({spec.insee})",
+        f"Produit le {datetime.now():%d/%m/%Y à %H:%M} par qmi_geo",
+        f"Périmètre : {layerset.perimeter['nom'].iloc[0]} "
+        f"({layerset.perimeter.area.iloc[0] / 1e6:.2f} km²), tampon {spec.buffer_m:.0f} m",
+        "",
+        "Couches (entités dans le quartier et son tampon) :",
+    ]
+    for src in layerset.sources:
+        n = layerset.counts.get(src.name, 0)
+        flag = "" if src.real else " [synthétique]"
+        lines.append(f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag}")
+    absent = [
+        KINDS[k].label for k in KINDS if k not in layerset.layers and k not in ("defis", "quartier")
+    ]
+    if absent:
+        lines += ["", "Sans source réelle pour cette commune : " + ", ".join(absent) + "."]
+    lines += ["", "Constats :"]
+    lines += [f"  {i}" for i in layerset.report.issues] or ["  aucun"]
+    rejects = layerset.report.rejects_frame()
+    lines += [
+        "",
+        f"Entités rejetées : {len(rejects)}"
+        + (" (voir rejets_couches.csv)" if len(rejects) else ""),
+    ]
+    lines += ["", "Sources :"] + [f"  - {a}" for a in layerset.attributions()]
+    return "\n".join(lines) + "\n"
+
+
+Stage = Callable[[LayerSet, DiagnoseResult], None]
+
+
+def diagnose(
+    spec: DiagnosticSpec,
+    *,
+    output_dir: Path | None = None,
+    progress: bool | None = None,
+    stages: list[Stage] | None = None,
+) -> DiagnoseResult:
+    """Run the diagnostic of one quarter and write its outputs.
+
+    Writes into ``output_dir`` (default ``spec.output_dir``): ``diagnostic.gpkg`` (one layer
+    per kind), ``rapport_validation.txt`` and, when records were rejected,
+    ``rejets_couches.csv``; later stages add their own files.
+    """
+    out = Path(output_dir or spec.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    layerset = load_layers(spec, progress=progress)
+    result = DiagnoseResult(layerset, out)
+    for stage in stages or []:
+        stage(layerset, result)
+    gpkg_layers = dict(layerset.layers)
+    gpkg_layers.update(result.__dict__.get("extra_layers", {}))
+    result.files["diagnostic"] = write_geopackage(
+        gpkg_layers, out / "diagnostic.gpkg", result.__dict__.get("extra_tables", {})
+    )
+    rejects = layerset.report.rejects_frame()
+    if len(rejects):
+        rejects.to_csv(out / "rejets_couches.csv", sep=";", index=False, encoding="utf-8-sig")
+        result.files["rejets_couches"] = out / "rejets_couches.csv"
+    report_path = out / "rapport_validation.txt"
+    report_path.write_text(_report_text(layerset), encoding="utf-8")
+    result.files["rapport_validation"] = report_path
+    return result
+
+
+def default_stages(*, with_map: bool = True) -> list[Stage]:
+    """The stages ``qmi diagnose`` runs after the layers, in order."""
+    return []

@@ -1,0 +1,63 @@
+"""The layer stage of the pipeline on the bundled real data of the four pilot communes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from qmi_geo.pipeline import diagnose, load_layers
+from qmi_geo.spec import load_spec
+
+
+@pytest.fixture(scope="module")
+def layersets(pilot_specs: dict[str, Path]) -> dict:
+    return {slug: load_layers(load_spec(path)) for slug, path in pilot_specs.items()}
+
+
+def test_real_layers_of_the_pilots(layersets: dict) -> None:
+    qpv = {slug: len(ls.layers.get("qpv", ())) for slug, ls in layersets.items()}
+    assert qpv["meudon"] == 0
+    assert qpv["aulnay-sous-bois"] >= 4 and qpv["noisy-le-grand"] >= 3 and qpv["sceaux"] >= 1
+    for slug, ls in layersets.items():
+        rail = ls.layers["coupures"].query("type == 'rail'")
+        assert len(rail) > 0, slug
+        assert ls.layers["coupures"].crs.to_epsg() == 2154
+        assert not ls.report.has_errors, ls.report.to_text()
+    codes = set(layersets["aulnay-sous-bois"].layers["qpv"]["code_qp"])
+    assert {"QN09349M", "QN09353M", "QN09354M", "QN09355M"} <= codes
+    assert "QN09219N" in set(layersets["sceaux"].layers["qpv"]["code_qp"])
+
+
+def test_layers_are_clipped_to_quarter_plus_buffer(layersets: dict) -> None:
+    ls = layersets["sceaux"]
+    area = ls.clip_area
+    for kind, gdf in ls.layers.items():
+        assert gdf.intersects(area).all(), kind
+    lines = ls.layers["coupures"]
+    assert lines.within(area.buffer(0.01)).all()
+
+
+def test_meudon_has_streets_and_a_road_break(layersets: dict) -> None:
+    ls = layersets["meudon"]
+    assert len(ls.layers["rues"]) > 500
+    assert set(ls.layers["coupures"]["type"]) >= {"rail", "route", "eau"}
+    assert "© les contributeurs d'OpenStreetMap (ODbL)" in ls.attributions()
+
+
+def test_diagnose_writes_a_geopackage_gdal_reads(tmp_path: Path) -> None:
+    result = diagnose(load_spec("93051"), output_dir=tmp_path, stages=[])
+    gpkg = result.files["diagnostic"]
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert {"quartier", "qpv", "coupures", "gares", "iris", "sites"} <= set(layers)
+    assert pyogrio.read_info(gpkg, layer="qpv")["features"] == 4
+    text = (tmp_path / "rapport_validation.txt").read_text(encoding="utf-8")
+    assert "Noisy-le-Grand (93051)" in text and "ANCT" in text
+    if shutil.which("ogrinfo"):  # installed by .ci/run (gdal-bin)
+        out = subprocess.run(
+            ["ogrinfo", "-so", str(gpkg), "qpv"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "Feature Count: 4" in out
