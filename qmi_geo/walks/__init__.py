@@ -12,6 +12,7 @@ from qmi_geo.walks._importer import WalkImport, import_walks
 from qmi_geo.walks._privacy import pseudonym, pseudonymise
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._schema import ANNOTATION_COLUMNS, FLAGS, empty_annotations
+from qmi_geo.walks._store import load_annotations, load_routes, save_annotations, write_rejects
 from qmi_geo.walks._summary import FileSummary, format_summary
 from qmi_geo.walks._themes import match_theme, match_valence
 
@@ -24,9 +25,13 @@ __all__ = [
     "empty_annotations",
     "format_summary",
     "import_walks",
+    "load_annotations",
+    "load_routes",
     "match_theme",
     "match_valence",
     "pseudonym",
     "pseudonymise",
     "read_walk_file",
+    "save_annotations",
+    "write_rejects",
 ]

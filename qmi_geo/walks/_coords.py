@@ -45,8 +45,9 @@ def _swap_shapes(shapes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def locate(x: np.ndarray, y: np.ndarray, *, crs: str | None,
-           shapes: np.ndarray | None = None) -> Located:
+def locate(
+    x: np.ndarray, y: np.ndarray, *, crs: str | None, shapes: np.ndarray | None = None
+) -> Located:
     """Validate coordinates and project them to Lambert-93.
 
     Parameters
@@ -93,8 +94,8 @@ def locate(x: np.ndarray, y: np.ndarray, *, crs: str | None,
     outside = known & ~is_ll & ~is_l93
     if outside.any():
         problem[outside] = [
-            f"coordonnées hors de France ({a:.6g} ; {b:.6g})" for a, b in zip(
-                x[outside], y[outside], strict=True)
+            f"coordonnées hors de France ({a:.6g} ; {b:.6g})"
+            for a, b in zip(x[outside], y[outside], strict=True)
         ]
     ex, ey = np.full(n, np.nan), np.full(n, np.nan)
     if is_ll.any():

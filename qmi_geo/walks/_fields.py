@@ -14,26 +14,119 @@ __all__ = ["FIELD_ALIASES", "map_columns", "parse_datetimes", "text_of"]
 # Canonical field -> normalised column names that hold it, best first.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "marche": ("marche", "id marche", "marche id", "nom marche", "walk", "walk id"),
-    "theme": ("theme", "themes", "thematique", "theme du ressenti", "ressenti theme",
-              "categorie", "category", "sujet", "motif", "probleme", "tag", "tags", "type"),
-    "valence": ("valence", "ressenti", "sentiment", "perception", "polarite", "impression",
-                "avis", "positif negatif", "ressenti global", "positif ou negatif"),
-    "intensite": ("intensite", "intensity", "intensite du ressenti", "niveau", "force",
-                  "gravite", "note", "score"),
-    "commentaire": ("commentaire", "commentaires", "comment", "comments", "remarque",
-                    "remarques", "description", "desc", "cmt", "observation", "observations",
-                    "verbatim", "texte", "text", "notes", "message"),
-    "photo": ("photo", "photos", "image", "picture", "media", "fichier photo", "photo url",
-              "gx media links", "pj", "piece jointe"),
-    "horodatage": ("horodatage", "date heure", "date et heure", "datetime", "timestamp",
-                   "time", "date", "start", "debut", "submissiondate", "submission time",
-                   "today"),
+    "theme": (
+        "theme",
+        "themes",
+        "thematique",
+        "theme du ressenti",
+        "ressenti theme",
+        "categorie",
+        "category",
+        "sujet",
+        "motif",
+        "probleme",
+        "tag",
+        "tags",
+        "type",
+    ),
+    "valence": (
+        "valence",
+        "ressenti",
+        "sentiment",
+        "perception",
+        "polarite",
+        "impression",
+        "avis",
+        "positif negatif",
+        "ressenti global",
+        "positif ou negatif",
+    ),
+    "intensite": (
+        "intensite",
+        "intensity",
+        "intensite du ressenti",
+        "niveau",
+        "force",
+        "gravite",
+        "note",
+        "score",
+    ),
+    "commentaire": (
+        "commentaire",
+        "commentaires",
+        "comment",
+        "comments",
+        "remarque",
+        "remarques",
+        "description",
+        "desc",
+        "cmt",
+        "observation",
+        "observations",
+        "verbatim",
+        "texte",
+        "text",
+        "notes",
+        "message",
+    ),
+    "photo": (
+        "photo",
+        "photos",
+        "image",
+        "picture",
+        "media",
+        "fichier photo",
+        "photo url",
+        "gx media links",
+        "pj",
+        "piece jointe",
+    ),
+    "horodatage": (
+        "horodatage",
+        "date heure",
+        "date et heure",
+        "datetime",
+        "timestamp",
+        "time",
+        "date",
+        "start",
+        "debut",
+        "submissiondate",
+        "submission time",
+        "today",
+    ),
     "heure": ("heure", "heure de saisie", "time of day"),
-    "role": ("role", "profil", "statut", "qualite", "fonction", "participant role",
-             "type participant", "type de participant", "categorie participant"),
-    "auteur": ("auteur", "author", "participant", "participante", "nom prenom", "prenom nom",
-               "nom", "prenom", "observateur", "observatrice", "contributeur", "contributrice",
-               "enqueteur", "enqueteur nom", "username", "submitted by", "utilisateur", "user"),
+    "role": (
+        "role",
+        "profil",
+        "statut",
+        "qualite",
+        "fonction",
+        "participant role",
+        "type participant",
+        "type de participant",
+        "categorie participant",
+    ),
+    "auteur": (
+        "auteur",
+        "author",
+        "participant",
+        "participante",
+        "nom prenom",
+        "prenom nom",
+        "nom",
+        "prenom",
+        "observateur",
+        "observatrice",
+        "contributeur",
+        "contributrice",
+        "enqueteur",
+        "enqueteur nom",
+        "username",
+        "submitted by",
+        "utilisateur",
+        "user",
+    ),
     "poids": ("poids", "weight", "votes", "nb votes"),
 }
 
@@ -58,10 +151,10 @@ def map_columns(columns: list[str], *, exclude: tuple[str, ...] = ()) -> dict[st
     found: dict[str, str] = {}
     for field, aliases in FIELD_ALIASES.items():
         for alias in aliases:
-            col = keys.get(alias)
-            if col is not None and col not in used:
-                found[field] = col
-                used.add(col)
+            match = keys.get(alias)
+            if match is not None and match not in used:
+                found[field] = match
+                used.add(match)
                 break
     return found
 
@@ -69,8 +162,9 @@ def map_columns(columns: list[str], *, exclude: tuple[str, ...] = ()) -> dict[st
 def text_of(values: pd.Series) -> pd.Series:
     """Values as stripped strings, empty for missing ones."""
     if values.dtype.kind in "fiu":
-        text = values.map(lambda v: "" if v != v else (f"{v:g}" if isinstance(v, float) else
-                                                        str(v)))
+        text = values.map(
+            lambda v: "" if v != v else (f"{v:g}" if isinstance(v, float) else str(v))
+        )
         return text.astype(str)
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
@@ -78,22 +172,46 @@ def text_of(values: pd.Series) -> pd.Series:
 _TZ = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _HAS_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2} \d{2} \d{4}")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
-_FRENCH_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y %H:%M",
-                   "%d/%m/%y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
-                   "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-                   "%Y/%m/%d")
-_MONTHS = {"janvier": "01", "fevrier": "02", "février": "02", "mars": "03", "avril": "04",
-           "mai": "05", "juin": "06", "juillet": "07", "aout": "08", "août": "08",
-           "septembre": "09", "octobre": "10", "novembre": "11", "decembre": "12",
-           "décembre": "12"}
+_FRENCH_FORMATS = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+)
+_MONTHS = {
+    "janvier": "01",
+    "fevrier": "02",
+    "février": "02",
+    "mars": "03",
+    "avril": "04",
+    "mai": "05",
+    "juin": "06",
+    "juillet": "07",
+    "aout": "08",
+    "août": "08",
+    "septembre": "09",
+    "octobre": "10",
+    "novembre": "11",
+    "decembre": "12",
+    "décembre": "12",
+}
 _MONTH_RE = re.compile(r"(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})", re.I)
 
 
 def _frenchify(text: pd.Series) -> pd.Series:
     text = text.str.replace(r"(\d{1,2})\s*h\s*(\d{2})", r"\1:\2", regex=True)
     return text.str.replace(
-        _MONTH_RE, lambda m: f"{m.group(1)}/{_MONTHS[m.group(2).lower()]}/{m.group(3)}",
-        regex=True)
+        _MONTH_RE, lambda m: f"{m.group(1)}/{_MONTHS[m.group(2).lower()]}/{m.group(3)}", regex=True
+    )
 
 
 def parse_datetimes(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -1,6 +1,8 @@
-"""Import walk files into annotations: validate, fix what is safe, reject the rest with a
-reason, flag what needs a human look. Nothing is lost: for every file,
-``accepted + rejected == rows read``."""
+"""Import walk files into annotations.
+
+Validate, fix what is safe, reject the rest with a reason, flag what needs a human look.
+Nothing is lost: for every file, ``accepted + rejected == rows read``.
+"""
 
 from __future__ import annotations
 
@@ -61,8 +63,10 @@ class WalkImport:
     def to_json_dict(self) -> dict[str, Any]:
         """The summary as plain data (``qmi walks import --json``)."""
         files = [s.to_dict() for s in self.summary]
-        totals = {k: sum(f[k] for f in files)
-                  for k in ("lus", "acceptes", "rejetes", "corriges", "signales")}
+        totals = {
+            k: sum(f[k] for f in files)
+            for k in ("lus", "acceptes", "rejetes", "corriges", "signales")
+        }
         return {"fichiers": files, "total": totals}
 
     def describe(self) -> str:
@@ -70,8 +74,7 @@ class WalkImport:
         return format_summary(self.summary)
 
 
-def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.Series,
-                                                                  pd.Series]:
+def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Theme code, original text and whether it was recognised, for every row."""
     n = len(raw)
     theme = pd.Series("autre", index=raw.table.index, dtype=object)
@@ -97,12 +100,14 @@ def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.
     return theme, original, matched
 
 
-def _process_file(raw: RawWalk, *, walk_id: str | None, salt: str | None
-                  ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame]:
+def _process_file(
+    raw: RawWalk, *, walk_id: str | None, salt: str | None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame]:
     """Validate the rows of one file; returns accepted rows, rejects, summary, routes."""
     name = raw.path.name
-    summary = FileSummary(fichier=name, format=raw.format, lus=len(raw),
-                          messages=list(raw.messages))
+    summary = FileSummary(
+        fichier=name, format=raw.format, lus=len(raw), messages=list(raw.messages)
+    )
     unit = "ligne" if raw.format in ("csv", "xlsx") else "élément"
     table = raw.table
     fields = map_columns(list(table.columns))
@@ -121,15 +126,19 @@ def _process_file(raw: RawWalk, *, walk_id: str | None, salt: str | None
         bad = bad_date.to_numpy() & (reason == "")
         if bad.any():
             shown = text_of(values)[bad]
-            reason[bad] = [f"date illisible « {v} » (attendu JJ/MM/AAAA HH:MM ou ISO 8601)"
-                           for v in shown]
+            reason[bad] = [
+                f"date illisible « {v} » (attendu JJ/MM/AAAA HH:MM ou ISO 8601)" for v in shown
+            ]
     rejected = reason != ""
     keep = ~rejected
 
     # Fields of accepted rows.
     theme, original, matched = _theme_columns(raw, fields)
-    valence_text = (text_of(table[fields["valence"]]) if "valence" in fields
-                    else pd.Series("", index=table.index))
+    valence_text = (
+        text_of(table[fields["valence"]])
+        if "valence" in fields
+        else pd.Series("", index=table.index)
+    )
     valence = valence_text.map({v: match_valence(v) for v in valence_text.unique()})
     valence_bad = (valence_text != "") & valence.isna()
     valence_deduced = valence_text == ""
@@ -140,40 +149,68 @@ def _process_file(raw: RawWalk, *, walk_id: str | None, salt: str | None
     else:
         intensity = pd.Series(pd.NA, index=table.index, dtype="Int64")
         intensity_bad = pd.Series(False, index=table.index)
-    authors = (pseudonymise(table[fields["auteur"]], salt=salt) if "auteur" in fields
-               else pd.Series("", index=table.index))
+    authors = (
+        pseudonymise(table[fields["auteur"]], salt=salt)
+        if "auteur" in fields
+        else pd.Series("", index=table.index)
+    )
     weight = pd.Series(1.0, index=table.index)
     if "poids" in fields:
-        w = pd.to_numeric(text_of(table[fields["poids"]]).str.replace(",", ".", regex=False),
-                          errors="coerce")
+        w = pd.to_numeric(
+            text_of(table[fields["poids"]]).str.replace(",", ".", regex=False), errors="coerce"
+        )
         weight = w.where(w >= 0, 1.0).fillna(1.0)
     default_walk = walk_id or raw.path.stem
-    walk = (text_of(table[fields["marche"]]) if "marche" in fields and not walk_id
-            else pd.Series("", index=table.index))
+    walk = (
+        text_of(table[fields["marche"]])
+        if "marche" in fields and not walk_id
+        else pd.Series("", index=table.index)
+    )
     walk = walk.where(walk != "", default_walk)
 
     def col(key: str) -> pd.Series:
         return text_of(table[fields[key]]) if key in fields else pd.Series("", index=table.index)
 
     if located.shapes is not None:
-        geoms = np.where(shapely.is_missing(located.shapes),
-                         shapely.points(located.x, located.y), located.shapes)
+        geoms = np.where(
+            shapely.is_missing(located.shapes), shapely.points(located.x, located.y), located.shapes
+        )
     else:
         geoms = shapely.points(located.x, located.y)
-    frame = pd.DataFrame({
-        "marche": walk, "theme": theme, "theme_original": original, "valence": valence,
-        "intensite": intensity, "commentaire": col("commentaire"), "photo": col("photo"),
-        "horodatage": stamp, "role": col("role"), "auteur": authors, "poids": weight,
-        "source_fichier": name, "source_ligne": raw.lines,
-        "_inversee": located.swapped, "_theme_inconnu": ~matched,
-        "_valence_inconnue": valence_bad, "_intensite_invalide": intensity_bad,
-        "_x": located.x, "_y": located.y,
-    }, index=table.index)
+    frame = pd.DataFrame(
+        {
+            "marche": walk,
+            "theme": theme,
+            "theme_original": original,
+            "valence": valence,
+            "intensite": intensity,
+            "commentaire": col("commentaire"),
+            "photo": col("photo"),
+            "horodatage": stamp,
+            "role": col("role"),
+            "auteur": authors,
+            "poids": weight,
+            "source_fichier": name,
+            "source_ligne": raw.lines,
+            "_inversee": located.swapped,
+            "_theme_inconnu": ~matched,
+            "_valence_inconnue": valence_bad,
+            "_intensite_invalide": intensity_bad,
+            "_x": located.x,
+            "_y": located.y,
+        },
+        index=table.index,
+    )
     accepted = gpd.GeoDataFrame(frame[keep], geometry=geoms[keep], crs=CRS)
 
-    rejects = pd.DataFrame({"fichier": name, "ligne": raw.lines[rejected],
-                            "raison": reason[rejected],
-                            "coordonnees": raw.coord_text.to_numpy()[rejected]})
+    rejects = pd.DataFrame(
+        {
+            "fichier": name,
+            "ligne": raw.lines[rejected],
+            "raison": reason[rejected],
+            "coordonnees": raw.coord_text.to_numpy()[rejected],
+        }
+    )
     if rejected.any():
         originals = table[rejected].astype(object).where(table[rejected].notna(), "")
         if "auteur" in fields:
@@ -186,15 +223,18 @@ def _process_file(raw: RawWalk, *, walk_id: str | None, salt: str | None
     summary.rejetes = int(rejected.sum())
     if "valence" in fields and valence_deduced[keep].any():
         summary.messages.append(
-            f"ressenti absent, déduit du thème : {int(valence_deduced[keep].sum())} ligne(s)")
+            f"ressenti absent, déduit du thème : {int(valence_deduced[keep].sum())} ligne(s)"
+        )
     elif "valence" not in fields and keep.any():
         summary.messages.append("pas de colonne de ressenti : valence déduite du thème")
     routes = empty_routes()
     if raw.route is not None and len(raw.route):
         r = raw.route if raw.route.crs is not None else raw.route.set_crs(4326)
-        routes = gpd.GeoDataFrame({"marche": default_walk, "nom": r["nom"].to_numpy(),
-                                   "source_fichier": name},
-                                  geometry=r.to_crs(CRS).geometry.to_numpy(), crs=CRS)
+        routes = gpd.GeoDataFrame(
+            {"marche": default_walk, "nom": r["nom"].to_numpy(), "source_fichier": name},
+            geometry=r.to_crs(CRS).geometry.to_numpy(),
+            crs=CRS,
+        )
     return accepted, rejects, summary, routes
 
 
@@ -202,9 +242,12 @@ def _hash(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame, index=False)
 
 
-def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
-            perimeter: gpd.GeoDataFrame | None, existing: gpd.GeoDataFrame | None
-            ) -> gpd.GeoDataFrame:
+def _finish(
+    accepted: gpd.GeoDataFrame,
+    summaries: dict[str, FileSummary],
+    perimeter: gpd.GeoDataFrame | None,
+    existing: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
     """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
     acc = accepted.reset_index(drop=True)
     outside = pd.Series(False, index=acc.index)
@@ -214,14 +257,26 @@ def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
         area = perimeter.to_crs(CRS).union_all()
         shapely.prepare(area)
         is_point = shapely.get_type_id(acc.geometry.array) == 0
-        inside = np.where(is_point, shapely.contains_xy(area, acc["_x"], acc["_y"]),
-                          shapely.intersects(area, acc.geometry.array))
+        inside = np.where(
+            is_point,
+            shapely.contains_xy(area, acc["_x"], acc["_y"]),
+            shapely.intersects(area, acc.geometry.array),
+        )
         outside = pd.Series(~inside, index=acc.index)
-    key = pd.DataFrame({
-        "t": acc["theme_original"], "c": acc["commentaire"], "h": acc["horodatage"],
-        "a": acc["auteur"], "v": acc["valence"], "i": acc["intensite"], "p": acc["photo"],
-        "r": acc["role"], "x": acc["_x"].round(2), "y": acc["_y"].round(2),
-    })
+    key = pd.DataFrame(
+        {
+            "t": acc["theme_original"],
+            "c": acc["commentaire"],
+            "h": acc["horodatage"],
+            "a": acc["auteur"],
+            "v": acc["valence"],
+            "i": acc["intensite"],
+            "p": acc["photo"],
+            "r": acc["role"],
+            "x": acc["_x"].round(2),
+            "y": acc["_y"].round(2),
+        }
+    )
     shapes = shapely.get_type_id(acc.geometry.array) != 0
     if shapes.any():
         key["g"] = ""
@@ -252,8 +307,11 @@ def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
         if flag != "coordonnees_inversees":
             needs_look |= mask
 
-    first_of = pd.Series(np.arange(len(acc)), index=acc.index).groupby(
-        content.to_numpy()).transform("first")
+    first_of = (
+        pd.Series(np.arange(len(acc)), index=acc.index)
+        .groupby(content.to_numpy())
+        .transform("first")
+    )
     for name, summary in summaries.items():
         mine = (acc["source_fichier"] == name).to_numpy()
         lines = acc["source_ligne"].to_numpy()
@@ -271,8 +329,12 @@ def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "doublon":
                 firsts = first_of[m].to_numpy()
-                refs = sorted({f"{acc['source_fichier'].iat[i]} {unit} "
-                               f"{acc['source_ligne'].iat[i]}" for i in firsts})
+                refs = sorted(
+                    {
+                        f"{acc['source_fichier'].iat[i]} {unit} {acc['source_ligne'].iat[i]}"
+                        for i in firsts
+                    }
+                )
                 detail += " — identique(s) à : " + ", ".join(refs[:8])
             prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
             summary.messages.append(f"{prefix} — {detail}")
@@ -281,14 +343,19 @@ def _finish(accepted: gpd.GeoDataFrame, summaries: dict[str, FileSummary],
             if again:
                 summary.messages.append(
                     f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
-                    "remplacées, pas dupliquées")
+                    "remplacées, pas dupliquées"
+                )
     return coerce_annotations(acc)
 
 
-def import_raw_walks(raws: Iterable[RawWalk | tuple[Path, WalkError]], *,
-                     perimeter: gpd.GeoDataFrame | None = None,
-                     existing: gpd.GeoDataFrame | None = None, walk_id: str | None = None,
-                     salt: str | None = None) -> WalkImport:
+def import_raw_walks(
+    raws: Iterable[RawWalk | tuple[Path, WalkError]],
+    *,
+    perimeter: gpd.GeoDataFrame | None = None,
+    existing: gpd.GeoDataFrame | None = None,
+    walk_id: str | None = None,
+    salt: str | None = None,
+) -> WalkImport:
     """Validate already-read walk files (see :func:`import_walks`)."""
     parts, rejects, routes = [], [], []
     summaries: dict[str, FileSummary] = {}
@@ -296,8 +363,9 @@ def import_raw_walks(raws: Iterable[RawWalk | tuple[Path, WalkError]], *,
     for raw in raws:
         if isinstance(raw, tuple):
             path, error = raw
-            s = FileSummary(fichier=path.name, format=path.suffix.lower().lstrip("."),
-                            erreur=str(error))
+            s = FileSummary(
+                fichier=path.name, format=path.suffix.lower().lstrip("."), erreur=str(error)
+            )
             ordered.append(s)
             continue
         accepted, rej, s, route = _process_file(raw, walk_id=walk_id, salt=salt)
@@ -317,12 +385,18 @@ def import_raw_walks(raws: Iterable[RawWalk | tuple[Path, WalkError]], *,
     else:
         annotations = empty_annotations()
     nonempty = [r for r in rejects if len(r)]
-    reject_frame = (pd.concat(nonempty, ignore_index=True) if nonempty
-                    else pd.DataFrame(columns=list(REJECT_COLUMNS)))
+    reject_frame = (
+        pd.concat(nonempty, ignore_index=True)
+        if nonempty
+        else pd.DataFrame(columns=list(REJECT_COLUMNS))
+    )
     reject_frame = reject_frame.astype(object).where(reject_frame.notna(), "")
     route_frames = [r for r in routes if len(r)]
-    route_gdf = (gpd.GeoDataFrame(pd.concat(route_frames, ignore_index=True), crs=CRS)
-                 if route_frames else empty_routes())
+    route_gdf = (
+        gpd.GeoDataFrame(pd.concat(route_frames, ignore_index=True), crs=CRS)
+        if route_frames
+        else empty_routes()
+    )
     return WalkImport(annotations, route_gdf, reject_frame, ordered)
 
 
@@ -335,7 +409,7 @@ def import_walks(
     salt: str | None = None,
     progress: bool | None = None,
 ) -> WalkImport:
-    """Import walk files into annotations; nothing is lost, everything is explained.
+    r"""Import walk files into annotations; nothing is lost, everything is explained.
 
     Every row of every file ends up either accepted (in ``.annotations``) or rejected (in
     ``.rejects`` with its file, row and French reason). Rows are rejected when their
@@ -375,10 +449,13 @@ def import_walks(
     --------
     >>> import tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "marche_synthetique.csv"
-    >>> _ = tmp.write_text("lat;lon;thème;commentaire\\n"
-    ...                    "48,9322;2,4955;Canicule;parvis de la gare\\n"
-    ...                    "2,4955;48,9322;bruit;coordonnées inversées\\n"
-    ...                    ";;bruit;pas de position\\n", encoding="cp1252")
+    >>> _ = tmp.write_text(
+    ...     "lat;lon;thème;commentaire\n"
+    ...     "48,9322;2,4955;Canicule;parvis de la gare\n"
+    ...     "2,4955;48,9322;bruit;coordonnées inversées\n"
+    ...     ";;bruit;pas de position\n",
+    ...     encoding="cp1252",
+    ... )
     >>> result = import_walks(tmp)
     >>> result.annotations["theme"].tolist(), result.annotations["signalements"].tolist()
     (['chaleur', 'bruit'], ['', 'coordonnees_inversees'])
@@ -390,8 +467,12 @@ def import_walks(
     path_list = [Path(p) for p in paths]
     raws: list[RawWalk | tuple[Path, WalkError]] = []
     errors: list[WalkError] = []
-    bar = tqdm(path_list, desc="Lecture des marches", unit="fichier",
-               disable=(not progress) if progress is not None else None)
+    bar = tqdm(
+        path_list,
+        desc="Lecture des marches",
+        unit="fichier",
+        disable=(not progress) if progress is not None else None,
+    )
     for path in bar:
         try:
             raws.append(read_walk_file(path))
@@ -402,5 +483,6 @@ def import_walks(
         if len(errors) == 1:
             raise errors[0]
         raise WalkError("Aucun fichier de marche lisible :\n" + "\n".join(map(str, errors)))
-    return import_raw_walks(raws, perimeter=perimeter, existing=existing, walk_id=walk_id,
-                            salt=salt)
+    return import_raw_walks(
+        raws, perimeter=perimeter, existing=existing, walk_id=walk_id, salt=salt
+    )

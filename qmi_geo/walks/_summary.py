@@ -58,7 +58,7 @@ def format_lines(lines: np.ndarray | list[int], unit: str = "ligne", limit: int 
 def format_summary(summaries: list[FileSummary]) -> str:
     """The French summary printed by ``qmi walks import``."""
     out: list[str] = []
-    totals = {k: 0 for k in ("lus", "acceptes", "rejetes", "corriges", "signales")}
+    totals = dict.fromkeys(("lus", "acceptes", "rejetes", "corriges", "signales"), 0)
     for s in summaries:
         out.append(f"• {s.fichier} ({s.format})")
         if s.erreur:

@@ -114,10 +114,9 @@ def match_theme(text: str) -> tuple[str, bool]:
 
 # The valence an annotation of a theme has when the participant did not say.
 DEFAULT_VALENCE: dict[str, str] = {
-    **{code: "neutre" for code in THEMES},
-    **{
-        code: "negatif"
-        for code in (
+    **dict.fromkeys(THEMES, "neutre"),
+    **dict.fromkeys(
+        (
             "chaleur",
             "manque_vegetation",
             "bruit",
@@ -128,33 +127,70 @@ DEFAULT_VALENCE: dict[str, str] = {
             "velo",
             "stationnement",
             "proprete",
-        )
-    },
-    **{
-        code: "positif"
-        for code in (
-            "fraicheur_vegetation",
-            "convivialite",
-            "patrimoine_paysage",
-            "biodiversite",
-        )
-    },
+        ),
+        "negatif",
+    ),
+    **dict.fromkeys(
+        ("fraicheur_vegetation", "convivialite", "patrimoine_paysage", "biodiversite"), "positif"
+    ),
 }
 
 _VALENCE_WORDS: dict[str, str] = {
     **dict.fromkeys(
-        ("negatif", "negative", "neg", "-", "--", "−", "-1", "mauvais", "desagreable",
-         "non", "n", "probleme", "point noir", "ressenti negatif", "bad", "no"),
+        (
+            "negatif",
+            "negative",
+            "neg",
+            "-",
+            "--",
+            "−",
+            "-1",
+            "mauvais",
+            "desagreable",
+            "non",
+            "n",
+            "probleme",
+            "point noir",
+            "ressenti negatif",
+            "bad",
+            "no",
+        ),
         "negatif",
     ),
     **dict.fromkeys(
-        ("positif", "positive", "pos", "+", "++", "1", "+1", "bon", "bien", "agreable",
-         "oui", "o", "atout", "point fort", "ressenti positif", "good", "yes"),
+        (
+            "positif",
+            "positive",
+            "pos",
+            "+",
+            "++",
+            "1",
+            "+1",
+            "bon",
+            "bien",
+            "agreable",
+            "oui",
+            "o",
+            "atout",
+            "point fort",
+            "ressenti positif",
+            "good",
+            "yes",
+        ),
         "positif",
     ),
     **dict.fromkeys(
-        ("neutre", "neutral", "0", "=", "mitige", "moyen", "ni l'un ni l'autre",
-         "ressenti neutre", "sans avis"),
+        (
+            "neutre",
+            "neutral",
+            "0",
+            "=",
+            "mitige",
+            "moyen",
+            "ni l'un ni l'autre",
+            "ressenti neutre",
+            "sans avis",
+        ),
         "neutre",
     ),
 }
@@ -188,10 +224,24 @@ def match_valence(text: str) -> str | None:
 
 
 _INTENSITY_WORDS: dict[str, int] = {
-    "nul": 0, "nulle": 0, "aucun": 0, "aucune": 0,
-    "faible": 1, "leger": 1, "legere": 1, "peu": 1,
-    "moyen": 2, "moyenne": 2, "modere": 2, "moderee": 2,
-    "fort": 3, "forte": 3, "tres fort": 3, "tres forte": 3, "eleve": 3, "elevee": 3,
+    "nul": 0,
+    "nulle": 0,
+    "aucun": 0,
+    "aucune": 0,
+    "faible": 1,
+    "leger": 1,
+    "legere": 1,
+    "peu": 1,
+    "moyen": 2,
+    "moyenne": 2,
+    "modere": 2,
+    "moderee": 2,
+    "fort": 3,
+    "forte": 3,
+    "tres fort": 3,
+    "tres forte": 3,
+    "eleve": 3,
+    "elevee": 3,
 }
 
 

@@ -35,7 +35,7 @@ READERS: dict[str, Callable[[Path], RawWalk]] = {
 
 
 def read_walk_file(path: str | Path) -> RawWalk:
-    """Read one walk file into its raw rows and route, without validating them.
+    r"""Read one walk file into its raw rows and route, without validating them.
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def read_walk_file(path: str | Path) -> RawWalk:
     --------
     >>> import tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "marche_synthetique.csv"
-    >>> _ = tmp.write_text("latitude;longitude;theme\\n48,9322;2,4955;trop chaud\\n")
+    >>> _ = tmp.write_text("latitude;longitude;theme\n48,9322;2,4955;trop chaud\n")
     >>> raw = read_walk_file(tmp)
     >>> len(raw), float(raw.y[0]), int(raw.lines[0])
     (1, 48.9322, 2)

@@ -21,25 +21,73 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from qmi_geo.walks._readers._raw import parse_numbers
+from qmi_geo.walks._readers._raw import blank_where, parse_numbers
 from qmi_geo.walks._themes import normalise_text
 
 __all__ = ["CoordinateColumns", "column_key", "extract_coordinates", "find_coordinates"]
 
 _LAT = {"lat", "latitude", "lat wgs84", "latitude wgs84", "gps latitude", "y wgs84", "lat dd"}
-_LON = {"lon", "lng", "long", "longitude", "lon wgs84", "longitude wgs84", "gps longitude",
-        "x wgs84", "lon dd", "lng dd"}
-_X = {"x", "coord x", "coordonnee x", "coordonnees x", "x l93", "x lambert93", "x lambert 93",
-      "lambert x", "lambert93 x", "easting", "xcoord", "x coord", "est"}
-_Y = {"y", "coord y", "coordonnee y", "coordonnees y", "y l93", "y lambert93", "y lambert 93",
-      "lambert y", "lambert93 y", "northing", "ycoord", "y coord", "nord"}
+_LON = {
+    "lon",
+    "lng",
+    "long",
+    "longitude",
+    "lon wgs84",
+    "longitude wgs84",
+    "gps longitude",
+    "x wgs84",
+    "lon dd",
+    "lng dd",
+}
+_X = {
+    "x",
+    "coord x",
+    "coordonnee x",
+    "coordonnees x",
+    "x l93",
+    "x lambert93",
+    "x lambert 93",
+    "lambert x",
+    "lambert93 x",
+    "easting",
+    "xcoord",
+    "x coord",
+    "est",
+}
+_Y = {
+    "y",
+    "coord y",
+    "coordonnee y",
+    "coordonnees y",
+    "y l93",
+    "y lambert93",
+    "y lambert 93",
+    "lambert y",
+    "lambert93 y",
+    "northing",
+    "ycoord",
+    "y coord",
+    "nord",
+}
 _WKT = {"wkt", "geometry", "geometrie", "geom", "the geom", "wkt geom", "geometry wkt", "shape"}
-_PAIR_NAMES = ("geolocation", "geopoint", "localisation", "position", "gps", "coordonnees",
-               "coordinates", "location", "point", "lieu", "emplacement", "coords")
+_PAIR_NAMES = (
+    "geolocation",
+    "geopoint",
+    "localisation",
+    "position",
+    "gps",
+    "coordonnees",
+    "coordinates",
+    "location",
+    "point",
+    "lieu",
+    "emplacement",
+    "coords",
+)
 
 _NUM = r"[-+]?\d+(?:[.,]\d+)?"
 _GEOPOINT = re.compile(rf"^\s*({_NUM})\s+({_NUM})(?:\s+{_NUM}){{0,2}}\s*$")
-_PAIR = re.compile(rf"^\s*\[?\s*([-+]?\d+(?:\.\d+)?)\s*[,;]\s*([-+]?\d+(?:\.\d+)?)\s*\]?\s*$")
+_PAIR = re.compile(r"^\s*\[?\s*([-+]?\d+(?:\.\d+)?)\s*[,;]\s*([-+]?\d+(?:\.\d+)?)\s*\]?\s*$")
 _WKT_START = re.compile(r"^\s*(SRID=\d+;\s*)?(MULTI)?(POINT|LINESTRING|POLYGON)", re.I)
 
 
@@ -87,22 +135,25 @@ def find_coordinates(table: pd.DataFrame) -> CoordinateColumns | None:
     """
     keys = {col: column_key(col) for col in table.columns}
     lat = [c for c, k in keys.items() if k in _LAT or k.endswith((" latitude", " lat"))]
-    lon = [c for c, k in keys.items()
-           if k in _LON or k.endswith((" longitude", " lon", " lng"))]
+    lon = [c for c, k in keys.items() if k in _LON or k.endswith((" longitude", " lon", " lng"))]
     if lat and lon:
-        return CoordinateColumns("latlon", (lat[0], lon[0]),
-                                 f"latitude « {lat[0]} », longitude « {lon[0]} »")
+        return CoordinateColumns(
+            "latlon", (lat[0], lon[0]), f"latitude « {lat[0]} », longitude « {lon[0]} »"
+        )
     named = [c for c, k in keys.items() if any(p in k.split() for p in _PAIR_NAMES)]
     others = [c for c in table.columns if c not in named]
     for col in [*named, *others]:
         if table[col].dtype.kind in "fiub":
             continue
         if _share(table[col], _GEOPOINT) >= 0.5 or _share(table[col], _PAIR) >= 0.5:
-            return CoordinateColumns("pair", (col,),
-                                     f"point GPS « {col} » (latitude puis longitude)")
+            return CoordinateColumns(
+                "pair", (col,), f"point GPS « {col} » (latitude puis longitude)"
+            )
     for col, key in keys.items():
-        if key in _WKT or (table[col].dtype.kind == "O" or pd.api.types.is_string_dtype(
-                table[col].dtype)) and _share(table[col], _WKT_START) >= 0.5:
+        if key in _WKT or (
+            (table[col].dtype.kind == "O" or pd.api.types.is_string_dtype(table[col].dtype))
+            and _share(table[col], _WKT_START) >= 0.5
+        ):
             return CoordinateColumns("wkt", (col,), f"géométrie WKT « {col} »")
     xs = [c for c, k in keys.items() if k in _X]
     ys = [c for c, k in keys.items() if k in _Y]
@@ -157,14 +208,17 @@ def extract_coordinates(
         y, _ = parse_numbers(lat_t)
         x, _ = parse_numbers(lon_t)
         empty = _blank(col)
-        problem[np.isnan(x) | np.isnan(y)] = "coordonnées illisibles (attendu « latitude longitude »)"
+        problem[np.isnan(x) | np.isnan(y)] = (
+            "coordonnées illisibles (attendu « latitude longitude »)"
+        )
         problem[empty] = "coordonnées vides ou incomplètes"
     else:
         col = table[found.columns[0]]
         text = _as_text(col)
         cleaned = text.str.replace(r"^\s*SRID=\d+;\s*", "", regex=True)
-        geoms = shapely.from_wkt(cleaned.where(cleaned.str.strip() != "", None).to_numpy(),
-                                 on_invalid="ignore")
+        geoms = shapely.from_wkt(
+            cleaned.where(cleaned.str.strip() != "", None).to_numpy(), on_invalid="ignore"
+        )
         empty = _blank(col)
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         problem[missing] = "géométrie WKT illisible"
@@ -175,7 +229,7 @@ def extract_coordinates(
         x, y = shapely.get_x(rep), shapely.get_y(rep)
         x = np.where(missing, np.nan, x)
         y = np.where(missing, np.nan, y)
-        shapes = np.where(is_point | missing, None, geoms)
+        shapes = blank_where(is_point | missing, geoms)
     problem_s = pd.Series(problem, index=table.index, dtype=object).astype(str)
     return np.asarray(x, float), np.asarray(y, float), text, problem_s, shapes
 

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["RawWalk", "parse_numbers"]
+__all__ = ["RawWalk", "blank_where", "parse_numbers"]
 
 
 @dataclass
@@ -99,3 +99,10 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     unreadable = (text != "").to_numpy() & np.isnan(numbers)
     return numbers, unreadable
+
+
+def blank_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Copy of an object array with None where ``mask`` is True."""
+    out = np.asarray(values, dtype=object).copy()
+    out[np.asarray(mask, dtype=bool)] = None
+    return out

@@ -53,16 +53,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 
 def sniff_separator(text: str) -> str:
-    """Guess the field separator of a CSV text among ``;``, ``,``, tab and ``|``.
+    r"""Guess the field separator of a CSV text among ``;``, ``,``, tab and ``|``.
 
     The separator that splits the first lines into the same, largest number of fields wins;
     ties go to tab, then ``;`` (Excel in French), then ``,``.
 
     Examples
     --------
-    >>> sniff_separator("a;b;c\\n1,5;2,5;x\\n")
+    >>> sniff_separator("a;b;c\n1,5;2,5;x\n")
     ';'
-    >>> sniff_separator('lat,lon,"theme; detail"\\n48.9,2.5,x\\n')
+    >>> sniff_separator('lat,lon,"theme; detail"\n48.9,2.5,x\n')
     ','
     """
     head = [line for line in text.splitlines()[:30] if line.strip()]
@@ -96,8 +96,14 @@ def read_csv_walk(path: Path) -> RawWalk:
     else:
         sep = sniff_separator(text)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, engine="c")
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise WalkError(
             f"Le fichier {path.name} n'est pas un CSV lisible ({exc}). Enregistrez-le depuis "
@@ -135,11 +141,13 @@ def read_xlsx_walk(path: Path) -> RawWalk:
     return _finish_table(path, "xlsx", sheet.reset_index(drop=True), lines, messages)
 
 
-def _finish_table(path: Path, fmt: str, table: pd.DataFrame, lines: np.ndarray,
-                  messages: list[str]) -> RawWalk:
+def _finish_table(
+    path: Path, fmt: str, table: pd.DataFrame, lines: np.ndarray, messages: list[str]
+) -> RawWalk:
     table.columns = [str(c).strip() for c in table.columns]
-    table = table.loc[:, [not c.startswith("Unnamed:") or table[c].notna().any()
-                          for c in table.columns]]
+    table = table.loc[
+        :, [not c.startswith("Unnamed:") or table[c].notna().any() for c in table.columns]
+    ]
     text = table.astype(object).where(table.notna(), "").astype(str)
     blank = (text.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
     if blank.any():
@@ -156,6 +164,16 @@ def _finish_table(path: Path, fmt: str, table: pd.DataFrame, lines: np.ndarray,
         )
     x, y, coord_text, problem, shapes = extract_coordinates(table, found)
     messages.append(f"coordonnées lues dans : {found.description}")
-    return RawWalk(path=path, format=fmt, table=table, lines=lines, x=x, y=y, crs=None,
-                   coord_text=coord_text, coord_problem=problem, shapes=shapes,
-                   messages=messages)
+    return RawWalk(
+        path=path,
+        format=fmt,
+        table=table,
+        lines=lines,
+        x=x,
+        y=y,
+        crs=None,
+        coord_text=coord_text,
+        coord_problem=problem,
+        shapes=shapes,
+        messages=messages,
+    )

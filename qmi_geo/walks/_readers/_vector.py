@@ -1,5 +1,7 @@
-"""Read geographic walk files: GeoJSON (uMap), KML/KMZ (Google My Maps, uMap), GPX,
-GeoPackage (QField) and Shapefile."""
+"""Read geographic walk files.
+
+GeoJSON (uMap), KML/KMZ (Google My Maps, uMap), GPX, GeoPackage (QField) and Shapefile.
+"""
 
 from __future__ import annotations
 
@@ -15,44 +17,72 @@ import shapely
 from shapely.geometry import shape
 
 from qmi_geo.errors import WalkError
-from qmi_geo.walks._readers._raw import RawWalk
+from qmi_geo.walks._readers._raw import RawWalk, blank_where
 
 __all__ = ["read_geojson_walk", "read_gpx_walk", "read_kml_walk", "read_ogr_walk"]
 
 # KML housekeeping fields that carry no participant content.
-_KML_NOISE = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
-              "visibility", "drawOrder", "icon", "snippet")
+_KML_NOISE = (
+    "id",
+    "timestamp",
+    "begin",
+    "end",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
+)
 _ROUTE_LAYER_WORDS = ("parcours", "trace", "track", "itineraire", "route", "chemin")
 
 
-def _from_geometries(path: Path, fmt: str, table: pd.DataFrame, geoms: np.ndarray,
-                     lines: np.ndarray, crs: str | None, problem: np.ndarray,
-                     title_columns: list[str], messages: list[str],
-                     route: gpd.GeoDataFrame | None = None) -> RawWalk:
+def _from_geometries(
+    path: Path,
+    fmt: str,
+    table: pd.DataFrame,
+    geoms: np.ndarray,
+    lines: np.ndarray,
+    crs: str | None,
+    problem: np.ndarray,
+    title_columns: list[str],
+    messages: list[str],
+    route: gpd.GeoDataFrame | None = None,
+) -> RawWalk:
     """Build a RawWalk from shapely geometries (points, lines or zones)."""
     geoms = np.asarray(geoms, dtype=object)
     missing = shapely.is_missing(geoms)
-    geoms = np.where(missing, None, geoms)
+    geoms = blank_where(missing, geoms)
     geoms = shapely.force_2d(geoms)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    problem = np.where(empty & (problem == ""), "géométrie absente (élément sans position)",
-                       problem)
+    problem = np.where(
+        empty & (problem == ""), "géométrie absente (élément sans position)", problem
+    )
     is_point = shapely.get_type_id(geoms) == 0
-    rep = shapely.point_on_surface(np.where(empty, None, geoms))
+    rep = shapely.point_on_surface(blank_where(empty, geoms))
     x = np.where(empty, np.nan, shapely.get_x(rep))
     y = np.where(empty, np.nan, shapely.get_y(rep))
-    shapes = np.where(is_point | empty, None, geoms)
+    shapes = blank_where(is_point | empty, geoms)
     coord_text = pd.Series(
         [shapely.to_wkt(g, rounding_precision=7) if g is not None else "" for g in geoms],
-        index=table.index, dtype=object,
+        index=table.index,
+        dtype=object,
     ).astype(str)
     return RawWalk(
-        path=path, format=fmt, table=table.reset_index(drop=True), lines=lines,
-        x=np.asarray(x, float), y=np.asarray(y, float), crs=crs,
+        path=path,
+        format=fmt,
+        table=table.reset_index(drop=True),
+        lines=lines,
+        x=np.asarray(x, float),
+        y=np.asarray(y, float),
+        crs=crs,
         coord_text=coord_text.reset_index(drop=True),
         coord_problem=pd.Series(problem, dtype=object).astype(str),
         shapes=shapes if (~is_point & ~empty).any() else None,
-        route=route, title_columns=title_columns, messages=messages,
+        route=route,
+        title_columns=title_columns,
+        messages=messages,
     )
 
 
@@ -97,8 +127,12 @@ def read_geojson_walk(path: Path) -> RawWalk:
     for feature in features:
         props = dict(feature.get("properties") or {})
         props.pop("_umap_options", None)
-        rows.append({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-                     for k, v in props.items()})
+        rows.append(
+            {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                for k, v in props.items()
+            }
+        )
         raw = feature.get("geometry")
         try:
             geoms.append(shape(raw) if raw else None)
@@ -111,9 +145,17 @@ def read_geojson_walk(path: Path) -> RawWalk:
         table = pd.DataFrame(index=pd.RangeIndex(len(rows)))
     lines = np.arange(1, len(rows) + 1, dtype="int64")
     titles = [c for c in ("name", "nom", "titre", "title") if c in table.columns]
-    return _from_geometries(path, "geojson", table, _object_array(geoms), lines,
-                            _crs_of_geojson(doc), np.array(problem, dtype=object), titles,
-                            [f"{len(rows)} élément(s) GeoJSON"])
+    return _from_geometries(
+        path,
+        "geojson",
+        table,
+        _object_array(geoms),
+        lines,
+        _crs_of_geojson(doc),
+        np.array(problem, dtype=object),
+        titles,
+        [f"{len(rows)} élément(s) GeoJSON"],
+    )
 
 
 def _read_layers(path: Path, layers: list[str]) -> tuple[pd.DataFrame, np.ndarray, str | None]:
@@ -150,9 +192,17 @@ def read_kml_walk(path: Path) -> RawWalk:
             table = table.drop(columns=col)
     titles = [c for c in ("Name", "name", "couche") if c in table.columns]
     lines = np.arange(1, len(table) + 1, dtype="int64")
-    return _from_geometries(path, path.suffix.lower().lstrip("."), table, geoms, lines, crs,
-                            np.full(len(table), "", dtype=object), titles,
-                            [f"{len(table)} repère(s) dans {len(layers)} dossier(s)"])
+    return _from_geometries(
+        path,
+        path.suffix.lower().lstrip("."),
+        table,
+        geoms,
+        lines,
+        crs,
+        np.full(len(table), "", dtype=object),
+        titles,
+        [f"{len(table)} repère(s) dans {len(layers)} dossier(s)"],
+    )
 
 
 def read_gpx_walk(path: Path) -> RawWalk:
@@ -167,11 +217,18 @@ def read_gpx_walk(path: Path) -> RawWalk:
             gdf = pyogrio.read_dataframe(path, layer=layer)
             gdf = gdf[~(gdf.geometry.is_empty | gdf.geometry.isna())]
             if len(gdf):
-                route_parts.append(gpd.GeoDataFrame(
-                    {"nom": gdf.get("name", pd.Series("", index=gdf.index)).fillna("")},
-                    geometry=shapely.force_2d(gdf.geometry.array), crs=gdf.crs or 4326))
-    route = (gpd.GeoDataFrame(pd.concat(route_parts, ignore_index=True), crs=4326)
-             if route_parts else None)
+                route_parts.append(
+                    gpd.GeoDataFrame(
+                        {"nom": gdf.get("name", pd.Series("", index=gdf.index)).fillna("")},
+                        geometry=shapely.force_2d(gdf.geometry.array),
+                        crs=gdf.crs or 4326,
+                    )
+                )
+    route = (
+        gpd.GeoDataFrame(pd.concat(route_parts, ignore_index=True), crs=4326)
+        if route_parts
+        else None
+    )
     if "waypoints" in layers:
         table, geoms, crs = _read_layers(path, ["waypoints"])
         table = table.drop(columns=["couche"])
@@ -183,8 +240,18 @@ def read_gpx_walk(path: Path) -> RawWalk:
         messages.append(f"{len(route)} trace(s) du parcours")
     lines = np.arange(1, len(table) + 1, dtype="int64")
     titles = [c for c in ("name", "type", "sym") if c in table.columns]
-    return _from_geometries(path, "gpx", table, geoms, lines, crs,
-                            np.full(len(table), "", dtype=object), titles, messages, route)
+    return _from_geometries(
+        path,
+        "gpx",
+        table,
+        geoms,
+        lines,
+        crs,
+        np.full(len(table), "", dtype=object),
+        titles,
+        messages,
+        route,
+    )
 
 
 def read_ogr_walk(path: Path) -> RawWalk:
@@ -208,14 +275,26 @@ def read_ogr_walk(path: Path) -> RawWalk:
     if routes:
         parts = [pyogrio.read_dataframe(path, layer=n) for n in routes]
         route_df = pd.concat([p.to_crs(4326) if p.crs else p for p in parts], ignore_index=True)
-        route = gpd.GeoDataFrame({"nom": [""] * len(route_df)},
-                                 geometry=shapely.force_2d(route_df.geometry.array), crs=4326)
+        route = gpd.GeoDataFrame(
+            {"nom": [""] * len(route_df)},
+            geometry=shapely.force_2d(route_df.geometry.array),
+            crs=4326,
+        )
     table, geoms, crs = _read_layers(path, annotations)
     if len(annotations) == 1:
         table = table.drop(columns=["couche"])
     titles = [c for c in ("name", "nom", "titre", "couche") if c in table.columns]
     lines = np.arange(1, len(table) + 1, dtype="int64")
     fmt = "gpkg" if path.suffix.lower() == ".gpkg" else "shp"
-    return _from_geometries(path, fmt, table, geoms, lines, crs,
-                            np.full(len(table), "", dtype=object), titles,
-                            [f"couche(s) lue(s) : {', '.join(annotations)}"], route)
+    return _from_geometries(
+        path,
+        fmt,
+        table,
+        geoms,
+        lines,
+        crs,
+        np.full(len(table), "", dtype=object),
+        titles,
+        [f"couche(s) lue(s) : {', '.join(annotations)}"],
+        route,
+    )
