@@ -1,0 +1,450 @@
+"""Where feelings concentrate: counts per theme, hot spots, density surface, context.
+
+Per-annotation results follow the indicator contract of STYLE.md (aligned to the index of
+the annotations, keyword-only options); :func:`theme_counts` and :func:`hotspots` are
+aggregates for the reports and maps.
+
+Hot spots are clusters found with DBSCAN (Ester, Kriegel, Sander & Xu, 1996, *A
+density-based algorithm for discovering clusters in large spatial databases with noise*,
+KDD-96) on Lambert-93 coordinates: an annotation with at least ``min_size`` annotations
+within ``radius_m`` (itself included) is a core; clusters are the cores and their
+neighbours. The density surface is a Gaussian kernel density estimate on a regular grid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from qmi_geo.errors import CRSError, MissingDependencyError
+from qmi_geo.style import THEMES
+from qmi_geo.walks._schema import CRS
+
+__all__ = [
+    "density_surface",
+    "hotspot_labels",
+    "hotspots",
+    "link_context",
+    "theme_counts",
+]
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None or gdf.crs.to_epsg() != 2154:
+        raise CRSError(
+            f"{what} : système de coordonnées {gdf.crs} ; attendu EPSG:2154 (Lambert-93). "
+            "Reprojetez la couche avant l'analyse (to_crs(2154))."
+        )
+
+
+def _anchor_xy(annotations: gpd.GeoDataFrame) -> np.ndarray:
+    """One point per annotation (the point itself, or a point on the line or zone)."""
+    geoms = annotations.geometry.array
+    pts = np.asarray(shapely.point_on_surface(geoms))
+    return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
+
+
+def theme_counts(annotations: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Number of annotations per theme and valence, with mean intensity.
+
+    Annotations flagged ``doublon`` are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by theme code, sorted by decreasing count; columns ``libelle`` (French
+        label), ``n_annotations``, ``negatif``, ``neutre``, ``positif``, ``part_negative``
+        (0–1), ``intensite_moyenne`` and ``poids_total``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> ann = gpd.GeoDataFrame(
+    ...     {
+    ...         "theme": ["chaleur", "chaleur", "bruit"],
+    ...         "valence": ["negatif", "positif", "negatif"],
+    ...         "intensite": pd.array([3, 1, None], dtype="Int64"),
+    ...         "poids": [1.0, 1.0, 1.0],
+    ...         "signalements": ["", "", ""],
+    ...     },
+    ...     geometry=[Point(0, 0)] * 3,
+    ...     crs=2154,
+    ... )
+    >>> counts = theme_counts(ann)
+    >>> counts.index.tolist(), counts["n_annotations"].tolist(), counts["negatif"].tolist()
+    (['chaleur', 'bruit'], [2, 1], [1, 1])
+    >>> float(counts.loc["chaleur", "intensite_moyenne"])
+    2.0
+    """
+    ann = _without_duplicates(annotations)
+    columns = [
+        "libelle",
+        "n_annotations",
+        "negatif",
+        "neutre",
+        "positif",
+        "part_negative",
+        "intensite_moyenne",
+        "poids_total",
+    ]
+    if ann.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="theme"))
+    valences = pd.crosstab(ann["theme"], ann["valence"]).reindex(
+        columns=["negatif", "neutre", "positif"], fill_value=0
+    )
+    grouped = ann.groupby("theme")
+    out = pd.DataFrame(
+        {
+            "n_annotations": grouped.size(),
+            "intensite_moyenne": grouped["intensite"].apply(
+                lambda s: pd.to_numeric(s, errors="coerce").astype("float64").mean()
+            ),
+            "poids_total": grouped["poids"].sum().astype(float),
+        }
+    ).join(valences)
+    out["part_negative"] = out["negatif"] / out["n_annotations"]
+    out["libelle"] = [THEMES[t].label if t in THEMES else t for t in out.index]
+    out.index.name = "theme"
+    return out[columns].sort_values(["n_annotations", "poids_total"], ascending=False)
+
+
+def _without_duplicates(annotations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "signalements" not in annotations.columns:
+        return annotations
+    flags = annotations["signalements"].astype(object).fillna("").astype(str)
+    return annotations[~flags.str.contains(r"(?:^|;)doublon(?:;|$)", regex=True)]
+
+
+def hotspot_labels(
+    annotations: gpd.GeoDataFrame,
+    *,
+    radius_m: float = 150,
+    min_size: int = 4,
+    by_theme: bool = True,
+) -> pd.Series:
+    """Hot spot of each annotation (DBSCAN in metres), aligned to ``annotations.index``.
+
+    Parameters
+    ----------
+    annotations : geopandas.GeoDataFrame
+        Annotations in EPSG:2154.
+    radius_m : float
+        Neighbourhood radius (DBSCAN ``eps``), in metres.
+    min_size : int
+        Annotations needed within ``radius_m`` to make a core (DBSCAN ``min_samples``).
+    by_theme : bool
+        Cluster each theme separately (labels are then ``"<theme>-<n>"``), or all together
+        (``"tous-<n>"``).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``point_chaud``; the hot spot label, or ``None`` for annotations in none.
+        Annotations flagged ``doublon`` are in none.
+    """
+    try:
+        from sklearn.cluster import DBSCAN
+    except ImportError as exc:  # pragma: no cover - the extra is installed in CI
+        raise MissingDependencyError(
+            "L'analyse des points chauds demande scikit-learn : pip install 'qmi_geo[walks]'."
+        ) from exc
+    _check_crs(annotations, "Annotations")
+    labels = pd.Series(None, index=annotations.index, dtype=object, name="point_chaud")
+    kept = _without_duplicates(annotations)
+    if kept.empty:
+        return labels
+    xy = _anchor_xy(kept)
+    groups = kept["theme"].astype(str).to_numpy() if by_theme else np.full(len(kept), "tous")
+    for group in pd.unique(groups):
+        mask = groups == group
+        if mask.sum() < min_size:
+            continue
+        found = DBSCAN(eps=radius_m, min_samples=min_size).fit_predict(xy[mask])
+        idx = kept.index[mask]
+        hit = found >= 0
+        labels.loc[idx[hit]] = [f"{group}-{k + 1}" for k in found[hit]]
+    return labels
+
+
+def hotspots(
+    annotations: gpd.GeoDataFrame,
+    *,
+    radius_m: float = 150,
+    min_size: int = 4,
+    by_theme: bool = True,
+) -> gpd.GeoDataFrame:
+    """Hot spots: where annotations cluster, as polygons with their member counts.
+
+    Each hot spot is the convex hull of its annotations buffered by ``radius_m / 2``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:2154; columns ``point_chaud`` (label), ``theme`` (the clustered theme, or
+        ``"tous"``), ``n_annotations``, ``theme_dominant``, ``part_negative`` (0–1),
+        ``intensite_moyenne``, ``poids_total``; sorted by decreasing size.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> pts = [Point(652000 + 20 * i, 6866000) for i in range(5)] + [Point(660000, 6870000)]
+    >>> ann = gpd.GeoDataFrame(
+    ...     {
+    ...         "theme": ["chaleur"] * 6,
+    ...         "valence": ["negatif"] * 6,
+    ...         "intensite": [3] * 6,
+    ...         "poids": [1.0] * 6,
+    ...         "signalements": [""] * 6,
+    ...     },
+    ...     geometry=pts,
+    ...     crs=2154,
+    ... )
+    >>> spots = hotspots(ann, radius_m=50, min_size=3)
+    >>> spots[["theme", "n_annotations", "part_negative"]].values.tolist()
+    [['chaleur', 5, 1.0]]
+    """
+    columns = [
+        "point_chaud",
+        "theme",
+        "n_annotations",
+        "theme_dominant",
+        "part_negative",
+        "intensite_moyenne",
+        "poids_total",
+    ]
+    labels = hotspot_labels(annotations, radius_m=radius_m, min_size=min_size, by_theme=by_theme)
+    members = annotations[labels.notna()].assign(point_chaud=labels[labels.notna()])
+    if members.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    rows = []
+    for label, grp in members.groupby("point_chaud", sort=False):
+        hull = shapely.convex_hull(shapely.union_all(shapely.point_on_surface(grp.geometry.array)))
+        rows.append(
+            {
+                "point_chaud": label,
+                "theme": str(label).rsplit("-", 1)[0],
+                "n_annotations": len(grp),
+                "theme_dominant": grp["theme"].value_counts().index[0],
+                "part_negative": float((grp["valence"] == "negatif").mean()),
+                "intensite_moyenne": float(
+                    pd.to_numeric(grp["intensite"], errors="coerce").astype("float64").mean()
+                ),
+                "poids_total": float(pd.to_numeric(grp["poids"], errors="coerce").sum()),
+                "geometry": hull.buffer(radius_m / 2),
+            }
+        )
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    out = out.sort_values("n_annotations", ascending=False, kind="stable")
+    return out.reset_index(drop=True)[[*columns, "geometry"]]
+
+
+def density_surface(
+    annotations: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    cell_m: float = 25,
+    bandwidth_m: float = 150,
+    bounds: tuple[float, float, float, float] | None = None,
+    weight: str | None = "poids",
+) -> Path:
+    """Write a kernel density surface of the annotations as a GeoTIFF (EPSG:2154).
+
+    Annotations are binned on a grid of ``cell_m`` metres (lines are sampled every
+    ``cell_m`` with their weight shared along them), then smoothed with a Gaussian kernel
+    of standard deviation ``bandwidth_m``. Values are weighted annotations per km².
+
+    Parameters
+    ----------
+    annotations : geopandas.GeoDataFrame
+        EPSG:2154. Annotations flagged ``doublon`` are left out.
+    path : str or pathlib.Path
+        The GeoTIFF to write (float32, one band, LZW-compressed).
+    cell_m, bandwidth_m : float
+        Cell size and kernel bandwidth, in metres.
+    bounds : tuple of float, optional
+        (xmin, ymin, xmax, ymax) of the grid; default: the annotations' extent plus three
+        bandwidths.
+    weight : str or None
+        Column of weights (``poids``: FUB votes), or None to count annotations.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+    from scipy.ndimage import gaussian_filter
+
+    _check_crs(annotations, "Annotations")
+    ann = _without_duplicates(annotations)
+    ann = ann[~(ann.geometry.isna() | ann.geometry.is_empty)]
+    w = (
+        pd.to_numeric(ann[weight], errors="coerce").fillna(1.0).to_numpy(float)
+        if weight and weight in ann.columns
+        else np.ones(len(ann))
+    )
+    xs, ys, ws = _sample_points(ann.geometry.array, w, cell_m)
+    if bounds is None:
+        if len(xs) == 0:
+            raise ValueError(
+                "Aucune annotation : impossible de calculer une densité sans "
+                "bornes (passez bounds=...)."
+            )
+        pad = 3 * bandwidth_m
+        bounds = (xs.min() - pad, ys.min() - pad, xs.max() + pad, ys.max() + pad)
+    xmin, ymin, xmax, ymax = bounds
+    xmin = np.floor(xmin / cell_m) * cell_m
+    ymax = np.ceil(ymax / cell_m) * cell_m
+    ncols = max(1, int(np.ceil((xmax - xmin) / cell_m)))
+    nrows = max(1, int(np.ceil((ymax - ymin) / cell_m)))
+    col = np.floor((xs - xmin) / cell_m).astype(int)
+    row = np.floor((ymax - ys) / cell_m).astype(int)
+    ok = (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)
+    grid = np.zeros((nrows, ncols), dtype="float64")
+    np.add.at(grid, (row[ok], col[ok]), ws[ok])
+    density = gaussian_filter(grid, sigma=bandwidth_m / cell_m, mode="constant")
+    density *= 1e6 / (cell_m * cell_m)  # per km²
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profile = {
+        "driver": "GTiff",
+        "height": nrows,
+        "width": ncols,
+        "count": 1,
+        "dtype": "float32",
+        "crs": CRS,
+        "compress": "lzw",
+        "transform": from_origin(xmin, ymax, cell_m, cell_m),
+    }
+    with rasterio.open(out, "w", **profile) as dst:
+        dst.write(density.astype("float32"), 1)
+        dst.set_band_description(1, "Densité de ressentis (annotations pondérées par km²)")
+        dst.update_tags(
+            source="qmi_geo.walks.density_surface",
+            cellule_m=str(cell_m),
+            rayon_noyau_m=str(bandwidth_m),
+            poids=str(weight or "aucun"),
+        )
+    return out
+
+
+def _sample_points(
+    geoms: np.ndarray, weights: np.ndarray, step: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of the geometries (lines sampled every ``step``) with their weights."""
+    geoms = np.asarray(geoms)
+    kind = shapely.get_type_id(geoms)
+    linear = np.isin(kind, (1, 5))
+    pts = np.asarray(shapely.point_on_surface(geoms[~linear]))
+    xs = [shapely.get_x(pts)]
+    ys = [shapely.get_y(pts)]
+    ws = [weights[~linear]]
+    for geom, w in zip(geoms[linear], weights[linear], strict=True):
+        n = max(1, int(np.ceil(shapely.length(geom) / step)))
+        sample = shapely.line_interpolate_point(geom, np.linspace(0, 1, n), normalized=True)
+        xs.append(shapely.get_x(sample))
+        ys.append(shapely.get_y(sample))
+        ws.append(np.full(n, w / n))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+
+
+def _nearest(
+    points: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, name_cols: tuple[str, ...], what: str
+) -> tuple[pd.Series, pd.Series]:
+    _check_crs(layer, what)
+    name_col = next((c for c in name_cols if c in layer.columns), None)
+    target = gpd.GeoDataFrame(
+        {
+            "_nom": (
+                layer[name_col].astype(object).where(layer[name_col].notna(), "").astype(str)
+                if name_col
+                else ""
+            )
+        },
+        geometry=layer.geometry.to_numpy(),
+        crs=layer.crs,
+    )
+    target = target[~(target.geometry.isna() | target.geometry.is_empty)]
+    joined = gpd.sjoin_nearest(points, target, how="left", distance_col="_dist")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return (
+        joined["_nom"].reindex(points.index).fillna("").astype(str),
+        joined["_dist"].reindex(points.index).astype(float).round(1),
+    )
+
+
+def link_context(
+    annotations: gpd.GeoDataFrame,
+    *,
+    rues: gpd.GeoDataFrame | None = None,
+    coupures: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    qpv: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Link each annotation to its context: nearest street, break, site, and QPV.
+
+    Parameters
+    ----------
+    annotations : geopandas.GeoDataFrame
+        EPSG:2154.
+    rues, coupures, sites, qpv : geopandas.GeoDataFrame, optional
+        Canonical layers in EPSG:2154 (a missing layer gives empty columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``annotations.index``: ``rue_proche``, ``distance_rue_m``,
+        ``coupure_proche`` (name, else type), ``distance_coupure_m``, ``site_proche``,
+        ``distance_site_m``, ``dans_qpv`` (bool) and ``qpv`` (code of the QPV).
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, Point
+    >>> ann = gpd.GeoDataFrame(geometry=[Point(0, 10)], crs=2154)
+    >>> rues = gpd.GeoDataFrame(
+    ...     {"nom": ["Rue de Paris"]}, geometry=[LineString([(-50, 0), (50, 0)])], crs=2154
+    ... )
+    >>> link_context(ann, rues=rues)[["rue_proche", "distance_rue_m", "dans_qpv"]]
+         rue_proche  distance_rue_m  dans_qpv
+    0  Rue de Paris            10.0     False
+    """
+    _check_crs(annotations, "Annotations")
+    idx = annotations.index
+    anchors = gpd.GeoDataFrame(
+        geometry=annotations.geometry.to_numpy(), index=idx, crs=annotations.crs
+    )
+    out = pd.DataFrame(index=idx)
+    specs = (
+        ("rue", rues, ("nom", "name"), "Rues"),
+        ("coupure", coupures, ("nom", "type"), "Coupures"),
+        ("site", sites, ("nom", "type"), "Sites"),
+    )
+    for key, layer, names, what in specs:
+        if layer is None or layer.empty or anchors.empty:
+            out[f"{key}_proche"] = ""
+            out[f"distance_{key}_m"] = np.nan
+            continue
+        if key == "coupure" and "nom" in layer.columns and "type" in layer.columns:
+            nom = layer["nom"].astype(object).where(layer["nom"].notna(), "").astype(str)
+            layer = layer.assign(nom=nom.where(nom != "", layer["type"].astype(str)))
+        out[f"{key}_proche"], out[f"distance_{key}_m"] = _nearest(anchors, layer, names, what)
+    out["dans_qpv"] = False
+    out["qpv"] = ""
+    if qpv is not None and not qpv.empty and not anchors.empty:
+        _check_crs(qpv, "QPV")
+        code = "code_qp" if "code_qp" in qpv.columns else None
+        zones = gpd.GeoDataFrame(
+            {"_code": qpv[code].astype(str) if code else "QPV"},
+            geometry=qpv.geometry.to_numpy(),
+            crs=qpv.crs,
+        )
+        hit = gpd.sjoin(anchors, zones, how="inner", predicate="intersects")
+        hit = hit[~hit.index.duplicated(keep="first")]
+        out.loc[hit.index, "dans_qpv"] = True
+        out.loc[hit.index, "qpv"] = hit["_code"].astype(str)
+    out["dans_qpv"] = out["dans_qpv"].astype(bool)
+    return out
