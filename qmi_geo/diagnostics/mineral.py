@@ -124,8 +124,9 @@ def raster_imperviousness(
         or above the threshold), aligned to ``zones.index``; NaN where the zone has no valid
         pixel.
     """
-    from rasterio.errors import WindowError
-    from rasterio.features import geometry_mask, geometry_window
+    from affine import Affine
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window
 
     raster_epsg = dataset.crs.to_epsg() if dataset.crs is not None else None
     if zones.crs is None or raster_epsg != zones.crs.to_epsg():
@@ -135,16 +136,29 @@ def raster_imperviousness(
         )
     mean = np.full(len(zones), np.nan)
     share = np.full(len(zones), np.nan)
+    t = dataset.transform
+    if t.b != 0 or t.d != 0:
+        raise LayerError(
+            "Le raster d'imperméabilisation est tourné (géotransformation non alignée sur les "
+            "axes) : rééchantillonnez-le avec gdalwarp -t_srs EPSG:2154."
+        )
     for pos, geom in enumerate(zones.geometry.values):
-        try:
-            window = geometry_window(dataset, [geom])
-        except WindowError:
+        # window of the zone's bounds, clamped to the raster (north-up grid arithmetic)
+        xmin, ymin, xmax, ymax = geom.bounds
+        cols = sorted(((xmin - t.c) / t.a, (xmax - t.c) / t.a))
+        rows = sorted(((ymax - t.f) / t.e, (ymin - t.f) / t.e))
+        c0, c1 = max(int(np.floor(cols[0])), 0), min(int(np.ceil(cols[1])), dataset.width)
+        r0, r1 = max(int(np.floor(rows[0])), 0), min(int(np.ceil(rows[1])), dataset.height)
+        if c1 <= c0 or r1 <= r0:
             continue
+        window = Window(c0, r0, c1 - c0, r1 - r0)
         data = dataset.read(band, window=window, masked=True)
         if data.size == 0:
             continue
         outside = geometry_mask(
-            [geom], out_shape=data.shape, transform=dataset.window_transform(window)
+            [geom],
+            out_shape=data.shape,
+            transform=Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e),
         )
         values = np.ma.masked_array(data, mask=np.ma.getmaskarray(data) | outside).compressed()
         if values.size == 0:

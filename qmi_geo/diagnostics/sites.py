@@ -21,6 +21,8 @@ from qmi_geo.style import SITE_KINDS
 
 __all__ = ["site_areas", "sites_by_kind", "sites_rows"]
 
+ALL_UNKNOWN = "surface inconnue (sites ponctuels ou linéaires sans champ surface_m2)"
+
 
 def site_areas(sites: gpd.GeoDataFrame) -> pd.Series:
     """Area of each site in m²: ``surface_m2`` if given, else the polygon area, else NaN."""
@@ -102,9 +104,10 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
         "surface_sites",
         "Surface des sites candidats",
         "m²",
-        total["surface_m2"],
+        total["surface_m2"].where(total["n_sans_surface"] < total["n"]),
         kinds=("sites",),
         note=unknown,
+        missing_note=ALL_UNKNOWN,
     )
     kinds = [k for k in SITE_KINDS if k in set(table["type"])]
     kinds += sorted(set(table["type"]) - set(SITE_KINDS))
@@ -117,8 +120,9 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
             f"surface_sites_{kind}",
             f"Surface des sites : {label}",
             "m²",
-            sub["surface_m2"],
+            sub["surface_m2"].where(sub["n_sans_surface"] < sub["n"]),
             kinds=("sites",),
             note=note,
+            missing_note=ALL_UNKNOWN,
         )
     return rows.frame()

@@ -1,0 +1,162 @@
+"""Urban breaks: density, crossings and pedestrian severance on hand-made networks."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, box
+
+from qmi_geo.diagnostics import compute_indicators
+from qmi_geo.diagnostics.breaks import break_density, crossing_points, crossings_count
+from qmi_geo.diagnostics.severance import (
+    detour_ratios,
+    sample_break_pairs,
+    severance_ratio,
+    street_graph,
+)
+
+SQUARE = gpd.GeoDataFrame(geometry=[box(-1000, -1000, 1000, 1000)], crs=2154)
+
+
+def rail(*lines, sous_type="RER"):
+    return gpd.GeoDataFrame(
+        {"type": ["rail"] * len(lines), "sous_type": [sous_type] * len(lines)},
+        geometry=list(lines),
+        crs=2154,
+    )
+
+
+def streets(*lines):
+    return gpd.GeoDataFrame(
+        {"highway": ["residential"] * len(lines)}, geometry=list(lines), crs=2154
+    )
+
+
+RAIL = rail(LineString([(-1000, 0), (1000, 0)]))
+
+
+def test_straight_street_crossing_rail_once_is_one_crossing():
+    s = streets(LineString([(300, -500), (300, 500)]))
+    counts = crossings_count(SQUARE, RAIL, s)
+    assert counts.loc[0, "total"] == 1
+    assert counts.loc[0, "rail"] == 1
+
+
+def test_street_crossing_four_parallel_tracks_is_one_crossing():
+    tracks = rail(*(LineString([(-1000, y), (1000, y)]) for y in (0, 6, 12, 18)))
+    s = streets(LineString([(300, -500), (300, 500)]), LineString([(-600, -500), (-600, 500)]))
+    assert crossings_count(SQUARE, tracks, s).loc[0, "total"] == 2
+
+
+def test_dead_end_street_does_not_cross():
+    s = streets(LineString([(300, -500), (300, -5)]))
+    assert len(crossing_points(RAIL, s)) == 0
+
+
+def test_metro_is_not_a_break():
+    metro = rail(LineString([(-1000, 0), (1000, 0)]), sous_type="METRO")
+    s = streets(LineString([(300, -500), (300, 500)]))
+    assert crossings_count(SQUARE, metro, s).loc[0, "total"] == 0
+    assert break_density(SQUARE, metro).loc[0, "rail"] == 0
+
+
+def test_density_km_per_km2_by_kind():
+    lines = gpd.GeoDataFrame(
+        {"type": ["rail", "eau", "route"]},
+        geometry=[
+            LineString([(-1000, 0), (1000, 0)]),
+            LineString([(0, -1000), (0, 1000)]),
+            LineString([(-2000, 500), (2000, 500)]),
+        ],
+        crs=2154,
+    )
+    dens = break_density(SQUARE, lines)  # 4 km² square, 2 km of each kind inside
+    assert dens.loc[0].to_dict() == pytest.approx({"rail": 0.5, "route": 0.5, "eau": 0.5})
+
+
+def ladder():
+    """Two streets 200 m apart either side of the rail, joined at x = 0 only."""
+    return streets(
+        LineString([(-1000, 100), (0, 100)]),
+        LineString([(0, 100), (1000, 100)]),
+        LineString([(-1000, -100), (0, -100)]),
+        LineString([(0, -100), (1000, -100)]),
+        LineString([(0, -100), (0, 100)]),
+    )
+
+
+def test_detour_ratio_known_by_hand():
+    pairs = gpd.GeoDataFrame(
+        {
+            "a": gpd.GeoSeries.from_xy([1000, 0], [100, 100]).values,
+            "b": gpd.GeoSeries.from_xy([1000, 0], [-100, -100]).values,
+        },
+        geometry=[LineString([(1000, 100), (1000, -100)]), LineString([(0, 100), (0, -100)])],
+        crs=2154,
+    )
+    ratios = detour_ratios(street_graph(ladder()), pairs)
+    assert ratios.tolist() == pytest.approx([(1000 + 200 + 1000) / 200, 1.0])
+
+
+def test_unreachable_or_far_pairs_are_nan():
+    g = street_graph(
+        streets(LineString([(0, 100), (100, 100)]), LineString([(0, -100), (100, -100)]))
+    )
+    pairs = gpd.GeoDataFrame(
+        {
+            "a": gpd.GeoSeries.from_xy([0, 5000], [100, 100]).values,
+            "b": gpd.GeoSeries.from_xy([0, 5000], [-100, -100]).values,
+        },
+        geometry=[LineString([(0, 100), (0, -100)])] * 2,
+        crs=2154,
+    )
+    assert detour_ratios(g, pairs).isna().all()
+
+
+def test_sampler_is_seeded_and_places_points_either_side():
+    a = sample_break_pairs(RAIL, n_pairs=20, offset_m=100, seed=3)
+    b = sample_break_pairs(RAIL, n_pairs=20, offset_m=100, seed=3)
+    c = sample_break_pairs(RAIL, n_pairs=20, offset_m=100, seed=4)
+    assert a.geometry.equals(b.geometry)
+    assert not a.geometry.equals(c.geometry)
+    ys = np.array([[p.y, q.y] for p, q in zip(a["a"], a["b"], strict=True)])
+    assert np.allclose(np.sort(ys, axis=1), [[-100, 100]] * len(a))
+
+
+def test_severance_median_grows_without_crossings():
+    near = severance_ratio(SQUARE, RAIL, ladder(), n_pairs=40, seed=1)
+    # with a crossing every 250 m the detour is much smaller
+    grid = ladder()
+    extra = streets(*(LineString([(x, -100), (x, 100)]) for x in range(-1000, 1001, 250)))
+    split = streets(
+        *(LineString([(x, y), (x + 250, y)]) for x in range(-1000, 1000, 250) for y in (-100, 100))
+    )
+    dense = severance_ratio(
+        SQUARE,
+        RAIL,
+        gpd.GeoDataFrame(geometry=list(extra.geometry) + list(split.geometry), crs=2154),
+        n_pairs=40,
+        seed=1,
+    )
+    assert near.loc[0, "n_paires"] > 10
+    assert near.loc[0, "ratio_detour"] > dense.loc[0, "ratio_detour"] >= 1.0
+    assert len(grid) == 5
+
+
+def test_without_streets_the_table_says_why():
+    table = compute_indicators({"coupures": RAIL}, perimeter=SQUARE).set_index("code")
+    for code in ("franchissements", "ratio_detour"):
+        assert table.loc[code, "statut"] == "non disponible"
+        assert "OpenStreetMap" in table.loc[code, "note"]
+    # kinds without any data are explicit, not zero
+    assert table.loc["densite_coupures_eau", "statut"] == "non disponible"
+    assert table.loc["densite_coupures", "statut"] == "estimé"
+
+
+def test_drive_network_is_flagged_as_upper_bound():
+    table = compute_indicators(
+        {"coupures": RAIL, "rues": ladder()}, perimeter=SQUARE, n_pairs=20
+    ).set_index("code")
+    assert table.loc["franchissements", "valeur"] == 1
+    assert "majorante" in table.loc["ratio_detour", "note"]
