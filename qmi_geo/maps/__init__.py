@@ -1,0 +1,13 @@
+"""Maps of the diagnostic.
+
+The offline carte sensible augmentée, the print map, the « carte sur table » round trip
+and the project-holder view.
+
+This stage draws what the others computed; it computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from qmi_geo.maps.web import build_web_map
+
+__all__ = ["build_web_map"]

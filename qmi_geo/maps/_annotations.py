@@ -1,0 +1,177 @@
+"""The walk's annotations on the web map: one data block, markers built in the browser.
+
+folium's usual way (one ``folium.Marker`` and one ``folium.Popup`` per annotation) writes a
+few hundred bytes of JavaScript per point and creates every popup up front. Here the
+annotations travel as one compact JSON table; the page builds light ``L.marker`` objects with
+a cached inline-SVG ``divIcon`` per theme and valence, puts them in a MarkerCluster group with
+chunked loading, and builds a popup only when it is opened. Participant text is put on screen
+with ``textContent`` (never ``innerHTML``), so a comment is always text.
+
+A search box over the comments (accent- and case-insensitive) zooms to the matching
+annotation and opens its popup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from qmi_geo.maps._assets import OWN_PREFIX
+from qmi_geo.maps._escape import json_for_script
+from qmi_geo.maps._geojson import json_value, to_wgs84, web_features
+from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
+
+__all__ = ["AnnotationLayer", "annotation_payload"]
+
+_MC = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
+
+
+def _text(value: Any) -> str:
+    v = json_value(value)
+    return "" if v is None else str(v)
+
+
+def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Return the compact table the page turns into markers.
+
+    Parameters
+    ----------
+    annotations : geopandas.GeoDataFrame
+        Annotations following the walks schema (``theme``, ``valence``, ``intensite``,
+        ``commentaire``, ``horodatage``, ``photo``...), any CRS.
+
+    Returns
+    -------
+    dict
+        ``themes`` and ``valences`` (label and icon per code), ``points`` rows
+        ``[lat, lon, theme, valence, intensite, commentaire, date, photo]`` and
+        ``formes`` (a GeoJSON FeatureCollection of the line and polygon annotations).
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> a = gpd.GeoDataFrame(
+    ...     {
+    ...         "theme": ["bruit"],
+    ...         "valence": ["negatif"],
+    ...         "intensite": [2],
+    ...         "commentaire": ["<b>fort</b>"],
+    ...     },
+    ...     geometry=[Point(652000, 6862000)],
+    ...     crs=2154,
+    ... )
+    >>> p = annotation_payload(a)
+    >>> p["points"][0][2:6]
+    ['bruit', 'negatif', 2, '<b>fort</b>']
+    """
+    wgs = to_wgs84(annotations, simplify_m=1.0)
+    n = len(wgs)
+
+    def col(name: str) -> list[Any]:
+        if name in wgs.columns:
+            return list(wgs[name].to_numpy(dtype=object))
+        return [None] * n
+
+    themes = [t if t in THEMES else "autre" for t in col("theme")]
+    valences = [v if v in VALENCES else "neutre" for v in col("valence")]
+    intens = [json_value(v) for v in col("intensite")]
+    dates = []
+    for v in col("horodatage"):
+        t = json_value(v)
+        dates.append("" if t is None else str(t).replace("T", " ")[:16])
+    geoms = np.asarray(wgs.geometry.values)
+    is_point = shapely.get_type_id(geoms) == 0
+    pts = np.array([g if p else None for g, p in zip(geoms, is_point, strict=True)], dtype=object)
+    xs = shapely.get_x(pts)
+    ys = shapely.get_y(pts)
+    points = []
+    comments = col("commentaire")
+    photos = col("photo")
+    for i in np.flatnonzero(is_point):
+        points.append(
+            [
+                float(ys[i]),
+                float(xs[i]),
+                themes[i],
+                valences[i],
+                intens[i],
+                _text(comments[i]),
+                dates[i],
+                _text(photos[i]),
+            ]
+        )
+    shapes = wgs[~is_point].copy()
+    if len(shapes):
+        shapes["theme"] = [themes[i] for i in np.flatnonzero(~is_point)]
+        shapes["valence"] = [valences[i] for i in np.flatnonzero(~is_point)]
+        shapes["intensite"] = [intens[i] for i in np.flatnonzero(~is_point)]
+        shapes["commentaire"] = [_text(comments[i]) for i in np.flatnonzero(~is_point)]
+        shapes["date"] = [dates[i] for i in np.flatnonzero(~is_point)]
+        shapes["photo"] = [_text(photos[i]) for i in np.flatnonzero(~is_point)]
+    formes = web_features(
+        shapes, ["theme", "valence", "intensite", "commentaire", "date", "photo"], escape=False
+    )
+    used = sorted(set(themes))
+    return {
+        "themes": {
+            t: {
+                "label": THEMES[t].label,
+                "colour": THEMES[t].colour,
+                "icons": {v: marker_svg(t, v) for v in VALENCES},
+            }
+            for t in used
+        },
+        "valences": {code: v.label for code, v in VALENCES.items()},
+        "points": points,
+        "formes": formes,
+    }
+
+
+_JS = """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = qmiAnnotationLayer({{ this._parent.get_name() }}, {{ this.payload }});
+{% endmacro %}
+"""
+
+
+class AnnotationLayer(JSCSSMixin, Layer):
+    """Clustered annotation markers with lazy popups and a comment search box.
+
+    Parameters
+    ----------
+    annotations : geopandas.GeoDataFrame
+        Annotations following the walks schema.
+    name : str
+        Name in the layer control.
+    show : bool
+        Whether the layer is on when the page opens.
+    """
+
+    _template = Template(_JS)
+    default_js: list[tuple[str, str]] = [  # noqa: RUF012
+        ("markercluster", _MC + "leaflet.markercluster.js"),
+        ("qmi_annotations", OWN_PREFIX + "qmi_annotations.js"),
+    ]
+    default_css: list[tuple[str, str]] = [  # noqa: RUF012
+        ("markercluster_css", _MC + "MarkerCluster.css"),
+        ("markercluster_default_css", _MC + "MarkerCluster.Default.css"),
+    ]
+
+    def __init__(
+        self,
+        annotations: gpd.GeoDataFrame,
+        *,
+        name: str = LAYER_STYLES["annotations"].label,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "QmiAnnotations"
+        self.data = annotation_payload(annotations)
+        self.payload = json_for_script(self.data)

@@ -1,0 +1,104 @@
+"""Marker symbols shared by the web map and the print map.
+
+Font Awesome cannot be used offline without shipping a 700 kB font, so each theme gets a
+glyph present in DejaVu Sans (matplotlib's default font, and common in browsers' symbol
+fonts), drawn in a disc of the theme's colour (:data:`qmi_geo.style.THEMES`). The valence is
+carried by the marker's border (solid / dotted / double, :data:`qmi_geo.style.VALENCES`) on
+the web and by the marker's shape on paper, so meaning never rests on colour alone.
+"""
+
+from __future__ import annotations
+
+from qmi_geo.maps._escape import escape_text
+from qmi_geo.style import THEMES, VALENCES
+
+__all__ = ["THEME_GLYPHS", "glyph", "marker_svg"]
+
+THEME_GLYPHS: dict[str, str] = {
+    "chaleur": "☀",
+    "manque_vegetation": "⊘",
+    "fraicheur_vegetation": "♣",
+    "bruit": "♪",
+    "pollution_air": "☁",
+    "insecurite": "⚠",
+    "eclairage": "☼",
+    "proprete": "♻",
+    "accessibilite": "♿",
+    "coupure": "‖",
+    "confort_marche": "⇢",
+    "circulation": "⇄",
+    "velo": "∞",
+    "stationnement": "P",
+    "mobilier_repos": "⊓",
+    "convivialite": "☺",
+    "commerces_animation": "€",
+    "patrimoine_paysage": "♜",
+    "eau": "≈",
+    "biodiversite": "✿",
+    "signaletique": "⚑",
+    "autre": "?",
+}
+
+
+def glyph(theme: str) -> str:
+    """Return the glyph of a theme code (``"?"`` for an unknown code).
+
+    Examples
+    --------
+    >>> glyph("chaleur"), glyph("inconnu")
+    ('☀', '?')
+    """
+    return THEME_GLYPHS.get(theme, "?")
+
+
+def marker_svg(theme: str, valence: str = "neutre", size: int = 22) -> str:
+    """Return an inline SVG marker: a disc of the theme's colour with its glyph.
+
+    The border says the valence: solid for negative, dotted for neutral, double for positive.
+
+    Parameters
+    ----------
+    theme : str
+        Theme code of :data:`qmi_geo.style.THEMES`.
+    valence : str
+        Valence code of :data:`qmi_geo.style.VALENCES`.
+    size : int
+        Width and height in CSS pixels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element as text.
+
+    Examples
+    --------
+    >>> svg = marker_svg("bruit", "positif")
+    >>> svg.startswith("<svg") and "#6a3d9a" in svg
+    True
+    """
+    colour = THEMES[theme].colour if theme in THEMES else THEMES["autre"].colour
+    border = VALENCES[valence].border if valence in VALENCES else "solid"
+    r = size / 2 - 2
+    c = size / 2
+    if border == "dotted":
+        ring = (
+            f'<circle cx="{c}" cy="{c}" r="{r}" fill="{colour}" stroke="#222" '
+            'stroke-width="2" stroke-dasharray="2 2"/>'
+        )
+    elif border == "double":
+        ring = (
+            f'<circle cx="{c}" cy="{c}" r="{r}" fill="{colour}" stroke="#222" '
+            f'stroke-width="1.2"/><circle cx="{c}" cy="{c}" r="{r - 2.5}" fill="none" '
+            'stroke="#fff" stroke-width="1.2"/>'
+        )
+    else:
+        ring = f'<circle cx="{c}" cy="{c}" r="{r}" fill="{colour}" stroke="#222" stroke-width="2"/>'
+    text = (
+        f'<text x="{c}" y="{c}" dy="0.35em" text-anchor="middle" font-size="{size * 0.55}" '
+        'fill="#fff" font-family="DejaVu Sans, Segoe UI Symbol, Apple Symbols, sans-serif">'
+        f"{escape_text(glyph(theme))}</text>"
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}" aria-hidden="true">{ring}{text}</svg>'
+    )

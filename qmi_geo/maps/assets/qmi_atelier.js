@@ -1,0 +1,195 @@
+/* qmi_geo: « carte sur table » drawing tool, French form, ranked list and GeoJSON export.
+   Participant text is only ever written with textContent or form values. */
+window.qmiAtelier = null;
+window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
+  var labels = {}; themes.forEach(function (t) { labels[t[0]] = t[1]; });
+  var drawn = L.featureGroup();
+
+  var dl = L.drawLocal;
+  dl.draw.toolbar.actions = {title: "Annuler le dessin", text: "Annuler"};
+  dl.draw.toolbar.finish = {title: "Terminer le dessin", text: "Terminer"};
+  dl.draw.toolbar.undo = {title: "Supprimer le dernier point", text: "Supprimer le dernier point"};
+  dl.draw.toolbar.buttons = {polyline: "Dessiner une ligne (défi)", polygon: "Dessiner une zone (défi)",
+    rectangle: "Dessiner un rectangle (défi)", circle: "Cercle", marker: "Placer un point",
+    circlemarker: "Placer un point (défi)"};
+  dl.draw.handlers.circlemarker.tooltip.start = "Cliquez sur la carte pour placer le défi.";
+  dl.draw.handlers.polyline.tooltip = {start: "Cliquez pour commencer la ligne.",
+    cont: "Cliquez pour continuer la ligne.", end: "Cliquez sur le dernier point pour terminer."};
+  dl.draw.handlers.polygon.tooltip = {start: "Cliquez pour commencer la zone.",
+    cont: "Cliquez pour continuer la zone.", end: "Cliquez sur le premier point pour fermer la zone."};
+  dl.draw.handlers.rectangle.tooltip.start = "Cliquez et glissez pour dessiner un rectangle.";
+  dl.draw.handlers.simpleshape.tooltip.end = "Relâchez la souris pour terminer.";
+  dl.edit.toolbar.actions.save = {title: "Enregistrer les modifications", text: "Enregistrer"};
+  dl.edit.toolbar.actions.cancel = {title: "Annuler les modifications", text: "Annuler"};
+  dl.edit.toolbar.actions.clearAll = {title: "Effacer tous les défis", text: "Tout effacer"};
+  dl.edit.toolbar.buttons = {edit: "Modifier les défis", editDisabled: "Aucun défi à modifier",
+    remove: "Supprimer des défis", removeDisabled: "Aucun défi à supprimer"};
+  dl.edit.handlers.edit.tooltip = {text: "Déplacez les sommets pour modifier le défi.",
+    subtext: "Cliquez sur Annuler pour revenir en arrière."};
+  dl.edit.handlers.remove.tooltip = {text: "Cliquez sur un défi pour le supprimer."};
+
+  function newId() {
+    return "defi-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
+  }
+  function styleLayer(layer) {
+    if (layer.setStyle) {
+      layer.setStyle({color: st.colour, weight: st.weight, fillColor: st.fill,
+                      fillOpacity: st.fill_opacity, radius: 9});
+    }
+  }
+  function tipText(p) {
+    return "Défi n° " + p.priorite + " — " + (labels[p.theme] || p.theme) +
+      (p.commentaire ? " : " + String(p.commentaire).slice(0, 60) : "");
+  }
+  function refresh(layer) {
+    var p = layer.feature.properties;
+    layer.unbindTooltip();
+    var span = document.createElement("span"); span.textContent = tipText(p);
+    layer.bindTooltip(span);
+    renderList();
+  }
+  function attach(layer, props) {
+    layer.feature = layer.feature || {type: "Feature", properties: {}};
+    layer.feature.properties = props;
+    styleLayer(layer);
+    layer.on("click", function () { openForm(layer, false); });
+    drawn.addLayer(layer);
+    refresh(layer);
+  }
+  L.geoJSON(existing, {pointToLayer: function (f, ll) { return L.circleMarker(ll); }})
+    .eachLayer(function (l) { attach(l, Object.assign({}, l.feature.properties)); });
+
+  // ---- the French form -------------------------------------------------------------
+  var form = L.DomUtil.create("div", "qmi-formulaire-defi", map.getContainer());
+  form.setAttribute("role", "dialog"); form.setAttribute("aria-modal", "true");
+  form.setAttribute("aria-labelledby", "qmi-defi-titre"); form.hidden = true;
+  form.style.cssText = "position:absolute;z-index:1100;top:60px;left:50%;transform:translateX(-50%);" +
+    "background:#fff;padding:10px 14px;border-radius:6px;box-shadow:0 2px 10px rgba(0,0,0,.5);" +
+    "width:300px;font-size:13px";
+  var h = L.DomUtil.create("h2", "", form); h.id = "qmi-defi-titre"; h.style.fontSize = "15px";
+  h.textContent = "Décrire le défi";
+  function field(labelText, el, id) {
+    var lab = L.DomUtil.create("label", "", form); lab.htmlFor = id; lab.textContent = labelText;
+    lab.style.display = "block"; lab.style.marginTop = "6px";
+    el.id = id; el.style.width = "100%"; el.style.boxSizing = "border-box"; form.appendChild(el);
+    return el;
+  }
+  var sel = field("Thème", document.createElement("select"), "qmi-defi-theme");
+  themes.forEach(function (t) {
+    var o = document.createElement("option"); o.value = t[0]; o.textContent = t[1]; sel.appendChild(o);
+  });
+  var prio = field("Priorité (1 = la plus importante)", document.createElement("input"), "qmi-defi-priorite");
+  prio.type = "number"; prio.min = "1"; prio.step = "1";
+  var com = field("Commentaire", document.createElement("textarea"), "qmi-defi-commentaire");
+  com.rows = 3;
+  var err = L.DomUtil.create("p", "", form); err.setAttribute("role", "alert"); err.style.color = "#b2182b";
+  var bar = L.DomUtil.create("div", "", form); bar.style.marginTop = "8px";
+  function button(text, id) {
+    var b = L.DomUtil.create("button", "", bar); b.type = "button"; b.id = id; b.textContent = text;
+    b.style.marginRight = "6px"; return b;
+  }
+  var ok = button("Enregistrer", "qmi-defi-enregistrer");
+  var del = button("Supprimer", "qmi-defi-supprimer");
+  var cancel = button("Annuler", "qmi-defi-annuler");
+  L.DomEvent.disableClickPropagation(form); L.DomEvent.disableScrollPropagation(form);
+  var current = null, isNew = false;
+  function nextPriority() {
+    var max = 0;
+    drawn.eachLayer(function (l) { max = Math.max(max, +l.feature.properties.priorite || 0); });
+    return max + 1;
+  }
+  function openForm(layer, fresh) {
+    current = layer; isNew = fresh;
+    var p = (layer.feature && layer.feature.properties) || {};
+    sel.value = p.theme || themes[0][0];
+    prio.value = p.priorite || nextPriority();
+    com.value = p.commentaire || "";
+    err.textContent = ""; del.hidden = fresh; form.hidden = false; sel.focus();
+  }
+  function closeForm() { form.hidden = true; current = null; }
+  ok.addEventListener("click", function () {
+    var n = Number(prio.value);
+    if (!Number.isInteger(n) || n < 1) {
+      err.textContent = "La priorité doit être un nombre entier supérieur ou égal à 1.";
+      return;
+    }
+    var old = (current.feature && current.feature.properties) || {};
+    var props = {id: old.id || newId(), theme: sel.value, theme_libelle: labels[sel.value],
+                 priorite: n, commentaire: com.value, cree_le: old.cree_le || new Date().toISOString()};
+    if (isNew) { attach(current, props); } else { current.feature.properties = props; refresh(current); }
+    closeForm();
+  });
+  del.addEventListener("click", function () { drawn.removeLayer(current); renderList(); closeForm(); });
+  cancel.addEventListener("click", function () {
+    if (isNew && current) { map.removeLayer(current); }
+    closeForm();
+  });
+
+  var draw = new L.Control.Draw({
+    position: "topleft",
+    draw: {circle: false, marker: false,
+           circlemarker: {color: st.colour, fillColor: st.fill, fillOpacity: 0.6, radius: 9},
+           polyline: {shapeOptions: {color: st.colour, weight: st.weight}},
+           polygon: {allowIntersection: false, shapeOptions: {color: st.colour, fillColor: st.fill}},
+           rectangle: {shapeOptions: {color: st.colour, fillColor: st.fill}}},
+    edit: {featureGroup: drawn}
+  });
+  map.addControl(draw);
+  map.on(L.Draw.Event.CREATED, function (e) {
+    map.addLayer(e.layer);
+    openForm(e.layer, true);
+  });
+  map.on(L.Draw.Event.DELETED, function () { renderList(); });
+
+  // ---- export and ranked list ----------------------------------------------------------
+  function exportCollection() {
+    var feats = [];
+    drawn.eachLayer(function (l) {
+      var f = l.toGeoJSON(6); var p = l.feature.properties;
+      f.properties = {id: p.id, theme: p.theme, theme_libelle: labels[p.theme] || p.theme,
+                      priorite: p.priorite, commentaire: p.commentaire || "", cree_le: p.cree_le || null};
+      feats.push(f);
+    });
+    feats.sort(function (a, b) { return a.properties.priorite - b.properties.priorite; });
+    return {type: "FeatureCollection", name: "defis", features: feats};
+  }
+  var list;
+  function renderList() {
+    if (!list) { return; }
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    var items = [];
+    drawn.eachLayer(function (l) { items.push(l.feature.properties); });
+    items.sort(function (a, b) { return a.priorite - b.priorite; });
+    items.forEach(function (p) {
+      var li = document.createElement("li"); li.textContent = tipText(p); list.appendChild(li);
+    });
+  }
+  var Export = L.Control.extend({
+    options: {position: "topleft"},
+    onAdd: function () {
+      var box = L.DomUtil.create("div", "qmi-export leaflet-bar leaflet-control");
+      box.style.background = "#fff"; box.style.padding = "4px"; box.style.maxWidth = "260px";
+      var b = L.DomUtil.create("button", "", box); b.type = "button"; b.id = "qmi-exporter-defis";
+      b.textContent = "Exporter les défis";
+      b.title = "Télécharger les défis dessinés (GeoJSON) pour « qmi atelier import »";
+      list = L.DomUtil.create("ol", "qmi-liste-defis", box);
+      list.style.margin = "4px 0 0"; list.style.paddingLeft = "16px"; list.style.fontSize = "11px";
+      list.style.maxHeight = "150px"; list.style.overflowY = "auto";
+      L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+      b.addEventListener("click", function () {
+        var text = JSON.stringify(exportCollection(), null, 1);
+        var blob = new Blob([text], {type: "application/geo+json"});
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = "defis_" + slug + "_" + new Date().toISOString().slice(0, 10) + ".geojson";
+        document.body.appendChild(a); a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      });
+      return box;
+    }
+  });
+  new Export().addTo(map);
+  renderList();
+  window.qmiAtelier = {group: drawn, exportCollection: exportCollection, openForm: openForm};
+  return drawn;
+};

@@ -1,0 +1,87 @@
+"""The « carte sur table » drawing tool carried by the web map.
+
+Participants draw points, lines and polygons (Leaflet.draw, French labels); each shape gets a
+theme, a priority (1 = most important) and a comment through a small French form; the
+« Exporter les défis » button downloads the shapes as RFC 7946 GeoJSON (EPSG:4326, 6
+decimals) with the properties ``id, theme, theme_libelle, priorite, commentaire, cree_le``.
+Défis imported earlier are loaded into the same editable layer with their ``id``, so a second
+workshop edits them and :func:`qmi_geo.maps.save_defis` updates rather than duplicates.
+
+Everything a participant types is put on screen with ``textContent`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from qmi_geo.maps._assets import OWN_PREFIX
+from qmi_geo.maps._escape import json_for_script
+from qmi_geo.maps._geojson import web_features
+from qmi_geo.style import LAYER_STYLES, THEMES
+
+__all__ = ["DEFI_PROPERTIES", "AtelierLayer"]
+
+DEFI_PROPERTIES = ("id", "theme", "theme_libelle", "priorite", "commentaire", "cree_le")
+_DRAW = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/"
+
+_JS = """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = qmiAtelierLayer({{ this._parent.get_name() }}, {{ this.themes_js }},
+    {{ this.style_js }}, {{ this.existing_js }}, {{ this.slug_js }});
+{% endmacro %}
+"""
+
+
+class AtelierLayer(JSCSSMixin, Layer):
+    """Editable layer of défis with the drawing tool, the French form and the export button.
+
+    Parameters
+    ----------
+    defis : geopandas.GeoDataFrame, optional
+        Défis already imported (``id, theme, priorite, commentaire``), shown and editable.
+    slug : str
+        Commune slug, used in the exported file name.
+    name : str
+        Name in the layer control.
+    """
+
+    _template = Template(_JS)
+    default_js: list[tuple[str, str]] = [  # noqa: RUF012
+        ("leaflet_draw_js", _DRAW + "leaflet.draw.js"),
+        ("qmi_atelier", OWN_PREFIX + "qmi_atelier.js"),
+    ]
+    default_css: list[tuple[str, str]] = [  # noqa: RUF012
+        ("leaflet_draw_css", _DRAW + "leaflet.draw.css"),
+    ]
+
+    def __init__(
+        self,
+        defis: gpd.GeoDataFrame | None = None,
+        *,
+        slug: str = "quartier",
+        name: str = LAYER_STYLES["defis"].label,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "QmiAtelier"
+        existing: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+        if defis is not None and len(defis):
+            existing = web_features(
+                defis, ["id", "theme", "priorite", "commentaire", "cree_le"], escape=False
+            )
+        st = LAYER_STYLES["defis"]
+        self.existing_js = json_for_script(existing)
+        self.themes_js = json_for_script([[t.code, t.label] for t in THEMES.values()])
+        self.style_js = json_for_script(
+            {
+                "colour": st.colour,
+                "fill": st.fill,
+                "fill_opacity": st.fill_opacity,
+                "weight": st.weight,
+            }
+        )
+        self.slug_js = json_for_script(slug)

@@ -1,0 +1,297 @@
+"""The categorical legend, the side panel (indicators, sources) and their stylesheet.
+
+folium has no categorical legend; this one is plain semantic HTML (headings and lists, a
+text label next to every swatch, ``<details>`` to fold it), so screen readers read it and it
+prints: a ``@media print`` rule hides the map controls and keeps the legend and sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from qmi_geo.maps._escape import escape_text
+from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.style import BREAK_KINDS, LAYER_STYLES, SITE_KINDS, THEMES, VALENCES
+
+__all__ = [
+    "PAGE_CSS",
+    "LegendEntry",
+    "density_entry",
+    "fill_entry",
+    "legend_html",
+    "line_entry",
+    "panel_html",
+    "point_entry",
+    "theme_entries",
+]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend: a swatch (inline SVG) and its French label."""
+
+    label: str
+    swatch: str
+
+
+def _svg(body: str, w: int = 28, h: int = 16) -> str:
+    return (
+        f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-hidden="true" '
+        f'focusable="false">{body}</svg>'
+    )
+
+
+def line_entry(label: str, colour: str, width: float = 2.0, dash: str | None = None) -> LegendEntry:
+    """Legend entry for a line layer.
+
+    Examples
+    --------
+    >>> line_entry("Voie ferrée", "#252525", 3, "8 4").swatch.count("stroke-dasharray")
+    1
+    """
+    d = f' stroke-dasharray="{escape_text(dash)}"' if dash else ""
+    return LegendEntry(
+        label,
+        _svg(f'<line x1="1" y1="8" x2="27" y2="8" stroke="{colour}" stroke-width="{width}"{d}/>'),
+    )
+
+
+def fill_entry(
+    label: str,
+    colour: str,
+    fill: str | None,
+    opacity: float = 0.4,
+    *,
+    dash: str | None = None,
+    hatch: bool = False,
+) -> LegendEntry:
+    """Legend entry for a polygon layer (optionally hatched, like the QPV).
+
+    Examples
+    --------
+    >>> "pattern" in fill_entry("QPV", "#c51b7d", "#c51b7d", hatch=True).swatch
+    True
+    """
+    d = f' stroke-dasharray="{escape_text(dash)}"' if dash else ""
+    body = ""
+    fill_attr = f'fill="{fill}" fill-opacity="{opacity}"' if fill else 'fill="none"'
+    if hatch:
+        pid = f"hachure-{colour.lstrip('#')}"
+        body += (
+            f'<defs><pattern id="{pid}" width="5" height="5" patternUnits="userSpaceOnUse" '
+            f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="5" '
+            f'stroke="{colour}" stroke-width="2"/></pattern></defs>'
+        )
+        fill_attr = f'fill="url(#{pid})"'
+    body += (
+        f'<rect x="2" y="2" width="24" height="12" {fill_attr} stroke="{colour}" '
+        f'stroke-width="1.5"{d}/>'
+    )
+    return LegendEntry(label, _svg(body))
+
+
+def point_entry(label: str, colour: str, fill: str = "#ffffff", radius: float = 5) -> LegendEntry:
+    """Legend entry for a point layer drawn as a circle."""
+    return LegendEntry(
+        label,
+        _svg(
+            f'<circle cx="14" cy="8" r="{radius}" fill="{fill}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        ),
+    )
+
+
+def density_entry(label: str, colours: Sequence[str]) -> LegendEntry:
+    """Legend entry for a continuous raster: a colour ramp."""
+    stops = "".join(
+        f'<stop offset="{i / max(len(colours) - 1, 1):.2f}" stop-color="{c}"/>'
+        for i, c in enumerate(colours)
+    )
+    body = (
+        f'<defs><linearGradient id="rampe-densite">{stops}</linearGradient></defs>'
+        '<rect x="1" y="3" width="54" height="10" fill="url(#rampe-densite)" '
+        'stroke="#555" stroke-width="0.5"/>'
+    )
+    return LegendEntry(label, _svg(body, w=56))
+
+
+def theme_entries(themes: Iterable[str]) -> list[LegendEntry]:
+    """Legend entries for the annotation themes present, plus the valence borders."""
+    out = [
+        LegendEntry(THEMES[t].label, marker_svg(t, "negatif", 18)) for t in themes if t in THEMES
+    ]
+    out += [LegendEntry(v.label, marker_svg("autre", code, 18)) for code, v in VALENCES.items()]
+    return out
+
+
+def site_entries(kinds: Iterable[str]) -> list[LegendEntry]:
+    """Legend entries for the site kinds present."""
+    return [
+        point_entry(SITE_KINDS[k].label, "#333333", SITE_KINDS[k].colour, 6)
+        for k in kinds
+        if k in SITE_KINDS
+    ]
+
+
+def break_entries(kinds: Iterable[str]) -> list[LegendEntry]:
+    """Legend entries for the break kinds present."""
+    return [
+        line_entry(
+            BREAK_KINDS[k].label, BREAK_KINDS[k].colour, BREAK_KINDS[k].width, BREAK_KINDS[k].dash
+        )
+        for k in kinds
+        if k in BREAK_KINDS
+    ]
+
+
+def layer_entry(kind: str) -> LegendEntry:
+    """Default legend entry of an analytic layer kind from :data:`LAYER_STYLES`."""
+    st = LAYER_STYLES[kind]
+    if kind in ("gares", "arbres"):
+        return point_entry(st.label, st.colour, st.fill or "#ffffff")
+    if st.fill is None and kind not in ("communes", "quartier", "iris"):
+        return line_entry(st.label, st.colour, st.weight, st.dash)
+    return fill_entry(
+        st.label, st.colour, st.fill, st.fill_opacity, dash=st.dash, hatch=st.hatch is not None
+    )
+
+
+def legend_html(sections: Sequence[tuple[str, Sequence[LegendEntry]]]) -> str:
+    """Return the legend as accessible HTML: one ``<h3>`` and ``<ul>`` per section.
+
+    Examples
+    --------
+    >>> html = legend_html([("Thèmes", [LegendEntry("<Bruit>", "<svg></svg>")])])
+    >>> "&lt;Bruit&gt;" in html and 'role="region"' in html
+    True
+    """
+    parts = [
+        '<section class="qmi-legende" role="region" aria-labelledby="qmi-legende-titre">',
+        '<details open><summary id="qmi-legende-titre">Légende</summary>',
+    ]
+    for title, entries in sections:
+        if not entries:
+            continue
+        parts.append(f"<h3>{escape_text(title)}</h3><ul>")
+        parts += [
+            f'<li><span class="qmi-pastille">{e.swatch}</span>'
+            f"<span>{escape_text(e.label)}</span></li>"
+            for e in entries
+        ]
+        parts.append("</ul>")
+    parts.append("</details></section>")
+    return "".join(parts)
+
+
+def _fmt_value(value: Any, unit: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:,.1f}".replace(",", " ").replace(".", ",")
+        if text.endswith(",0"):
+            text = text[:-2]
+    else:
+        text = str(value)
+    u = "" if unit is None or (isinstance(unit, float) and pd.isna(unit)) else str(unit)
+    return f"{text} {u}".strip()
+
+
+def panel_html(
+    title: str, indicators: pd.DataFrame | None, sources: Sequence[Any], *, subtitle: str = ""
+) -> str:
+    """Return the side panel: title, key indicators and the list of sources.
+
+    Parameters
+    ----------
+    title : str
+        Map title (the quarter and commune).
+    indicators : pandas.DataFrame, optional
+        Long table with columns ``code, libelle, valeur, unite, statut, note``.
+    sources : sequence
+        Objects with ``attribution`` (and optionally ``title``, ``producer``, ``licence``).
+    subtitle : str
+        A line under the title (e.g. the production date).
+    """
+    parts = [
+        '<aside class="qmi-panneau" aria-labelledby="qmi-titre">',
+        f'<h1 id="qmi-titre">{escape_text(title)}</h1>',
+    ]
+    if subtitle:
+        parts.append(f'<p class="qmi-sous-titre">{escape_text(subtitle)}</p>')
+    if indicators is not None and len(indicators):
+        parts.append(
+            "<details open><summary>Indicateurs clés du quartier</summary>"
+            '<table class="qmi-indicateurs"><tbody>'
+        )
+        for row in indicators.to_dict("records"):
+            note = row.get("note")
+            title_attr = f' title="{escape_text(note)}"' if isinstance(note, str) and note else ""
+            statut = row.get("statut")
+            flag = (
+                ""
+                if not isinstance(statut, str) or statut in ("", "ok")
+                else f" <small>({escape_text(statut)})</small>"
+            )
+            parts.append(
+                f'<tr{title_attr}><th scope="row">{escape_text(row.get("libelle"))}'
+                f"</th><td>{escape_text(_fmt_value(row.get('valeur'), row.get('unite')))}"
+                f"{flag}</td></tr>"
+            )
+        parts.append("</tbody></table></details>")
+    if sources:
+        parts.append('<details><summary>Sources des données</summary><ul class="qmi-sources">')
+        for s in sources:
+            bits = [getattr(s, "attribution", None) or getattr(s, "title", None) or str(s)]
+            extra = [getattr(s, n, None) for n in ("title", "licence")]
+            extra_txt = " — ".join(escape_text(x) for x in extra if isinstance(x, str) and x)
+            real = getattr(s, "real", True)
+            synth = "" if real else " <strong>(données synthétiques)</strong>"
+            parts.append(
+                f"<li>{escape_text(bits[0])}{' — ' + extra_txt if extra_txt else ''}{synth}</li>"
+            )
+        parts.append("</ul></details>")
+    parts.append("</aside>")
+    return "".join(parts)
+
+
+PAGE_CSS = """
+.leaflet-container.leaflet-container { background: #f4f3ee; font-family: "DejaVu Sans",
+  "Segoe UI", Arial, sans-serif; }
+.qmi-legende, .qmi-panneau { background: rgba(255,255,255,0.95); border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.4); padding: 6px 10px; font-size: 12px; color: #222;
+  max-height: 45vh; overflow-y: auto; }
+.qmi-legende { max-width: 280px; max-height: 36vh; }
+.qmi-legende summary, .qmi-panneau summary { font-weight: bold; cursor: pointer; }
+.qmi-legende h3 { font-size: 12px; margin: 6px 0 2px; }
+.qmi-legende ul, .qmi-sources { list-style: none; margin: 0; padding: 0; }
+.qmi-legende li { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+.qmi-pastille { display: inline-flex; min-width: 28px; justify-content: center; }
+.qmi-panneau { max-width: 330px; max-height: 32vh; }
+.qmi-panneau h1 { font-size: 15px; margin: 0 0 4px; }
+.qmi-sous-titre { margin: 0 0 6px; color: #555; }
+.qmi-indicateurs th { text-align: left; font-weight: normal; padding-right: 8px; }
+.qmi-indicateurs td { text-align: right; white-space: nowrap; font-weight: bold; }
+.qmi-sources li { margin: 3px 0; }
+.qmi-marqueur { background: none; border: none; }
+.qmi-popup h3 { margin: 0 0 4px; font-size: 13px; }
+.qmi-popup dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 2px 8px; }
+.qmi-popup dt { font-weight: bold; } .qmi-popup dd { margin: 0; white-space: pre-wrap; }
+.qmi-recherche { background: #fff; padding: 4px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.4); width: 240px; }
+.qmi-recherche input { width: 100%; box-sizing: border-box; }
+.qmi-recherche ul { list-style: none; margin: 4px 0 0; padding: 0; max-height: 220px;
+  overflow-y: auto; }
+.qmi-recherche button { width: 100%; text-align: left; border: none; background: #f0f0f0;
+  margin: 1px 0; cursor: pointer; font-size: 11px; }
+.qmi-etiquette-chaud { background: #fff; border: 2px solid #e41a1c; font-weight: bold; }
+@media print {
+  .leaflet-control-zoom, .leaflet-control-layers, .leaflet-draw, .qmi-recherche,
+  .leaflet-control-minimap, .leaflet-control-measure, .leaflet-control-fullscreen,
+  .qmi-export { display: none !important; }
+  .qmi-legende, .qmi-panneau { max-height: none; box-shadow: none; border: 1px solid #999; }
+}
+"""

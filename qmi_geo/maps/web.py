@@ -1,0 +1,438 @@
+"""The carte sensible augmentée: one self-contained, offline HTML page per commune.
+
+:func:`build_web_map` draws what the other stages computed (layers, annotations, hot spots,
+density, indicators, matches, défis); it computes nothing itself. The page:
+
+* inlines every script and stylesheet (:mod:`qmi_geo.maps._assets`): no CDN, and no tile
+  server unless ``basemap`` asks for one — by default the background is our own vector layers;
+* groups each kind of information in a layer that the layer control switches on and off;
+* shows a French, printable legend, the key indicators and every data source;
+* carries the « carte sur table » drawing tool and its export button.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.plugins import Fullscreen, MeasureControl
+
+from qmi_geo.errors import LayerError
+from qmi_geo.maps._annotations import AnnotationLayer
+from qmi_geo.maps._assets import LEAFLET_CSS, LEAFLET_JS, inline_assets
+from qmi_geo.maps._controls import Attributions, HtmlControl, MetricScale, VectorMiniMap
+from qmi_geo.maps._escape import escape_text
+from qmi_geo.maps._geojson import web_features
+from qmi_geo.maps._layers import HATCH_DEFS, add_kind
+from qmi_geo.maps.draw import AtelierLayer
+from qmi_geo.maps.legend import (
+    PAGE_CSS,
+    LegendEntry,
+    density_entry,
+    fill_entry,
+    layer_entry,
+    legend_html,
+    line_entry,
+    panel_html,
+    theme_entries,
+)
+from qmi_geo.style import LAYER_STYLES, THEMES
+
+__all__ = ["BASEMAPS", "OfflineMap", "build_web_map"]
+
+#: Online basemaps offered by ``--fond`` (tile URL, attribution).
+BASEMAPS: dict[str, tuple[str, str, str]] = {
+    "ign": (
+        "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
+        "&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+        "Plan IGN (Géoplateforme)",
+        "© IGN – Plan IGN",
+    ),
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "OpenStreetMap",
+        "© les contributeurs d'OpenStreetMap",
+    ),
+}
+
+# Drawing order, bottom to top (background first).
+_ORDER = (
+    "communes",
+    "rues",
+    "iris",
+    "nuisances",
+    "surfaces_minerales",
+    "qpv",
+    "coupures",
+    "rues_citees",
+    "arbres",
+    "gares",
+    "sites",
+)
+_DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+class OfflineMap(folium.Map):
+    """A folium map that loads Leaflet only (no jQuery, Bootstrap or Font Awesome).
+
+    Markers are inline SVG, so the 0.9 MB of icon fonts and Bootstrap folium adds by default
+    are not needed; the remaining assets are inlined by :func:`inline_assets`.
+    """
+
+    default_js: list[tuple[str, str]] = [("leaflet", LEAFLET_JS)]  # noqa: RUF012
+    default_css: list[tuple[str, str]] = [("leaflet_css", LEAFLET_CSS)]  # noqa: RUF012
+
+
+def _density_overlay(m: folium.Map, density_tif: Path | str) -> LegendEntry | None:
+    """Add the annotation density raster as a transparent colour image."""
+    import rasterio
+    from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.image import imsave
+    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+
+    path = Path(density_tif)
+    if not path.exists():
+        raise LayerError(f"Raster de densité introuvable : {path}. Relancez le diagnostic.")
+    with rasterio.open(path) as src:
+        band = src.read(1, masked=True).astype("float64")
+        if src.crs is None:
+            raise LayerError(f"{path} : le raster de densité n'a pas de système de coordonnées.")
+        dst_crs = "EPSG:3857"
+        transform, width, height = calculate_default_transform(
+            src.crs, dst_crs, src.width, src.height, *src.bounds
+        )
+        out = np.zeros((height, width), dtype="float64")
+        reproject(
+            band.filled(0.0),
+            out,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            dst_transform=transform,
+            dst_crs=dst_crs,
+            resampling=Resampling.bilinear,
+        )
+    vmax = float(np.nanmax(out)) if out.size else 0.0
+    if vmax <= 0:
+        return None
+    norm = np.clip(out / vmax, 0, 1)
+    cmap = LinearSegmentedColormap.from_list("densite", list(_DENSITY_COLOURS))
+    rgba = cmap(norm)
+    rgba[..., 3] = np.where(norm > 0.02, 0.25 + 0.5 * norm, 0.0)
+    buf = io.BytesIO()
+    imsave(buf, rgba, format="png")
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    west = transform.c
+    north = transform.f
+    east = west + transform.a * width
+    south = north + transform.e * height
+    w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north)
+    group = folium.FeatureGroup(name="Densité des annotations", show=False)
+    folium.raster_layers.ImageOverlay(
+        uri, bounds=[[s, w], [n, e]], opacity=1.0, interactive=False, zindex=2
+    ).add_to(group)
+    group.add_to(m)
+    return density_entry("Densité des annotations (faible → forte)", _DENSITY_COLOURS)
+
+
+def _hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> list[LegendEntry]:
+    st = LAYER_STYLES["points_chauds"]
+    g = hotspots.copy()
+    theme_col = "theme_dominant" if "theme_dominant" in g else "theme"
+    g["theme_libelle"] = [THEMES[t].label if t in THEMES else (t or "") for t in g[theme_col]]
+    if "part_negative" in g:
+        g["part_txt"] = [
+            f"{100 * float(v):.0f} %" if pd.notna(v) else None for v in g["part_negative"]
+        ]
+    data = web_features(
+        g, ["theme_libelle", "n_annotations", "part_txt", "intensite_moyenne"], simplify_m=1.0
+    )
+    group = folium.FeatureGroup(name=st.label, show=True)
+    folium.GeoJson(
+        data,
+        style_function=lambda f: {
+            "color": st.colour,
+            "weight": st.weight,
+            "dashArray": st.dash,
+            "fillColor": st.fill,
+            "fillOpacity": st.fill_opacity,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=[
+                f
+                for f in ("theme_libelle", "n_annotations", "part_txt")
+                if f in g.columns or f == "theme_libelle"
+            ],
+            aliases=["Thème dominant", "Annotations", "Part négative"][
+                : 1 + ("n_annotations" in g.columns) + ("part_txt" in g.columns)
+            ],
+        ),
+    ).add_to(group)
+    pts = g.to_crs(2154).geometry.representative_point().to_crs(4326)
+    counts = g["n_annotations"] if "n_annotations" in g else pd.Series(np.nan, index=g.index)
+    for p, n in zip(pts, counts, strict=True):
+        if pd.isna(n):
+            continue
+        folium.Marker(
+            [round(p.y, 6), round(p.x, 6)],
+            icon=folium.DivIcon(
+                html=f'<div class="qmi-etiquette-chaud" title="Annotations dans la zone">'
+                f"{int(n)}</div>",
+                icon_size=(28, 18),
+                icon_anchor=(14, 9),
+                class_name="qmi-marqueur",
+            ),
+        ).add_to(group)
+    group.add_to(m)
+    return [
+        fill_entry(
+            st.label + " (nombre d'annotations)", st.colour, st.fill, st.fill_opacity, dash=st.dash
+        )
+    ]
+
+
+def _routes(m: folium.Map, routes: gpd.GeoDataFrame) -> list[LegendEntry]:
+    st = LAYER_STYLES["parcours"]
+    cols = [c for c in ("marche", "nom") if c in routes.columns]
+    data = web_features(routes, cols, simplify_m=1.0)
+    group = folium.FeatureGroup(name=st.label, show=True)
+    folium.GeoJson(
+        data,
+        style_function=lambda f: {"color": st.colour, "weight": st.weight, "dashArray": st.dash},
+        tooltip=folium.GeoJsonTooltip(fields=cols, aliases=["Marche", "Nom"][: len(cols)])
+        if cols
+        else None,
+    ).add_to(group)
+    group.add_to(m)
+    return [line_entry(st.label, st.colour, st.weight, st.dash)]
+
+
+def _matches(m: folium.Map, matches: gpd.GeoDataFrame) -> list[LegendEntry]:
+    st = LAYER_STYLES["appariements"]
+    fields = [
+        ("solution_nom", "Solution"),
+        ("solution", "Solution (identifiant)"),
+        ("site_nom", "Site"),
+        ("nom", "Site"),
+        ("rang", "Rang"),
+        ("score", "Score"),
+        ("raisons", "Pourquoi ce site"),
+    ]
+    present = [(f, a) for f, a in fields if f in matches.columns]
+    data = web_features(matches, [f for f, _ in present], simplify_m=1.0)
+    group = folium.FeatureGroup(name=st.label, show=True)
+    folium.GeoJson(
+        data,
+        marker=folium.CircleMarker(radius=9),
+        style_function=lambda f: {
+            "color": st.colour,
+            "weight": st.weight,
+            "fillColor": st.fill,
+            "fillOpacity": st.fill_opacity,
+        },
+        popup=folium.GeoJsonPopup(fields=[f for f, _ in present], aliases=[a for _, a in present])
+        if present
+        else None,
+    ).add_to(group)
+    group.add_to(m)
+    return [fill_entry(st.label, st.colour, st.fill, st.fill_opacity)]
+
+
+def _minimap_features(
+    layers: Mapping[str, gpd.GeoDataFrame], perimeter: gpd.GeoDataFrame
+) -> dict[str, Any]:
+    parts = []
+    if "communes" in layers and len(layers["communes"]):
+        c = layers["communes"][["geometry"]].copy()
+        c["couleur"] = "#888888"
+        parts.append(c.to_crs(perimeter.crs))
+    p = perimeter[["geometry"]].copy()
+    p["couleur"] = LAYER_STYLES["quartier"].colour
+    parts.append(p)
+    g = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=perimeter.crs)
+    return web_features(g, ["couleur"], simplify_m=25.0, escape=False)
+
+
+def _attribution_text(sources: Sequence[Any]) -> list[str]:
+    out = []
+    for s in sources:
+        text = getattr(s, "attribution", None)
+        if text is None and isinstance(s, str):
+            text = s
+        if text:
+            out.append(str(text))
+    return out
+
+
+def build_web_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    perimeter: gpd.GeoDataFrame,
+    title: str,
+    out_path: Path | str,
+    annotations: gpd.GeoDataFrame | None = None,
+    routes: gpd.GeoDataFrame | None = None,
+    hotspots: gpd.GeoDataFrame | None = None,
+    density_tif: Path | str | None = None,
+    indicators: pd.DataFrame | None = None,
+    matches: gpd.GeoDataFrame | None = None,
+    defis: gpd.GeoDataFrame | None = None,
+    sources: Sequence[Any] = (),
+    basemap: str | None = None,
+    slug: str = "quartier",
+    drawing: bool = True,
+) -> Path:
+    """Write the offline carte sensible augmentée of one quarter.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Analytic layers keyed by kind (``communes``, ``qpv``, ``surfaces_minerales``,
+        ``coupures``, ``gares``, ``sites``, ``iris``, ``nuisances``, ``rues``,
+        ``rues_citees``, ``arbres``); absent kinds are skipped.
+    perimeter : geopandas.GeoDataFrame
+        The quarter (one polygon); the map opens on it.
+    title : str
+        Page and panel title.
+    out_path : path-like
+        The HTML file to write (parent folders are created).
+    annotations, routes, hotspots : geopandas.GeoDataFrame, optional
+        Walk annotations (walks schema), walk routes, hot spots.
+    density_tif : path-like, optional
+        GeoTIFF of annotation density, drawn as a transparent colour overlay.
+    indicators : pandas.DataFrame, optional
+        Long indicator table (``code, libelle, valeur, unite, statut, note``).
+    matches : geopandas.GeoDataFrame, optional
+        Recommended solution–site pairs (site geometry, ``solution_nom``, ``rang``...).
+    defis : geopandas.GeoDataFrame, optional
+        Défis already imported from a workshop; shown and editable.
+    sources : sequence
+        Objects with an ``attribution`` string (or plain strings); all are shown.
+    basemap : {"ign", "osm"}, optional
+        Add an online basemap (needs a network when the page is opened).
+    slug : str
+        Commune slug (names the défis export file).
+    drawing : bool
+        Carry the « carte sur table » drawing tool.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    if perimeter is None or len(perimeter) == 0:
+        raise LayerError("Le périmètre du quartier est vide : impossible de cadrer la carte.")
+    if basemap is not None and basemap not in BASEMAPS:
+        raise LayerError(f"Fond de carte inconnu : {basemap!r}. Choisissez « ign » ou « osm ».")
+    out_path = Path(out_path)
+    per = perimeter.to_crs(4326)
+    w, s, e, n = per.total_bounds
+    m = OfflineMap(
+        location=[(s + n) / 2, (w + e) / 2],
+        zoom_start=14,
+        tiles=None,
+        control_scale=False,
+        maxZoom=20,
+        minZoom=9,
+    )
+    m.get_root().title = escape_text(title)  # type: ignore[attr-defined]
+    m.fit_bounds([[s, w], [n, e]])
+    # tools first so they sit under the zoom buttons, before the drawing tool
+    Fullscreen(
+        position="topleft",
+        title="Plein écran",
+        title_cancel="Quitter le plein écran",
+        force_separate_button=True,
+    ).add_to(m)
+    MeasureControl(
+        position="topleft",
+        primary_length_unit="meters",
+        secondary_length_unit="kilometers",
+        primary_area_unit="sqmeters",
+        secondary_area_unit="hectares",
+        localization="fr",
+    ).add_to(m)
+    MetricScale().add_to(m)
+    attributions = _attribution_text(sources)
+    if basemap:
+        url, name, attr = BASEMAPS[basemap]
+        folium.TileLayer(
+            url, name=name, attr=escape_text(attr), max_zoom=20, max_native_zoom=19
+        ).add_to(m)
+        attributions.append(attr)
+
+    sections: list[tuple[str, list[LegendEntry]]] = []
+    context: list[LegendEntry] = []
+    for kind in _ORDER:
+        if kind in layers and layers[kind] is not None and len(layers[kind]):
+            entries = add_kind(m, kind, layers[kind])
+            if kind == "coupures":
+                sections.append(("Coupures urbaines", entries))
+            elif kind == "sites":
+                sections.append(("Sites de déploiement", entries))
+            else:
+                context += entries
+    add_kind(m, "quartier", perimeter, show=True)
+    context.insert(0, layer_entry("quartier"))
+    sections.insert(0, ("Territoire", context))
+
+    walk: list[LegendEntry] = []
+    if density_tif is not None:
+        entry = _density_overlay(m, density_tif)
+        if entry:
+            walk.append(entry)
+    if routes is not None and len(routes):
+        walk += _routes(m, routes)
+    if hotspots is not None and len(hotspots):
+        walk += _hotspots(m, hotspots)
+    if annotations is not None and len(annotations):
+        AnnotationLayer(annotations).add_to(m)
+        used = [t for t in THEMES if t in set(annotations.get("theme", pd.Series(dtype=str)))]
+        sections.append(("Ressentis de la marche sensible", walk + theme_entries(used)))
+    elif walk:
+        sections.append(("Marche sensible", walk))
+    if matches is not None and len(matches):
+        sections.append(("Appariement solutions – sites", _matches(m, matches)))
+    if drawing:
+        AtelierLayer(defis, slug=slug).add_to(m)
+        st = LAYER_STYLES["defis"]
+        sections.append(
+            (
+                "Atelier « carte sur table »",
+                [fill_entry(st.label, st.colour, st.fill, st.fill_opacity)],
+            )
+        )
+    elif defis is not None and len(defis):
+        add_kind_defis = web_features(defis, ["theme", "priorite", "commentaire"])
+        folium.GeoJson(add_kind_defis, name=LAYER_STYLES["defis"].label).add_to(m)
+
+    # controls: tools on the left, reading aids on the right, legend bottom left
+    VectorMiniMap(_minimap_features(layers, perimeter)).add_to(m)
+    Attributions(attributions).add_to(m)
+    today = dt.date.today().strftime("%d/%m/%Y")
+    HtmlControl(
+        panel_html(title, indicators, sources, subtitle=f"Carte produite le {today}"),
+        position="topright",
+    ).add_to(m)
+    HtmlControl(legend_html(sections), position="bottomleft").add_to(m)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+
+    root: Any = m.get_root()
+    root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="qmi_css")
+    root.header.add_child(
+        folium.Element('<meta name="generator" content="qmi_geo">'), name="qmi_meta"
+    )
+    root.html.add_child(folium.Element(HATCH_DEFS), name="qmi_hatch")
+    html = inline_assets(root.render())
+    html = html.replace("<html>", '<html lang="fr">', 1)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(html, encoding="utf-8")
+    return out_path
