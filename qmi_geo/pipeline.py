@@ -52,6 +52,7 @@ class LayerSet:
     sources: list[Source]
     report: ValidationReport
     counts: dict[str, int] = field(default_factory=dict)
+    rasters: dict[str, list[Path]] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -167,11 +168,15 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
     sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
+    rasters: dict[str, list[Path]] = {}
     show = settings.progress if progress is None else progress
     bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
     for src in bar:
         bar.set_postfix_str(src.name)
         ref = SourceRef(Path(src.path).name, src.layer)
+        if Path(src.path).suffix.lower() in RASTER_SUFFIXES:
+            _check_raster(src, ref, report, area, rasters, counts)
+            continue
         try:
             raw = _read_source(src)
             if src.filter_insee and src.filter_insee in raw.columns:
@@ -203,7 +208,43 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
     for kind, group in frames.items():
         layers[kind] = gpd.GeoDataFrame(pd.concat(group, ignore_index=True), crs=LAMBERT93)
     layers["quartier"] = perimeter
-    return LayerSet(spec, perimeter, layers, sources, report, counts)
+    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters)
+
+
+RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
+
+
+def _check_raster(
+    src: Source,
+    ref: SourceRef,
+    report: ValidationReport,
+    area: shapely.Geometry,
+    rasters: dict[str, list[Path]],
+    counts: dict[str, int],
+) -> None:
+    """Validate a raster source from its header (CRS, overlap); pixels are read later in windows."""
+    from qmi_geo.layers import read_raster_info
+
+    counts[src.name] = 0
+    try:
+        info = read_raster_info(src.path)
+    except QmiGeoError as exc:
+        report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
+        return
+    box = shapely.box(*info.bounds)
+    if info.crs_epsg != LAMBERT93:
+        box = gpd.GeoSeries([box], crs=f"EPSG:{info.crs_epsg}").to_crs(LAMBERT93).iloc[0]
+    if not box.intersects(area):
+        report.add("avertissement", "le raster ne recouvre pas le quartier ; ignoré.", ref)
+        return
+    counts[src.name] = 1
+    rasters.setdefault(src.kind, []).append(Path(src.path))
+    report.add(
+        "info",
+        f"raster {info.count} bande(s), résolution {info.resolution[0]:g} m, "
+        f"EPSG:{info.crs_epsg} ; lu par fenêtres sur le quartier.",
+        ref,
+    )
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
