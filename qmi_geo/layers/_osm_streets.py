@@ -147,7 +147,7 @@ def parse_overpass_filter(way_filter: str) -> FilterTerms:
 
     Raises
     ------
-    ValueError
+    RuntimeError
         If the filter holds anything else (so a change of osmnx is noticed, not ignored).
 
     Examples
@@ -160,7 +160,7 @@ def parse_overpass_filter(way_filter: str) -> FilterTerms:
     ]
     if _FILTER_TERM.sub("", way_filter).strip():
         msg = f"Unsupported Overpass filter: {way_filter!r}"
-        raise ValueError(msg)
+        raise RuntimeError(msg)
     return terms
 
 

@@ -49,6 +49,7 @@ from qmi_geo.errors import CRSError, LayerError, LayerFileNotFoundError
 from qmi_geo.layers import _osm_download as D
 from qmi_geo.layers import _osm_tags as T
 from qmi_geo.layers._osm_streets import streets_from_graph, walk_graph_from_xml
+from qmi_geo.layers.catalogue import bundled_layers_dir
 from qmi_geo.settings import settings
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTION",
+    "LABELS",
     "LICENCE",
     "OSM_KINDS",
     "OsmLayers",
@@ -77,7 +79,7 @@ METADATA_LAYER = "metadonnees"
 OSM_KINDS: tuple[str, ...] = tuple(T.LAYER_COLUMNS)
 """The layers built from OpenStreetMap, in the order they are written."""
 
-_DESCRIPTIONS = {
+LABELS = {  # French, shown in the GeoPackage and the CLI
     "coupures": "Coupures urbaines (voies ferrées, grands axes, cours d'eau)",
     "sites": "Sites de déploiement possibles",
     "rues": "Réseau piéton",
@@ -212,29 +214,31 @@ def fetch_osm(
     area = _as_polygon_2154(polygon_2154)
     area_wgs84 = gpd.GeoSeries([area], crs=CRS).to_crs("EPSG:4326").iloc[0]
     url = overpass_url or str(ox.settings.overpass_url)
-    steps = _progress(4 if network else 3, progress)
-    with D.osmnx_settings(ox, cache_dir=cache_dir, overpass_url=url, timeout_s=timeout_s):
-        D.check_reachable(url, timeout_s=min(timeout_s, 10.0))
-        steps.set_description("OSM : téléchargement des entités")
-        features = D.download(lambda: ox.features_from_polygon(area_wgs84, T.query_tags()), ox, url)
-        steps.update()
-        graph = None
-        if network:
-            steps.set_description("OSM : téléchargement du réseau piéton")
-            graph = D.download(
-                lambda: ox.graph_from_polygon(area_wgs84, network_type="walk"), ox, url
+    with _progress(4 if network else 3, progress) as steps:
+        with D.osmnx_settings(ox, cache_dir=cache_dir, overpass_url=url, timeout_s=timeout_s):
+            D.check_reachable(url, timeout_s=min(timeout_s, 10.0))
+            steps.set_description("OSM : téléchargement des entités")
+            features = D.download(
+                lambda: ox.features_from_polygon(area_wgs84, T.query_tags()), ox, url
             )
             steps.update()
-    return _finish(
-        features,
-        graph,
-        steps,
-        out_path=out_path,
-        area=area,
-        origine=f"API Overpass ({url})",
-        synthetique=False,
-        osmnx_version=ox.__version__,
-    )
+            graph = None
+            if network:
+                steps.set_description("OSM : téléchargement du réseau piéton")
+                graph = D.download(
+                    lambda: ox.graph_from_polygon(area_wgs84, network_type="walk"), ox, url
+                )
+                steps.update()
+        return _finish(
+            features,
+            graph,
+            steps,
+            out_path=out_path,
+            area=area,
+            origine=f"API Overpass ({url})",
+            synthetique=False,
+            osmnx_version=ox.__version__,
+        )
 
 
 def osm_from_xml(
@@ -282,29 +286,29 @@ def osm_from_xml(
     area_wgs84 = (
         None if area is None else gpd.GeoSeries([area], crs=CRS).to_crs("EPSG:4326").iloc[0]
     )
-    steps = _progress(4 if network else 3, progress)
-    steps.set_description("OSM : lecture des entités")
-    with D.xml_errors(path):
-        try:
-            features = ox.features_from_xml(path, polygon=area_wgs84)
-        except ox._errors.InsufficientResponseError:
-            features = None
-        steps.update()
-        graph = None
-        if network:
-            steps.set_description("OSM : construction du réseau piéton")
-            graph = walk_graph_from_xml(ox, path)
+    with _progress(4 if network else 3, progress) as steps:
+        steps.set_description("OSM : lecture des entités")
+        with D.xml_errors(path):
+            try:
+                features = ox.features_from_xml(path, polygon=area_wgs84)
+            except ox._errors.InsufficientResponseError:
+                features = None
             steps.update()
-    return _finish(
-        features,
-        graph,
-        steps,
-        out_path=out_path,
-        area=area,
-        origine=f"fichier {path.name}",
-        synthetique="synthetique" in path.name.lower(),
-        osmnx_version=ox.__version__,
-    )
+            graph = None
+            if network:
+                steps.set_description("OSM : construction du réseau piéton")
+                graph = walk_graph_from_xml(ox, path)
+                steps.update()
+        return _finish(
+            features,
+            graph,
+            steps,
+            out_path=out_path,
+            area=area,
+            origine=f"fichier {path.name}",
+            synthetique="synthetique" in path.name.lower(),
+            osmnx_version=ox.__version__,
+        )
 
 
 def osm_features_to_layers(
@@ -335,16 +339,19 @@ def osm_features_to_layers(
     return {kind: T.conform(kind, layers[kind]) for kind in OSM_KINDS}
 
 
-def default_osm_path(slug: str, *, workspace: str | Path | None = None) -> Path:
-    """Where the OSM cache of a commune lives: ``<workspace>/layers/osm/<slug>_osm.gpkg``.
+def default_osm_path(slug: str, *, layers_dir: str | Path | None = None) -> Path:
+    """Where the OSM cache of a commune lives: ``<layers>/osm/<slug>_osm.gpkg``.
+
+    ``layers_dir`` defaults to the workspace's ``layers/`` folder, where
+    :func:`qmi_geo.pipeline.load_layers` looks for the cache.
 
     Examples
     --------
-    >>> default_osm_path("meudon", workspace="/tmp/ws").as_posix()
+    >>> default_osm_path("meudon", layers_dir="/tmp/ws/layers").as_posix()
     '/tmp/ws/layers/osm/meudon_osm.gpkg'
     """
-    root = Path(workspace) if workspace is not None else settings.resolved_workspace()
-    return root / "layers" / "osm" / f"{slug}_osm.gpkg"
+    root = Path(layers_dir) if layers_dir is not None else bundled_layers_dir()
+    return root / "osm" / f"{slug}_osm.gpkg"
 
 
 def write_osm_layers(layers: OsmLayers, path: str | Path) -> Path:
@@ -368,7 +375,7 @@ def write_osm_layers(layers: OsmLayers, path: str | Path) -> Path:
                 driver="GPKG",
                 geometry_type=None if len(gdf) else "Unknown",
                 layer_options={
-                    "DESCRIPTION": f"{_DESCRIPTIONS.get(kind, kind)} — "
+                    "DESCRIPTION": f"{LABELS.get(kind, kind)} — "
                     f"{layers.metadata.attribution}, "
                     f"{layers.metadata.licence}"
                 },
@@ -451,7 +458,6 @@ def _finish(
         steps.set_description("OSM : écriture du GeoPackage")
         write_osm_layers(result, out_path)
     steps.update()
-    steps.close()
     return result
 
 
