@@ -288,7 +288,7 @@ def _finish(
     repeat = occurrence > 0
     if repeat.any():
         id_key[repeat] = _hash(pd.DataFrame({"k": id_key[repeat], "o": occurrence[repeat]}))
-    acc["id"] = "A-" + id_key.map("{:016x}".format)
+    acc["id"] = "A-" + id_key.map("{:016x}".format).astype(str)
 
     flags = {
         "coordonnees_inversees": acc["_inversee"].to_numpy(bool),

@@ -87,7 +87,7 @@ _PAIR_NAMES = (
 
 _NUM = r"[-+]?\d+(?:[.,]\d+)?"
 _GEOPOINT = re.compile(rf"^\s*({_NUM})\s+({_NUM})(?:\s+{_NUM}){{0,2}}\s*$")
-_PAIR = re.compile(r"^\s*\[?\s*([-+]?\d+(?:\.\d+)?)\s*[,;]\s*([-+]?\d+(?:\.\d+)?)\s*\]?\s*$")
+_PAIR = re.compile(r"^\s*\[?\s*([-+]?\d+\.\d+)\s*[,;]\s*([-+]?\d+\.\d+)\s*\]?\s*$")
 _WKT_START = re.compile(r"^\s*(SRID=\d+;\s*)?(MULTI)?(POINT|LINESTRING|POLYGON)", re.I)
 
 
@@ -141,25 +141,36 @@ def find_coordinates(table: pd.DataFrame) -> CoordinateColumns | None:
             "latlon", (lat[0], lon[0]), f"latitude « {lat[0]} », longitude « {lon[0]} »"
         )
     named = [c for c, k in keys.items() if any(p in k.split() for p in _PAIR_NAMES)]
-    others = [c for c in table.columns if c not in named]
-    for col in [*named, *others]:
-        if table[col].dtype.kind in "fiub":
-            continue
-        if _share(table[col], _GEOPOINT) >= 0.5 or _share(table[col], _PAIR) >= 0.5:
-            return CoordinateColumns(
-                "pair", (col,), f"point GPS « {col} » (latitude puis longitude)"
-            )
-    for col, key in keys.items():
-        if key in _WKT or (
-            (table[col].dtype.kind == "O" or pd.api.types.is_string_dtype(table[col].dtype))
-            and _share(table[col], _WKT_START) >= 0.5
-        ):
-            return CoordinateColumns("wkt", (col,), f"géométrie WKT « {col} »")
     xs = [c for c, k in keys.items() if k in _X]
     ys = [c for c, k in keys.items() if k in _Y]
+    others = [c for c in table.columns if c not in named and c not in xs and c not in ys]
+
+    def pair_in(columns: list[str]) -> CoordinateColumns | None:
+        for col in columns:
+            if table[col].dtype.kind in "fiubM":
+                continue
+            if _share(table[col], _GEOPOINT) >= 0.5 or _share(table[col], _PAIR) >= 0.5:
+                return CoordinateColumns(
+                    "pair", (col,), f"point GPS « {col} » (latitude puis longitude)"
+                )
+        return None
+
+    def wkt_in(columns: list[str], *, by_name: bool) -> CoordinateColumns | None:
+        for col in columns:
+            if (by_name and keys[col] in _WKT) or (
+                not by_name
+                and table[col].dtype.kind not in "fiubM"
+                and _share(table[col], _WKT_START) >= 0.5
+            ):
+                return CoordinateColumns("wkt", (col,), f"géométrie WKT « {col} »")
+        return None
+
+    found = pair_in(named) or wkt_in(list(table.columns), by_name=True)
+    if found is not None:
+        return found
     if xs and ys:
         return CoordinateColumns("xy", (xs[0], ys[0]), f"X « {xs[0]} », Y « {ys[0]} »")
-    return None
+    return pair_in(others) or wkt_in(others, by_name=False)
 
 
 def _blank(values: pd.Series) -> np.ndarray:

@@ -6,6 +6,8 @@ GeoJSON (uMap), KML/KMZ (Google My Maps, uMap), GPX, GeoPackage (QField) and Sha
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +178,32 @@ def _read_layers(path: Path, layers: list[str]) -> tuple[pd.DataFrame, np.ndarra
     return pd.DataFrame(gdf.drop(columns=[geom_col])), geoms, crs
 
 
+def _kml_text(path: Path) -> str:
+    if path.suffix.lower() == ".kmz":
+        with zipfile.ZipFile(path) as z:
+            name = next((n for n in z.namelist() if n.lower().endswith(".kml")), None)
+            return z.read(name).decode("utf-8", errors="replace") if name else ""
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _restore_kml_names(path: Path, columns: list[str]) -> dict[str, str]:
+    """Map ExtendedData names mangled by GDAL back to the names the user typed.
+
+    GDAL's LIBKML driver turns « Intensité » into « Intensit__ ».
+    """
+    try:
+        text = _kml_text(path)
+    except (OSError, zipfile.BadZipFile):
+        return {}
+    names = set(re.findall(r"<(?:\w+:)?(?:Simple)?Data\s+name=\"([^\"]+)\"", text))
+    mapping: dict[str, str] = {}
+    for name in names:
+        mangled = "".join(c if c.isascii() else "_" * len(c.encode()) for c in name)
+        if mangled != name and mangled in columns and name not in columns:
+            mapping[mangled] = name
+    return mapping
+
+
 def read_kml_walk(path: Path) -> RawWalk:
     """Read a KML or KMZ export from Google My Maps or uMap (all folders).
 
@@ -187,6 +215,7 @@ def read_kml_walk(path: Path) -> RawWalk:
         table, geoms, crs = _read_layers(path, layers)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise WalkError(f"Le fichier {path.name} n'est pas un KML/KMZ lisible ({exc}).") from None
+    table = table.rename(columns=_restore_kml_names(path, list(table.columns)))
     for col in _KML_NOISE:
         if col in table.columns:
             table = table.drop(columns=col)
