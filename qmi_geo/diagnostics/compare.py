@@ -13,11 +13,16 @@ import html
 import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from qmi_geo.diagnostics._rows import UNAVAILABLE
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "KEY_INDICATORS",
@@ -151,8 +156,8 @@ def comparison_notes(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def plot_indicator(
-    values: pd.Series, *, title: str, source: str = "", ax: object | None = None
-) -> object:
+    values: pd.Series, *, title: str, source: str = "", ax: Axes | None = None
+) -> Figure:
     """Bar chart of one indicator across quarters; missing values are marked « n.d. ».
 
     Returns
@@ -169,11 +174,11 @@ def plot_indicator(
         fig, axis = plt.subplots(figsize=(6.4, 3.6), dpi=110)
     else:
         axis = ax
-        fig = axis.figure  # type: ignore[attr-defined]
+        fig = cast("Figure", axis.get_figure())
     names = [str(n) for n in values.index]
     vals = values.to_numpy(dtype=float)
     heights = np.nan_to_num(vals)
-    bars = axis.bar(names, heights, color="#2b8cbe", edgecolor="#08519c")  # type: ignore[attr-defined]
+    bars = axis.bar(names, heights, color="#2b8cbe", edgecolor="#08519c")
     top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
     for bar, v in zip(bars, vals, strict=True):
         x = bar.get_x() + bar.get_width() / 2
@@ -186,24 +191,24 @@ def plot_indicator(
                 "n.d.",
                 ha="center",
                 va="bottom",
-                fontsize=8,  # type: ignore[attr-defined]
+                fontsize=8,
                 color="#b30000",
             )
         else:
             label = f"{v:,.0f}".replace(",", "\u202f") if abs(v) >= 100 else f"{v:.2g}"
             if abs(v) < 100 and abs(v) >= 10:
                 label = f"{v:.0f}"
-            axis.text(x, v, label, ha="center", va="bottom", fontsize=8)  # type: ignore[attr-defined]
-    axis.set_title(title, fontsize=10)  # type: ignore[attr-defined]
-    axis.tick_params(axis="x", labelrotation=20, labelsize=8)  # type: ignore[attr-defined]
-    axis.tick_params(axis="y", labelsize=8)  # type: ignore[attr-defined]
-    axis.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
+            axis.text(x, v, label, ha="center", va="bottom", fontsize=8)
+    axis.set_title(title, fontsize=10)
+    axis.tick_params(axis="x", labelrotation=20, labelsize=8)
+    axis.tick_params(axis="y", labelsize=8)
+    axis.spines[["top", "right"]].set_visible(False)
     if source:
         short = source if len(source) < 110 else source[:107] + "…"
         axis.annotate(
             f"Source : {short}",
             xy=(0, 0),
-            xycoords="figure fraction",  # type: ignore[attr-defined]
+            xycoords="figure fraction",
             xytext=(4, 2),
             textcoords="offset points",
             fontsize=6,
@@ -261,7 +266,9 @@ def write_comparison(
     cat = _catalogue(tables)
     files: dict[str, Path] = {}
     files["csv"] = _csv(
-        wide.astype(object).where(wide.notna(), UNAVAILABLE), out / "comparaison.csv", index=True
+        wide.round(3).astype(object).where(wide.notna(), UNAVAILABLE),
+        out / "comparaison.csv",
+        index=True,
     )
     files["notes"] = _csv(notes, out / "comparaison_notes.csv", index=False)
     header_of = {
@@ -270,14 +277,14 @@ def write_comparison(
     }
     charts: list[tuple[str, str, bytes]] = []
     for code in KEY_INDICATORS:
-        if code not in header_of:
-            continue
+        if code not in header_of or wide[header_of[code]].isna().all():
+            continue  # nothing to draw: the table says why
         fig = plot_indicator(
             wide[header_of[code]], title=header_of[code], source=_sources_of(tables, code)
         )
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")  # type: ignore[attr-defined]
-        plt.close(fig)  # type: ignore[arg-type]
+        fig.savefig(buf, format="png")
+        plt.close(fig)
         path = charts_dir / f"{code}.png"
         path.write_bytes(buf.getvalue())
         files[f"graphique_{code}"] = path
@@ -289,6 +296,8 @@ def write_comparison(
 
 
 def _fmt(value: float, unite: str) -> str:
+    if unite in ("m", "m²", "habitants", "€ par UC"):
+        return f"{value:,.0f}".replace(",", "\u202f")
     if unite == "%":
         return f"{value:.1f}\u202f%".replace(".", ",")
     if abs(value) >= 1000:
@@ -306,7 +315,8 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}
 thead th{background:#f0f0f0;position:sticky;top:0}
 td.v{text-align:right;white-space:nowrap} td.nd{color:#b30000;font-style:italic;text-align:center}
 td.est{color:#555} tr.theme th{background:#fbe3d3;text-align:left}
-.src{font-size:.75rem;color:#555} .charts{display:flex;flex-wrap:wrap;gap:1rem}
+th[scope=row]{text-align:left} .src{font-size:.75rem;color:#555;font-weight:normal}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}
 .charts figure{margin:0;border:1px solid #ddd;padding:.3rem;background:#fff}
 .charts img{max-width:480px;width:100%} figcaption{font-size:.75rem;color:#555;max-width:480px}
 .legend{font-size:.8rem;color:#444}

@@ -229,7 +229,10 @@ def perceptions_rows(
         )
     else:
         check_crs(zones, hotspots, "points_chauds")
-        zi, _ = pairs(zones, gpd.GeoDataFrame(geometry=hotspots.geometry.representative_point()))
+        spots = hotspots
+        if "theme" in hotspots and hotspots["theme"].eq("tous").any():
+            spots = hotspots[hotspots["theme"].eq("tous")]  # all-theme clusters only
+        zi, _ = pairs(zones, gpd.GeoDataFrame(geometry=spots.geometry.representative_point()))
         rows.add(
             "points_chauds",
             "Points chauds des ressentis",

@@ -1,0 +1,104 @@
+"""``qmi compare``: the comparison table of several quarters (CSV, HTML, charts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qmi_geo.cli.options import friendly_errors
+from qmi_geo.errors import SpecError
+
+__all__ = ["compare"]
+
+
+@click.command()
+@click.argument("specs", nargs=-1, metavar="SPEC...")
+@click.option(
+    "--all", "all_specs", is_flag=True, help="Compare tous les quartiers du dossier diagnostics/."
+)
+@click.option(
+    "--sortie",
+    "output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Dossier de sortie (par défaut : maps/comparaison/).",
+)
+@click.option(
+    "--paires",
+    "n_pairs",
+    type=click.IntRange(0, 10_000),
+    default=50,
+    show_default=True,
+    help="Paires de points tirées par quartier pour le détour piéton.",
+)
+@friendly_errors
+def compare(specs: tuple[str, ...], all_specs: bool, output: Path | None, n_pairs: int) -> None:
+    """Compare les indicateurs de plusieurs quartiers d'innovation.
+
+    SPEC est un fichier diagnostics/<commune>.toml, un code INSEE ou un nom de commune.
+    Écrit comparaison.csv, comparaison_notes.csv (raisons des valeurs manquantes),
+    comparaison.html et les graphiques PNG dans maps/comparaison/.
+
+    Exemple : qmi compare diagnostics/*.toml
+    """
+    from tqdm.auto import tqdm
+
+    from qmi_geo.diagnostics import compute_indicators, write_comparison
+    from qmi_geo.pipeline import load_layers
+    from qmi_geo.settings import settings
+    from qmi_geo.spec import find_specs, load_spec
+
+    chosen: list[Any] = list(specs)
+    if all_specs:
+        chosen += [p for p in find_specs() if str(p) not in chosen]
+    if not chosen:
+        raise SpecError(
+            "Aucun quartier à comparer : donnez des fichiers diagnostics/<commune>.toml, "
+            "des codes INSEE ou des noms de communes, ou l'option --all."
+        )
+    loaded = [load_spec(s) for s in chosen]
+    tables = {}
+    bar = tqdm(loaded, desc="Quartiers", unit="quartier", disable=not settings.progress)
+    for spec in bar:
+        bar.set_postfix_str(spec.name)
+        layerset = load_layers(spec)
+        annotations, hotspots = _walks(spec, layerset.perimeter)
+        name = spec.name if spec.name not in tables else f"{spec.name} ({spec.insee})"
+        tables[name] = compute_indicators(
+            layerset.layers,
+            perimeter=layerset.perimeter,
+            annotations=annotations,
+            hotspots=hotspots,
+            sources=layerset.sources,
+            buffer_m=spec.buffer_m,
+            n_pairs=n_pairs,
+        )
+    out = output or settings.resolved_workspace() / "maps" / "comparaison"
+    files = write_comparison(tables, out)
+    n_missing = sum(int(t["valeur"].isna().sum()) for t in tables.values())
+    click.secho(f"Comparaison de {len(tables)} quartier(s) écrite dans {out}", bold=True)
+    for key in ("csv", "notes", "html"):
+        click.echo(f"  {files[key].name}")
+    n_charts = sum(1 for k in files if k.startswith("graphique_"))
+    click.echo(f"  graphiques/ ({n_charts} graphiques PNG)")
+    if n_missing:
+        click.echo(
+            f"{n_missing} valeur(s) non disponible(s) : raisons dans "
+            f"{files['notes'].name} et dans la page HTML."
+        )
+
+
+def _walks(spec: Any, perimeter: Any) -> tuple[Any, Any]:
+    """Annotations and hot spots of a spec's walk files (None, None without walks)."""
+    if not spec.walk_files:
+        return None, None
+    from qmi_geo.walks import import_walks
+    from qmi_geo.walks.analysis import hotspots
+
+    annotations = import_walks(spec.walk_files, perimeter=perimeter).annotations
+    spots = hotspots(
+        annotations, radius_m=spec.hotspot_radius_m, min_size=spec.hotspot_min_size, by_theme=False
+    )
+    return annotations, spots
