@@ -1,0 +1,156 @@
+r"""Outputs of the matching stage: ``appariements.csv``, the GeoPackage layer, the allocation.
+
+CSV files are for Excel in French: UTF-8 with BOM, ``;`` separator, decimal comma, French
+headers. Participant text never reaches these files (explanations are built from layer data and
+counts only).
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> scores = pd.DataFrame(
+...     {
+...         "solution_id": ["purple"],
+...         "solution": ["Purple"],
+...         "site_id": ["parking-1"],
+...         "type_site": ["parking"],
+...         "nom_site": ["Parking A"],
+...         "surface_m2": [2400.0],
+...         "total": [0.8],
+...         "rang": [1],
+...         "explication": ["Parking…"],
+...     }
+... )
+>>> out = write_matches(scores, pathlib.Path(tempfile.mkdtemp()))
+>>> out[0].name, out[0].read_bytes()[:3] == b"\xef\xbb\xbf"
+('appariements.csv', True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from qmi_geo.matching.allocation import Allocation
+from qmi_geo.matching.suitability import CRITERIA
+from qmi_geo.style import SITE_KINDS
+
+__all__ = ["CSV_HEADERS", "matches_layer", "write_allocation", "write_csv", "write_matches"]
+
+#: French CSV headers of the score columns.
+CSV_HEADERS: dict[str, str] = {
+    "commune": "commune",
+    "solution_id": "id_solution",
+    "solution": "solution",
+    "rang": "rang",
+    "site_id": "id_site",
+    "type_site": "type_site",
+    "nom_site": "site",
+    "surface_m2": "surface_m2",
+    **{k: f"score_{k}" for k in CRITERIA},
+    "total": "score_total",
+    "theme_principal": "theme_principal",
+    "explication": "explication",
+    "a_verifier": "a_verifier",
+    "motif": "motif_exclusion",
+}
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, sep=";", encoding="utf-8-sig", index=False, decimal=",")
+    return path
+
+
+def _french(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if "type_site" in out.columns:
+        out["type_site"] = out["type_site"].map(
+            lambda k: SITE_KINDS[k].label if k in SITE_KINDS else k
+        )
+    return out.rename(columns=CSV_HEADERS)
+
+
+def write_matches(
+    scores: pd.DataFrame,
+    output_dir: Path,
+    *,
+    excluded: pd.DataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+) -> list[Path]:
+    """Write ``appariements.csv`` (and ``appariements_exclus.csv`` with the excluded pairs).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        From :func:`qmi_geo.matching.score_sites`.
+    output_dir : Path
+        Usually ``maps/<commune>/``.
+    excluded : DataFrame, optional
+        ``assess_sites(...).excluded``; site names are added when ``sites`` is given.
+    sites : GeoDataFrame, optional
+        The candidate sites, to name the excluded sites.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    output_dir = Path(output_dir)
+    written = [write_csv(_french(scores), output_dir / "appariements.csv")]
+    if excluded is not None:
+        ex = excluded
+        if sites is not None:
+            ex = ex.merge(
+                sites[["site_id", "type", "nom"]].rename(
+                    columns={"type": "type_site", "nom": "nom_site"}
+                ),
+                on="site_id",
+                how="left",
+            )
+        written.append(write_csv(_french(ex), output_dir / "appariements_exclus.csv"))
+    return written
+
+
+def matches_layer(
+    scores: pd.DataFrame, sites: gpd.GeoDataFrame, *, top_n: int | None = 5
+) -> gpd.GeoDataFrame:
+    """The ``appariements`` layer of the diagnostic GeoPackage (EPSG:2154).
+
+    One feature per (solution, site) pair among each solution's ``top_n`` best sites, with the
+    site's geometry and French field names.
+    """
+    best = scores if top_n is None else scores[scores["rang"] <= top_n]
+    geo = sites[["site_id", "geometry"]].merge(best, on="site_id", how="inner")
+    geo = gpd.GeoDataFrame(
+        _french(geo.drop(columns="geometry")), geometry=geo.geometry.values, crs=sites.crs
+    )
+    return geo.sort_values(["id_solution", "rang"]).reset_index(drop=True)
+
+
+def write_allocation(allocation: Allocation, output_dir: Path) -> list[Path]:
+    """Write the allocation: three CSV files and the French text report ``repartition.txt``.
+
+    The CSV files are ``repartition.csv``, ``repartition_communes.csv`` and
+    ``solutions_non_attribuees.csv``.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = output_dir / "repartition.txt"
+    report.write_text(allocation.report(), encoding="utf-8")
+    return [
+        write_csv(_french(allocation.assignments), output_dir / "repartition.csv"),
+        write_csv(
+            allocation.by_commune.rename(
+                columns={"nb_solutions": "nombre_solutions", "manque": "manque_pour_minimum"}
+            ),
+            output_dir / "repartition_communes.csv",
+        ),
+        write_csv(
+            allocation.unassigned.rename(columns={"solution_id": "id_solution"}),
+            output_dir / "solutions_non_attribuees.csv",
+        ),
+        report,
+    ]
