@@ -22,7 +22,7 @@ import shapely
 
 from qmi_geo.style import BREAK_KINDS, THEMES
 
-__all__ = ["NEED_RADIUS_M", "SiteContext", "de", "site_context", "theme_short"]
+__all__ = ["DEFI", "NEED_RADIUS_M", "SiteContext", "de", "site_context", "theme_short"]
 
 #: Radius (m) within which annotations, hot spots and challenges count as a need of a site.
 NEED_RADIUS_M = 300.0
@@ -56,11 +56,17 @@ class SiteContext:
     need_component: np.ndarray  # (n_sites, n_themes) int code of the best component
     need_value: np.ndarray  # (n_sites, n_themes) number shown in the phrase (count, rank…)
     need_distance: np.ndarray  # (n_sites, n_themes) m
+    defi: np.ndarray  # (n_sites, n_themes) workshop challenge score in [0, 1]
+    defi_priorite: np.ndarray  # (n_sites, n_themes) priority of the best challenge
+    defi_distance: np.ndarray  # (n_sites, n_themes) m
     available: dict[str, bool]  # which context layers were given
 
-    def need_phrase(self, site: int, theme: int) -> str:
-        """French phrase explaining the need of ``site`` for ``theme`` ('' if none)."""
-        comp = int(self.need_component[site, theme])
+    def need_phrase(self, site: int, theme: int, component: int | None = None) -> str:
+        """French phrase explaining the need of ``site`` for ``theme`` ('' if none).
+
+        ``component=DEFI`` gives the phrase of the workshop challenge instead.
+        """
+        comp = int(self.need_component[site, theme]) if component is None else component
         value = self.need_value[site, theme]
         dist = self.need_distance[site, theme]
         name = theme_short(THEME_CODES[theme])
@@ -75,7 +81,8 @@ class SiteContext:
             n = round(value)
             return f"{where}{'' if dist > 1 else ' '}un point chaud « {name} » de {n} annotations"
         if comp == DEFI:
-            p = round(value)
+            p = round(self.defi_priorite[site, theme])
+            dist = self.defi_distance[site, theme]
             return (
                 f"dans la zone du défi « {name} » de l'atelier (priorité {p})"
                 if dist <= 1
@@ -217,6 +224,9 @@ def site_context(
         densite = _value_at(points, iris.assign(_dens=dens), "_dens")
 
     need = np.zeros((n, k))
+    defi = np.zeros((n, k))
+    defi_prio = np.zeros((n, k))
+    defi_dist = np.full((n, k), np.inf)
     comp = np.zeros((n, k), dtype=np.int8)
     value = np.zeros((n, k))
     dist = np.full((n, k), np.inf)
@@ -324,14 +334,10 @@ def site_context(
                 .sort_values("score")
                 .drop_duplicates(["s", "t"], keep="last")
             )
-            for t, grp in frame.groupby("t"):
-                sc = np.zeros(n)
-                pv = np.zeros(n)
-                dv = np.full(n, np.inf)
-                sc[grp["s"]] = grp["score"]
-                pv[grp["s"]] = grp["p"]
-                dv[grp["s"]] = grp["d"]
-                offer(THEME_CODES[int(t)], sc, DEFI, pv, dv)
+            s_i, t_i = frame["s"].to_numpy(), frame["t"].to_numpy(dtype=int)
+            defi[s_i, t_i] = frame["score"].to_numpy()
+            defi_prio[s_i, t_i] = frame["p"].to_numpy()
+            defi_dist[s_i, t_i] = frame["d"].to_numpy()
 
     return SiteContext(
         taux_impermeable=taux,
@@ -346,11 +352,15 @@ def site_context(
         need_component=comp,
         need_value=value,
         need_distance=dist,
+        defi=defi,
+        defi_priorite=defi_prio,
+        defi_distance=defi_dist,
         available={
+            "defis": defis is not None and len(defis) > 0,
             "mineralisation": mineral_layer is not None and len(mineral_layer) > 0,
             "qpv": qpv is not None,
             "coupures": coupures is not None and len(coupures) > 0,
-            "gares": gares is not None and len(gares) > 0,
+            "transports": gares is not None and len(gares) > 0,
             "densite": bool(np.isfinite(densite).any()),
         },
     )

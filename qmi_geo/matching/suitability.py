@@ -7,17 +7,20 @@ on **criteria**, each in [0, 1]:
 
 ``besoin``
     need for the themes the solution addresses: walk annotations within 300 m, hot spots (distance
-    decay × size), workshop challenges (distance decay ÷ priority) and, where the walk says
+    decay × size) and, where the walk says
     nothing, proxies from the analytic layers (heat exposure rank of the IRIS, sealed share,
     air/noise exposure, FUB problem streets, nearby breaks). Several themes combine as
     ``1 − Π(1 − need)``.
+``defis``
+    challenges placed and ranked by the commune at the « carte sur table » workshop on the
+    solution's themes, within 300 m (distance decay ÷ priority, 1 = top priority).
 ``mineralisation``
     sealed share of the area around the site (solutions that transform mineral ground).
 ``qpv``
     1 inside a QPV, falling linearly to 0 at 500 m.
 ``coupures``
     1 on a break or crossing, falling to 0 at 500 m.
-``gares``
+``transports``
     1 within 100 m of a station, falling to 0 at 800 m (a 10-minute walk).
 ``densite``
     population density of the IRIS, 1 at 20 000 inhabitants/km² and more.
@@ -47,6 +50,7 @@ import pandas as pd
 from qmi_geo.errors import SpecError
 from qmi_geo.matching._context import (
     BREAK,
+    DEFI,
     MINERAL,
     THEME_CODES,
     SiteContext,
@@ -71,11 +75,12 @@ __all__ = [
 #: Default weights of the criteria (documented in the module docstring); a spec's ``[poids]``
 #: table overrides some or all of them.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "besoin": 0.35,
+    "besoin": 0.30,
+    "defis": 0.10,
     "mineralisation": 0.15,
     "qpv": 0.15,
     "coupures": 0.10,
-    "gares": 0.10,
+    "transports": 0.10,
     "densite": 0.05,
     "surface": 0.10,
 }
@@ -83,10 +88,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 #: French labels of the criteria (CSV headers, popups).
 CRITERIA: dict[str, str] = {
     "besoin": "Besoin exprimé",
+    "defis": "Défis de l'atelier",
     "mineralisation": "Minéralisation",
     "qpv": "Quartier prioritaire",
     "coupures": "Coupures urbaines",
-    "gares": "Proximité d'une gare",
+    "transports": "Proximité d'une gare",
     "densite": "Densité de population",
     "surface": "Adéquation de la surface",
 }
@@ -273,6 +279,9 @@ def assess_sites(
     log_free = np.log1p(-np.clip(ctx.need, 0.0, 0.999))  # (n_site, n_theme)
     besoin = 1.0 - np.exp(theme_mask.astype(float) @ log_free.T)
     top_theme = _top_themes(theme_mask, ctx.need)
+    log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
+    defis = 1.0 - np.exp(theme_mask.astype(float) @ log_defi.T)
+    top_defi = _top_themes(theme_mask, ctx.defi)
 
     mineral = np.nan_to_num(ctx.taux_impermeable)
     qpv = _decay(ctx.qpv_distance, QPV_RADIUS_M)
@@ -285,12 +294,13 @@ def assess_sites(
 
     applies = {
         "besoin": np.ones(n_sol, dtype=bool),
+        "defis": np.full(n_sol, ctx.available["defis"]),
         "mineralisation": np.array([r.surface_requise == "minerale" for r in req])
         & ctx.available["mineralisation"],
         "qpv": np.array([r.qpv == "favorable" for r in req]) & ctx.available["qpv"],
         "coupures": np.array([r.coupures != "indifferent" for r in req])
         & ctx.available["coupures"],
-        "gares": np.array([r.gares == "favorable" for r in req]) & ctx.available["gares"],
+        "transports": np.array([r.gares == "favorable" for r in req]) & ctx.available["transports"],
         "densite": np.array([r.densite == "favorable" for r in req]) & ctx.available["densite"],
         "surface": np.ones(n_sol, dtype=bool),
     }
@@ -298,12 +308,13 @@ def assess_sites(
         "mineralisation": mineral,
         "qpv": qpv,
         "coupures": breaks,
-        "gares": station,
+        "transports": station,
         "densite": density,
     }
     sol_i, site_i = np.nonzero(feasible)
     values: dict[str, np.ndarray] = {
         "besoin": besoin[sol_i, site_i],
+        "defis": defis[sol_i, site_i],
         **{k: v[site_i] for k, v in per_site.items()},
         "surface": fit[sol_i, site_i],
     }
@@ -333,7 +344,7 @@ def assess_sites(
         besoin[sol_i, site_i] > _SHOWN, np.array(THEME_CODES, dtype=object)[theme_of_pair], None
     )
     scores["explication"], scores["a_verifier"] = _explain(
-        sites, ctx, sol_i, site_i, theme_of_pair, values, area, smin
+        sites, ctx, sol_i, site_i, theme_of_pair, top_defi[sol_i, site_i], values, area, smin
     )
     scores["_s"] = sol_i
     scores = scores.sort_values(
@@ -364,6 +375,7 @@ def _explain(
     sol_i: np.ndarray,
     site_i: np.ndarray,
     theme_i: np.ndarray,
+    defi_i: np.ndarray,
     values: Mapping[str, np.ndarray],
     area: np.ndarray,
     smin: np.ndarray,
@@ -433,6 +445,11 @@ def _explain(
     key = site_i.astype(np.int64) * 1000 + theme_i
     mapped = pd.Series(key).map({k: ", " + v for k, v in phrases.items()}).to_numpy(dtype=object)
     need_txt = np.where(need_shown, mapped, "")
+    defi_shown = ~np.isnan(values["defis"]) & (np.nan_to_num(values["defis"]) > _SHOWN)
+    dcells = pd.unique(site_i[defi_shown].astype(np.int64) * 1000 + defi_i[defi_shown])
+    dphrases = {int(c): ", " + ctx.need_phrase(int(c) // 1000, int(c) % 1000, DEFI) for c in dcells}
+    dkey = site_i.astype(np.int64) * 1000 + defi_i
+    defi_txt = np.where(defi_shown, pd.Series(dkey).map(dphrases).to_numpy(dtype=object), "")
     comp = ctx.need_component[site_i, theme_i]
     mineral_dup = need_shown & (comp == MINERAL)
     break_dup = need_shown & (comp == BREAK)
@@ -454,9 +471,10 @@ def _explain(
         desc[site_i]
         + pick("mineralisation", mineral_txt, ~mineral_dup)
         + need_txt
+        + defi_txt
         + pick("qpv", qpv_txt)
         + pick("coupures", break_txt, ~break_dup)
-        + pick("gares", gare_txt)
+        + pick("transports", gare_txt)
         + pick("densite", dens_txt)
         + check_txt
     )
