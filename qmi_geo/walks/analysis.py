@@ -143,7 +143,7 @@ def hotspot_labels(
     Returns
     -------
     pandas.Series
-        Named ``point_chaud``; the hot spot label, or ``None`` for annotations in none.
+        Named ``point_chaud``; the hot spot label, missing (NaN) for annotations in none.
         Annotations flagged ``doublon`` are in none.
     """
     try:
