@@ -32,6 +32,7 @@ from qmi_geo._validate import (
 from qmi_geo.errors import LayerError, LayerFileNotFoundError
 from qmi_geo.layers._schemas import KINDS
 from qmi_geo.style import THEMES
+from qmi_geo.walks import match_theme
 
 __all__ = ["DEFIS_COLUMNS", "DEFIS_LAYER", "match_defi_theme", "read_defis_export", "save_defis"]
 
@@ -53,8 +54,8 @@ _ALIASES = {f.name: f.aliases for f in KINDS["defis"].fields}
 def match_defi_theme(text: Any) -> tuple[str, bool]:
     """Return the theme code of a défi's theme (code, French label or synonym).
 
-    Uses the walks' matcher when it is installed, so a défi and an annotation typed the same
-    way get the same theme.
+    Uses the walks' matcher, so a défi and an annotation typed the same way get the same
+    theme.
 
     Examples
     --------
@@ -66,14 +67,6 @@ def match_defi_theme(text: Any) -> tuple[str, bool]:
     value = str(text).strip()
     if value in THEMES:
         return value, True
-    try:
-        from qmi_geo.walks._themes import match_theme
-    except ImportError:  # pragma: no cover - the walks stage ships with the package
-        lowered = value.casefold()
-        for code, theme in THEMES.items():
-            if lowered in (theme.label.casefold(), *theme.synonyms):
-                return code, True
-        return "autre", False
     return match_theme(value)
 
 
@@ -127,7 +120,10 @@ def read_defis_export(path: Path | str, report: ValidationReport | None = None) 
             "bouton « Exporter les défis » de la carte."
         )
     try:
-        gdf = gpd.read_file(path)
+        with warnings.catch_warnings():
+            # mixed-type columns (a priority typed as text) are validated below, row by row
+            warnings.simplefilter("ignore")
+            gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise LayerError(
             f"{path.name} : lecture impossible ({exc}). Le fichier attendu est le GeoJSON "

@@ -1,0 +1,205 @@
+"""The carte sensible augmentée, checked by rendering it and parsing the HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from qmi_geo.errors import LayerError, QmiGeoError
+from qmi_geo.maps import build_web_map
+from qmi_geo.maps._assets import asset, inline_assets
+from qmi_geo.style import LAYER_STYLES
+from qmi_geo.walks.analysis import density_surface
+
+from .conftest import XSS, make_annotations
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.links: list[str] = []
+        self.inline_scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script":
+            if a.get("src"):
+                self.scripts.append(a["src"] or "")
+            else:
+                self.inline_scripts += 1
+        if tag == "link" and a.get("href"):
+            self.links.append(a["href"] or "")
+
+
+def _page_text(text: str) -> str:
+    """What a reader sees: JSON \\u escapes and HTML entities decoded."""
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    return html.unescape(text)
+
+
+def _layer_control_names(text: str) -> list[str]:
+    block = re.search(r"overlays\s*:\s*\{(.*?)\}", text, re.S)
+    assert block, "no layer control in the page"
+    return [
+        html.unescape(json.loads(f'"{m}"'))
+        for m in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', block.group(1))
+    ]
+
+
+@pytest.fixture(scope="module")
+def full_map(
+    tmp_path_factory: pytest.TempPathFactory,
+    aulnay_layers,
+    perimeter,
+    annotations,
+    hotspots,
+    sources,
+    indicators,
+) -> Path:
+    out = tmp_path_factory.mktemp("web") / "carte_sensible.html"
+    tif = density_surface(annotations, out.parent / "densite.tif", cell_m=50, bandwidth_m=150)
+    routes = gpd.GeoDataFrame(
+        {"marche": ["synthetique-1"]},
+        geometry=[annotations.geometry.iloc[:20].union_all().convex_hull.exterior],
+        crs=2154,
+    )
+    layers = {k: v for k, v in aulnay_layers.items() if k != "quartier"}
+    return build_web_map(
+        layers,
+        perimeter=perimeter,
+        title="Aulnay-sous-Bois <test>",
+        out_path=out,
+        annotations=annotations,
+        routes=routes,
+        hotspots=hotspots,
+        density_tif=tif,
+        indicators=indicators,
+        sources=sources,
+        slug="aulnay-sous-bois",
+    )
+
+
+def test_every_expected_layer_group_is_in_the_layer_control(full_map: Path) -> None:
+    names = _layer_control_names(full_map.read_text(encoding="utf-8"))
+    expected = [
+        LAYER_STYLES[k].label
+        for k in (
+            "communes",
+            "quartier",
+            "qpv",
+            "coupures",
+            "gares",
+            "sites",
+            "rues_citees",
+            "iris",
+            "nuisances",
+            "annotations",
+            "parcours",
+            "points_chauds",
+            "defis",
+        )
+    ]
+    for label in [*expected, "Densité des annotations"]:
+        assert label in names, f"{label!r} missing from {names}"
+
+
+def test_no_remote_script_or_stylesheet_remains(full_map: Path) -> None:
+    text = full_map.read_text(encoding="utf-8")
+    refs = _Refs()
+    refs.feed(text)
+    assert refs.scripts == [], refs.scripts
+    assert [h for h in refs.links if h.startswith(("http:", "https:", "//"))] == []
+    assert refs.inline_scripts > 5
+    assert "cdn.jsdelivr.net" not in text and "cdnjs.cloudflare.com" not in text
+
+
+def test_every_source_is_attributed(full_map: Path, sources) -> None:
+    text = _page_text(full_map.read_text(encoding="utf-8"))
+    for s in sources:
+        assert s.attribution in text
+    assert "données synthétiques" in text
+
+
+def test_participant_text_is_escaped(full_map: Path) -> None:
+    text = full_map.read_text(encoding="utf-8")
+    assert XSS not in text
+    assert "<script>window.__xss" not in text
+    assert "<img src=x" not in text
+    # but it is still there, as data the page shows as text
+    assert "img src=x onerror=" in _page_text(text)
+    # non-participant text passed by the caller is escaped too
+    assert "Aulnay-sous-Bois &lt;test&gt;" in text
+    assert "Parking <b>gare</b>" not in text
+
+
+def test_coordinates_are_rounded_to_six_decimals(full_map: Path) -> None:
+    text = full_map.read_text(encoding="utf-8")
+    start = text.index('"points":[[') + len('"points":')
+    first = json.loads(text[start : text.index("]", start) + 1] + "]")[0]
+    for coord in first[:2]:
+        assert len(repr(coord).split(".")[1]) <= 6
+
+
+def test_indicators_and_legend_are_in_the_page(full_map: Path) -> None:
+    text = _page_text(full_map.read_text(encoding="utf-8"))
+    assert "Part du quartier en QPV" in text and "23,5 %" in text
+    assert 'aria-labelledby=\\"qmi-legende-titre' in text
+    assert "Chaleur, îlot de chaleur" in text
+    assert "Exporter les défis" in text
+
+
+def test_pilot_commune_map_stays_under_five_megabytes(full_map: Path) -> None:
+    assert full_map.stat().st_size < 5 * 1024 * 1024
+
+
+def test_basemap_option_adds_tiles_and_attribution(tmp_path: Path, perimeter) -> None:
+    out = build_web_map(
+        {},
+        perimeter=perimeter,
+        title="t",
+        out_path=tmp_path / "a.html",
+        basemap="ign",
+        drawing=False,
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "data.geopf.fr" in text and "Plan IGN" in html.unescape(text)
+    plain = build_web_map(
+        {}, perimeter=perimeter, title="t", out_path=tmp_path / "b.html", drawing=False
+    ).read_text(encoding="utf-8")
+    assert "tile.openstreetmap" not in plain and "data.geopf.fr" not in plain
+    with pytest.raises(LayerError, match="Fond de carte inconnu"):
+        build_web_map(
+            {}, perimeter=perimeter, title="t", out_path=tmp_path / "c.html", basemap="google"
+        )
+
+
+def test_empty_perimeter_is_a_clear_error(tmp_path: Path, perimeter) -> None:
+    with pytest.raises(LayerError, match="périmètre"):
+        build_web_map({}, perimeter=perimeter.iloc[0:0], title="t", out_path=tmp_path / "x.html")
+
+
+def test_unknown_remote_asset_is_refused() -> None:
+    with pytest.raises(QmiGeoError, match="hors ligne"):
+        inline_assets('<script src="https://example.org/evil.js"></script>')
+    assert "</script" not in asset("qmi-asset:qmi_atelier.js").lower()
+
+
+def test_large_annotation_sets_stay_compact(tmp_path: Path, perimeter) -> None:
+    ann = make_annotations(perimeter, 20_000, seed=3)
+    out = build_web_map(
+        {},
+        perimeter=perimeter,
+        title="t",
+        out_path=tmp_path / "big.html",
+        annotations=ann,
+        drawing=False,
+    )
+    # ~140 bytes per annotation including its comment, popups built lazily in the browser
+    assert out.stat().st_size < 20_000 * 200 + 1_000_000
