@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import numpy as np
@@ -43,12 +44,26 @@ FilterTerms = list[tuple[str, str | None, str | None]]
 def streets_from_graph(
     graph: nx.MultiDiGraph | None, area: BaseGeometry | None
 ) -> gpd.GeoDataFrame:
-    """One line per street segment of an osmnx graph (directions merged)."""
+    """One line per street segment of an osmnx graph (directions merged).
+
+    A two-way street is two edges (u, v) and (v, u) with the same geometry in osmnx's
+    directed graph; one of them is kept. This does what ``ox.convert.to_undirected`` does,
+    vectorised (to_undirected compares parallel edges one group at a time, the slowest step
+    on a commune's network).
+    """
     empty = gpd.GeoDataFrame({"osm_type": []}, geometry=[], crs=CRS)
     if graph is None or graph.number_of_edges() == 0:
         return empty
     ox = import_osmnx()
-    edges = ox.convert.graph_to_gdfs(ox.convert.to_undirected(graph), nodes=False)
+    edges = ox.convert.graph_to_gdfs(graph, nodes=False)
+    u = edges.index.get_level_values(0).to_numpy()
+    v = edges.index.get_level_values(1).to_numpy()
+    same = pd.DataFrame({
+        "a": np.minimum(u, v),
+        "b": np.maximum(u, v),
+        "shape": edges.geometry.normalize().to_wkb(),
+    })  # fmt: skip
+    edges = edges[~same.duplicated().to_numpy()]
     edges = edges.reset_index(drop=True).to_crs(CRS)
     if area is not None:
         edges = edges[edges.intersects(area)]
@@ -113,26 +128,39 @@ def walk_graph_from_xml(ox: Any, path: Path) -> nx.MultiDiGraph | None:
 
 
 def _filter_ways(src: Path, dst: Path, terms: FilterTerms) -> int:
-    """Copy the nodes and the ways passing ``terms`` of an OSM XML file; return ways kept."""
+    """Copy the nodes and the ways passing ``terms`` of an OSM XML file; return ways kept.
+
+    Streams the file (memory stays flat on a commune's extract): nodes are written with
+    their coordinates only (graph nodes need no tag of ours), ways with their node refs and
+    tags, relations are skipped.
+    """
     kept = 0
     opener: Callable[..., Any] = {".bz2": bz2.open, ".gz": gzip.open}.get(src.suffix, open)
-    with opener(src, "rb") as fin, dst.open("wb") as fout:
+    with opener(src, "rb") as fin, dst.open("w", encoding="utf-8") as fout:
         fout.write(
-            b'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="qmi_geo">\n'
+            '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="qmi_geo">\n'
         )
-        for _, elem in ET.iterparse(fin, events=("end",)):
+        context = ET.iterparse(fin, events=("start", "end"))
+        _, root = next(context)
+        for event, elem in context:
+            if event != "end":
+                continue
             if elem.tag == "node":
-                fout.write(ET.tostring(elem))
-                elem.clear()
+                a = elem.attrib
+                fout.write(f'<node id="{a["id"]}" lat="{a["lat"]}" lon="{a["lon"]}"/>\n')
             elif elem.tag == "way":
                 tags = {t.get("k", ""): t.get("v", "") for t in elem.iter("tag")}
                 if ways_matching_filter(terms, tags):
-                    fout.write(ET.tostring(elem))
+                    refs = "".join(f'<nd ref="{nd.get("ref")}"/>' for nd in elem.iter("nd"))
+                    body = "".join(
+                        f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()
+                    )
+                    fout.write(f'<way id="{elem.get("id")}">{refs}{body}</way>\n')
                     kept += 1
-                elem.clear()
-            elif elem.tag == "relation":
-                elem.clear()
-        fout.write(b"</osm>\n")
+            elif elem.tag != "relation":
+                continue
+            root.clear()
+        fout.write("</osm>\n")
     return kept
 
 
