@@ -166,6 +166,8 @@ def text_of(values: pd.Series) -> pd.Series:
             lambda v: "" if v != v else (f"{v:g}" if isinstance(v, float) else str(v))
         )
         return text.astype(str)
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.fillna("").str.strip()
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 

@@ -93,8 +93,12 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
         return numbers, np.zeros(len(values), dtype=bool)
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    text = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        text = values.fillna("")
+    else:
+        text = values.astype(object).where(values.notna(), "").astype(str).astype("str")
+    if text.str.contains(r"[\s\u00a0\u202f]", regex=True).any():
+        text = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
     text = text.str.replace(",", ".", regex=False)
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     unreadable = (text != "").to_numpy() & np.isnan(numbers)

@@ -148,8 +148,15 @@ def _finish_table(
     table = table.loc[
         :, [not c.startswith("Unnamed:") or table[c].notna().any() for c in table.columns]
     ]
-    text = table.astype(object).where(table.notna(), "").astype(str)
-    blank = (text.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    blank = np.ones(len(table), dtype=bool)
+    for col in table.columns:  # column by column: stays in fast string arrays
+        values = table[col]
+        if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+            blank &= (values.fillna("").str.strip() == "").to_numpy()
+        else:
+            blank &= values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+        if not blank.any():
+            break
     if blank.any():
         messages.append(f"{int(blank.sum())} ligne(s) entièrement vide(s) ignorée(s)")
         table = table.loc[~blank].reset_index(drop=True)
