@@ -73,6 +73,12 @@ class DiagnoseResult:
     output_dir: Path
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: layers added by the stages (annotations, hot spots, matches...) for diagnostic.gpkg
+    extra_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: attribute tables added by the stages (indicators...) for diagnostic.gpkg
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: whatever a stage hands to the next ones (walk import, indicator table, matches...)
+    products: dict[str, object] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
@@ -365,9 +371,9 @@ def diagnose(
     for stage in stages or []:
         stage(layerset, result)
     gpkg_layers = dict(layerset.layers)
-    gpkg_layers.update(result.__dict__.get("extra_layers", {}))
+    gpkg_layers.update(result.extra_layers)
     result.files["diagnostic"] = write_geopackage(
-        gpkg_layers, out / "diagnostic.gpkg", result.__dict__.get("extra_tables", {})
+        gpkg_layers, out / "diagnostic.gpkg", result.extra_tables
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
@@ -381,4 +387,6 @@ def diagnose(
 
 def default_stages(*, with_map: bool = True) -> list[Stage]:
     """The stages ``qmi diagnose`` runs after the layers, in order."""
-    return []
+    from qmi_geo.walks.stage import walks_stage
+
+    return [walks_stage]
