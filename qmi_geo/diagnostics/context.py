@@ -23,6 +23,7 @@ from qmi_geo.diagnostics._geom import check_crs, pairs, zone_area
 from qmi_geo.diagnostics._rows import ESTIMATED, Rows, missing_layer
 
 __all__ = [
+    "ORIGINAL_AREA",
     "context_rows",
     "distance_to_nearest",
     "iris_weighted_mean",
@@ -30,6 +31,9 @@ __all__ = [
     "quarter_area",
     "rail_stations",
 ]
+
+#: Field holding an IRIS's area before any clipping (m²); when present, area weights use it.
+ORIGINAL_AREA = "surface_origine_m2"
 
 RAIL_MODES = r"(?i)\b(?:rer|train|ter|transilien)\b"
 
@@ -56,6 +60,9 @@ def _iris_fractions(
     zi, ii = pairs(zones, iris)
     inter = zones.geometry.values[zi].intersection(iris.geometry.values[ii]).area
     full = iris.geometry.values[ii].area
+    if ORIGINAL_AREA in iris:  # IRIS clipped upstream: weight by the share of the whole IRIS
+        orig = pd.to_numeric(iris[ORIGINAL_AREA], errors="coerce").to_numpy(dtype=float)[ii]
+        full = np.where(np.isnan(orig), full, orig)
     frac = np.divide(inter, full, out=np.zeros_like(inter), where=full > 0)
     return zi, ii, frac
 

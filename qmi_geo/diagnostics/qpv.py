@@ -25,6 +25,7 @@ from qmi_geo.diagnostics._geom import (
     zone_area,
 )
 from qmi_geo.diagnostics._rows import ESTIMATED, Rows, missing_layer
+from qmi_geo.diagnostics.context import ORIGINAL_AREA
 
 __all__ = ["population_in_qpv", "qpv_list", "qpv_rows", "qpv_share"]
 
@@ -109,7 +110,11 @@ def population_in_qpv(
     check_crs(zones, iris, "iris")
     merged = dissolve_parts(qpv)
     pop = pd.to_numeric(iris[column], errors="coerce").to_numpy(dtype=float)
-    density = pop / iris.geometry.area.to_numpy()
+    area = iris.geometry.area.to_numpy()
+    if ORIGINAL_AREA in iris:
+        orig = pd.to_numeric(iris[ORIGINAL_AREA], errors="coerce").to_numpy(dtype=float)
+        area = np.where(np.isnan(orig), area, orig)
+    density = pop / area
     # IRIS ∩ QPV pieces, each with its IRIS density, then measured inside each zone
     ii, qi = pairs(iris, merged)
     pieces = gpd.GeoDataFrame(

@@ -112,7 +112,8 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
     kinds = [k for k in SITE_KINDS if k in set(table["type"])]
     kinds += sorted(set(table["type"]) - set(SITE_KINDS))
     for kind in kinds:
-        sub = table[table["type"] == kind].set_index("zone").reindex(zones.index, fill_value=0)
+        sub = table.loc[table["type"] == kind, ["zone", "n", "surface_m2", "n_sans_surface"]]
+        sub = sub.set_index("zone").reindex(zones.index, fill_value=0)
         label = SITE_KINDS[kind].label if kind in SITE_KINDS else kind
         rows.add(f"sites_{kind}", f"Sites : {label}", "nombre", sub["n"], kinds=("sites",))
         note = sub["n_sans_surface"].map(lambda n: f"{int(n)} sans surface connue" if n else "")

@@ -122,3 +122,13 @@ def test_crs_mismatch_raises_in_french():
     qpv = gpd.GeoDataFrame({"code_qp": ["QN1"]}, geometry=[box(2.3, 48.8, 2.4, 48.9)], crs=4326)
     with pytest.raises(LayerError, match="reprojetez"):
         qpv_share(zones(KM2), qpv)
+
+
+def test_clipped_iris_weighted_by_their_original_area():
+    # an IRIS of 2 km² (2 000 residents) clipped upstream to the 1 km² inside a buffer
+    iris = gpd.GeoDataFrame(
+        {"population": [2000.0], "surface_origine_m2": [2e6]},
+        geometry=[box(0, 0, 1000, 1000)],
+        crs=2154,
+    )
+    assert iris_weighted_sum(zones(box(0, 0, 500, 1000)), iris).iloc[0] == pytest.approx(500.0)

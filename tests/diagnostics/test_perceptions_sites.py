@@ -107,3 +107,15 @@ def test_sites_by_kind_counts_and_areas():
     assert table.loc["sites_parking", "libelle"] == "Sites : Parking"
     assert table.loc["surface_sites_ecole", "statut"] == "non disponible"
     assert "1 site(s) sans surface" in table.loc["surface_sites", "note"]
+
+
+def test_sites_for_many_zones_with_string_labels():
+    zones = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 100, 100), box(200, 0, 300, 100)], index=["93005", "92048"], crs=2154
+    )
+    sites = gpd.GeoDataFrame({"type": ["parking"]}, geometry=[Point(50, 50)], crs=2154)
+    from qmi_geo.diagnostics.sites import sites_rows
+
+    rows = sites_rows(zones, {"sites": sites}).set_index(["zone", "code"])["valeur"]
+    assert rows[("93005", "sites_parking")] == 1
+    assert rows[("92048", "sites_parking")] == 0

@@ -1,0 +1,225 @@
+"""Benchmark: every indicator for every commune of the Métropole du Grand Paris.
+
+Each of the 131 communes (Paris, Hauts-de-Seine, Seine-Saint-Denis, Val-de-Marne and the
+Essonne / Val-d'Oise members) is treated as a quarter, with the region-wide layers we have.
+
+* vectorised: :func:`qmi_geo.diagnostics.indicator_table` on all communes at once (one
+  spatial-index query per indicator);
+* baseline (naive): a per-commune loop that clips every whole layer with a plain
+  ``.intersection`` (no spatial index) and computes the quarter's table.
+
+Both run in the same process; times are wall-clock, peak memory from tracemalloc (a second,
+traced pass) and the process's max RSS. Results go to BENCHMARKS.md (section « Indicateurs
+de diagnostic »).
+
+Usage: .venv/bin/python scripts/bench_indicators.py [--paires 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from qmi_geo.diagnostics import compute_indicators, indicator_table
+
+ROOT = Path(__file__).resolve().parents[1]
+L = ROOT / "layers"
+MEMBERS_OUTSIDE = ["95018", "91027", "91326", "91479", "91589", "91687", "91432"]
+SECTION = "## Indicateurs de diagnostic (issue 4) — toutes les communes de la Métropole"
+
+
+def load() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
+    com = gpd.read_file(L / "admin_express_2018_gregoiredavid/communes_ile-de-france.geojson")
+    com = com[
+        com["code"].str[:2].isin(["75", "92", "93", "94"]) | com["code"].isin(MEMBERS_OUTSIDE)
+    ].to_crs(2154)
+    zones = com.set_index("code")[["nom", "geometry"]]
+    qpv = gpd.read_file(L / "anct_qpv2024_contours/qpv2024_idf.gpkg")
+    rail = gpd.read_file(L / "idfm_reseau_ferre/idfm_traces_ferre_idf.gpkg")
+    rail = gpd.GeoDataFrame(
+        {"type": "rail", "sous_type": rail["mode"], "nom": rail["res_com"]},
+        geometry=rail.geometry,
+        crs=rail.crs,
+    )
+    eau = gpd.read_file(L / "ddt95_reseaux_95/ddt95_cours_eau_qmi_1km.gpkg")
+    eau = gpd.GeoDataFrame(
+        {"type": "eau", "sous_type": "cours d'eau", "nom": eau["NOM"]},
+        geometry=eau.geometry,
+        crs=eau.crs,
+    )
+    coupures = gpd.GeoDataFrame(pd.concat([rail, eau], ignore_index=True), crs=rail.crs)
+    g1 = gpd.read_file(L / "idfm_reseau_ferre/idfm_gares_qmi_1km.gpkg")
+    g2 = gpd.read_file(L / "sgp_gares_grand_paris_express/gpe_gares.gpkg")
+    gares = gpd.GeoDataFrame(
+        pd.concat(
+            [
+                gpd.GeoDataFrame(
+                    {"nom": g1["nom_long"], "mode": g1["mode"], "reseau": "existant"},
+                    geometry=g1.geometry,
+                ),
+                gpd.GeoDataFrame(
+                    {"nom": g2["name"], "mode": "METRO", "reseau": "grand_paris_express"},
+                    geometry=g2.geometry,
+                ),
+            ],
+            ignore_index=True,
+        ),
+        crs=g1.crs,
+    )
+    iris = gpd.read_file(
+        L / "underlaid_iris_indicators/iris_indicateurs_qmi.gpkg", layer="iris_indicateurs"
+    ).rename(columns={"median_income": "revenu_median"})
+    iris["surface_origine_m2"] = iris.area  # so that clipped IRIS still weigh right
+    contours = gpd.read_file(L / "iris_idf_contours/iris_qmi_1km.gpkg")
+    mos = pd.read_csv(
+        L / "underlaid_iris_indicators/artificialisation_mos_iris_mgp.csv",
+        sep=";",
+        dtype={"code_iris": str},
+    )
+    surfaces = contours.merge(mos, on="code_iris")[["code_iris", "pct_artificialise", "geometry"]]
+    surfaces = surfaces.rename(columns={"pct_artificialise": "taux_impermeable"})
+    nuis = gpd.read_file(
+        L / "ipr_cumul_nuisances_500m/ipr_nuisances_500m_qmi_1km.gpkg", layer="mailles_500m"
+    ).rename(columns={"point_noir_env": "point_noir"})
+    fub = gpd.read_file(L / "fub_barometre_2017_rues_citees/fub2017_rues_citees_idf.gpkg")
+    fub = fub.rename(columns={"rue": "nom"})[["nom", "votes", "geometry"]]
+    rues = gpd.read_file(
+        L / "osm_osmnx_meudon_drive_2024/osm_meudon_drive_2024.gpkg", layer="edges"
+    )[["name", "highway", "geometry"]]
+    col = gpd.read_file(L / "menj_colleges_geoloc/colleges_qmi_1km.gpkg")
+    sites = gpd.GeoDataFrame(
+        {"type": "ecole", "nom": col["appellation_officielle"]}, geometry=col.geometry, crs=col.crs
+    )
+    layers = {
+        "qpv": qpv,
+        "coupures": coupures,
+        "gares": gares,
+        "iris": iris,
+        "surfaces_minerales": gpd.GeoDataFrame(surfaces, crs=contours.crs),
+        "nuisances": nuis,
+        "rues_citees": fub,
+        "rues": rues,
+        "sites": sites,
+    }
+    return zones, layers
+
+
+def vectorised(zones: gpd.GeoDataFrame, layers: dict, n_pairs: int) -> pd.DataFrame:
+    return indicator_table(layers, zones, n_pairs=n_pairs)
+
+
+def naive(zones: gpd.GeoDataFrame, layers: dict, n_pairs: int) -> pd.DataFrame:
+    frames = []
+    for code, geom in tqdm(
+        zip(zones.index, zones.geometry, strict=True),
+        total=len(zones),
+        desc="naïf (commune par commune)",
+        leave=False,
+    ):
+        clipped = {}
+        for kind, gdf in layers.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                part = gdf.geometry.intersection(geom)  # whole layer, no spatial index
+            keep = ~part.is_empty
+            if keep.any():
+                clipped[kind] = gdf[keep].set_geometry(part[keep])
+        per = gpd.GeoDataFrame(geometry=[geom], crs=zones.crs)
+        table = compute_indicators(clipped, perimeter=per, n_pairs=n_pairs)
+        frames.append(table.assign(zone=code))
+    return pd.concat(frames, ignore_index=True)
+
+
+def timed(func, *args) -> tuple[pd.DataFrame, float, float]:
+    t0 = time.perf_counter()
+    out = func(*args)
+    seconds = time.perf_counter() - t0
+    tracemalloc.start()
+    func(*args)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return out, seconds, peak / 2**20
+
+
+def write_section(text: str) -> Path:
+    path = ROOT / "BENCHMARKS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if SECTION in old:
+        head, rest = old.split(SECTION, 1)
+        nxt = rest.find("\n## ")
+        old = head.rstrip("\n") + ("\n" + rest[nxt:] if nxt >= 0 else "\n")
+    path.write_text(old.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--paires", type=int, default=20)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    zones, layers = load()
+    load_s = time.perf_counter() - t0
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
+    print(f"{len(zones)} communes ; couches : {sizes} ; lecture {load_s:.1f} s")
+    fast, fast_s, fast_mb = timed(vectorised, zones, layers, args.paires)
+    slow, slow_s, slow_mb = timed(naive, zones, layers, args.paires)
+    codes = [
+        "part_qpv",
+        "densite_coupures_rail",
+        "part_impermeable",
+        "part_nuisances_2plus",
+        "population",
+        "rues_citees",
+    ]
+    a = fast[fast.code.isin(codes)].set_index(["zone", "code"])["valeur"]
+    b = slow[slow.code.isin(codes)].set_index(["zone", "code"])["valeur"]
+    diff = (a - b.reindex(a.index)).abs()
+    agree = float(np.nanmax(diff.to_numpy())) if diff.notna().any() else float("nan")
+    n_ok = int(fast["valeur"].notna().sum())
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row_slow = (
+        f"| baseline: per-commune loop, whole-layer `.intersection`, no spatial index "
+        f"| {slow_s:.1f} | 1.00 | {slow_mb:.0f} |"
+    )
+    row_fast = (
+        f"| vectorised `indicator_table` (all communes at once, sindex queries) "
+        f"| {fast_s:.1f} | {fast_s / slow_s:.2f} | {fast_mb:.0f} |"
+    )
+    text = f"""{SECTION}
+
+`scripts/bench_indicators.py` (run {time.strftime("%Y-%m-%d")}, 2 cores): all indicators
+(context, QPV, sealed surfaces, breaks with crossings and pedestrian severance where streets
+exist — Meudon only — nuisances, FUB streets, sites) for the **{len(zones)} communes** of the
+Métropole du Grand Paris, each treated as a quarter, with the region-wide layers we have
+({sizes}). {n_ok} of {len(fast)} indicator values are computed; the others are « non
+disponible » with their reason (no IRIS/MOS/nuisance data outside the 1 km buffers of the QMI
+communes, no streets outside Meudon). Severance: {args.paires} pairs per commune.
+
+Peak memory is tracemalloc's (Python allocations; GEOS's C allocations are not traced, hence
+the small figures) measured on a second pass of each method; the process's max RSS is below.
+
+| method | time (s) | ratio to baseline | peak traced memory (MiB) |
+|---|---:|---:|---:|
+{row_slow}
+{row_fast}
+
+Speed-up ×{slow_s / fast_s:.1f}. Max RSS of the whole run {rss:.0f} MiB; layer reading
+{load_s:.1f} s (not included). Largest absolute difference between the two methods on
+{", ".join(codes)}: {agree:.3g} (same values; gares are not compared, as clipping them to a
+commune loses the stations just outside it).
+"""
+    print(text)
+    print(write_section(text))
+
+
+if __name__ == "__main__":
+    main()
