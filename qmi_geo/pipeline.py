@@ -42,6 +42,11 @@ OSM_PRODUCER = "contributeurs d'OpenStreetMap"
 OSM_ATTRIBUTION = "© les contributeurs d'OpenStreetMap (ODbL)"
 
 
+#: Kinds read farther than the quarter's buffer: the nearest station may lie outside it.
+WIDE_KINDS = frozenset({"gares"})
+WIDE_BUFFER_M = 5_000.0
+
+
 @dataclass
 class LayerSet:
     """The normalised layers of one quarter."""
@@ -171,6 +176,7 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
     report = ValidationReport()
     perimeter = perimeter_for(spec, report)
     area = perimeter.geometry.iloc[0].buffer(spec.buffer_m)
+    wide_area = perimeter.geometry.iloc[0].buffer(max(spec.buffer_m, WIDE_BUFFER_M))
     sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
@@ -191,6 +197,7 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
                 counts[src.name] = 0
                 report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
                 continue
+            clip = wide_area if src.kind in WIDE_KINDS else area
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
                 gdf = normalise_layer(
@@ -200,7 +207,7 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
                     report,
                     fields=src.fields,
                     constants=src.constants,
-                    clip=area,
+                    clip=clip,
                 )
         except QmiGeoError as exc:
             report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
@@ -385,8 +392,58 @@ def diagnose(
     return result
 
 
+def walks_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """Walk annotations, hot spots and density (see :mod:`qmi_geo.walks.stage`)."""
+    from qmi_geo.walks.stage import walks_stage as run
+
+    imported = run(layerset, result)
+    if imported is not None:
+        result.products["walks"] = imported
+
+
+def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The quarter's indicators: ``indicateurs.csv`` and tables in the GeoPackage."""
+    from contextlib import ExitStack
+
+    import rasterio
+
+    from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
+
+    spec = layerset.spec
+    annotations = result.extra_layers.get("annotations")
+    hotspots = result.extra_layers.get("points_chauds")
+    with ExitStack() as stack:
+        rasters = {}
+        paths = layerset.rasters.get("surfaces_minerales", [])
+        if paths:  # the first imperviousness raster (0-100 %), read by windows
+            rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
+        table = compute_indicators(
+            layerset.layers,
+            perimeter=layerset.perimeter,
+            annotations=annotations,
+            hotspots=hotspots,
+            sources=layerset.sources,
+            rasters=rasters or None,
+            buffer_m=spec.buffer_m,
+        )
+        per_iris = iris_indicators(
+            layerset.layers,
+            perimeter=layerset.perimeter,
+            annotations=annotations,
+            rasters=rasters or None,
+        )
+    result.files["indicateurs"] = write_indicators(table, result.output_dir)
+    result.extra_tables["indicateurs"] = table
+    if per_iris is not None and len(per_iris):
+        result.extra_layers["indicateurs_iris"] = per_iris
+    result.products["indicators"] = table
+    missing = int((table["statut"] == "non disponible").sum())
+    result.notes.append(
+        f"Indicateurs : {len(table)} calculés, dont {missing} « non disponible » (raison "
+        "donnée dans indicateurs.csv)."
+    )
+
+
 def default_stages(*, with_map: bool = True) -> list[Stage]:
     """The stages ``qmi diagnose`` runs after the layers, in order."""
-    from qmi_geo.walks.stage import walks_stage
-
-    return [walks_stage]
+    return [walks_stage, indicators_stage]

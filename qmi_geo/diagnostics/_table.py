@@ -269,5 +269,5 @@ def write_indicators(df: pd.DataFrame, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "indicateurs.csv"
     table = df[[c for c in COLUMNS if c in df]].rename(columns=CSV_HEADERS)
-    table.to_csv(path, sep=";", index=False, encoding="utf-8-sig", float_format="%.6g")
+    table.to_csv(path, sep=";", index=False, encoding="utf-8-sig", float_format="%.6g", decimal=",")
     return path

@@ -230,7 +230,7 @@ def _sources_of(tables: Mapping[str, pd.DataFrame], code: str) -> str:
 
 
 def _csv(frame: pd.DataFrame, path: Path, *, index: bool) -> Path:
-    frame.to_csv(path, sep=";", index=index, encoding="utf-8-sig", float_format="%.6g")
+    frame.to_csv(path, sep=";", index=index, encoding="utf-8-sig", float_format="%.6g", decimal=",")
     return path
 
 

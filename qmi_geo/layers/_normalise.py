@@ -93,8 +93,10 @@ def _coerce(series: pd.Series, dtype: str) -> pd.Series:
 
 
 def clip_to(gdf: gpd.GeoDataFrame, area: shapely.Geometry, kind: LayerKind) -> gpd.GeoDataFrame:
-    """Keep what concerns ``area``: polygons and points intersecting it are kept whole (so that
-    area-weighted indicators stay right), lines are cut to it.
+    """Keep what concerns ``area``.
+
+    Polygons and points intersecting it are kept whole (so that area-weighted indicators
+    stay right); lines are cut to it.
     """
     if gdf.empty:
         return gdf
@@ -175,6 +177,9 @@ def normalise_layer(
         raise LayerError(f"{source.where()} : {exc}") from None
     check_required_fields(gdf, spec.required, source, kind=kind)
     gdf = _check_vocabulary(gdf, kind, source, report)
+    if gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        # whole-feature area before any clipping, for area-weighted indicators
+        gdf["surface_origine_m2"] = gdf.geometry.area
     if clip is not None:
         n = len(gdf)
         gdf = clip_to(gdf, clip, spec)

@@ -57,7 +57,7 @@ def test_write_comparison_outputs(tables, tmp_path):
     files = write_comparison(tables, tmp_path / "comparaison")
     raw = files["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    back = pd.read_csv(files["csv"], sep=";", encoding="utf-8-sig", index_col=0)
+    back = pd.read_csv(files["csv"], sep=";", encoding="utf-8-sig", index_col=0, decimal=",")
     assert back.loc["Ville B", "Sites : Parking (nombre)"] == "non disponible"
     assert files["graphique_part_qpv"].read_bytes().startswith(b"\x89PNG")
     assert "graphique_part_negative" not in files  # nothing to draw: no walk anywhere
@@ -136,6 +136,8 @@ def test_cli_compare_pilots(pilot_specs, tmp_path):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "Comparaison de 2 quartier(s)" in res.output
-    back = pd.read_csv(tmp_path / "comparaison.csv", sep=";", encoding="utf-8-sig", index_col=0)
+    back = pd.read_csv(
+        tmp_path / "comparaison.csv", sep=";", encoding="utf-8-sig", index_col=0, decimal=","
+    )
     assert list(back.index) == ["Meudon", "Sceaux"]
     assert (tmp_path / "graphiques" / "part_impermeable.png").exists()

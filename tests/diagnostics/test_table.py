@@ -79,7 +79,7 @@ def test_write_indicators_csv_for_french_excel(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     header = raw.decode("utf-8-sig").splitlines()[0]
     assert header == "Code;Thème;Indicateur;Valeur;Unité;Statut;Note;Source"
-    back = pd.read_csv(path, sep=";", encoding="utf-8-sig")
+    back = pd.read_csv(path, sep=";", encoding="utf-8-sig", decimal=",")
     assert len(back) == len(table)
     assert back.loc[back["Code"] == "surface_km2", "Valeur"].iloc[0] == pytest.approx(1.0)
 
