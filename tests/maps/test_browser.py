@@ -72,7 +72,8 @@ def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterato
         {
             "source": (
                 "window.__errors = [];"
-                "window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });"
+                "window.addEventListener('error', function (e) {"
+                " window.__errors.push(String(e.message)); });"
             )
         },
     )

@@ -1,0 +1,50 @@
+"""``qmi atelier``: bring the « carte sur table » workshop's défis back into the diagnostic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qmi_geo.cli.options import friendly_errors, spec_option
+
+__all__ = ["atelier"]
+
+
+@click.group()
+def atelier() -> None:
+    """Défis de l'atelier « carte sur table »."""
+
+
+@atelier.command(name="import")
+@click.argument("fichier", type=click.Path(path_type=Path, dir_okay=False))
+@spec_option
+@friendly_errors
+def import_cmd(fichier: Path, spec: str) -> None:
+    """Importe FICHIER (export « Exporter les défis » de la carte) dans le diagnostic.
+
+    Les défis sont validés, enregistrés dans maps/<commune>/defis.gpkg (couche « defis »,
+    sans doublon : un défi déjà importé est mis à jour) ; les défis rejetés sont listés dans
+    defis_rejets.csv avec la raison. La prochaine carte et l'appariement les utilisent.
+    """
+    from qmi_geo._validate import ValidationReport
+    from qmi_geo.maps import read_defis_export, save_defis
+    from qmi_geo.spec import load_spec
+
+    spec_obj = load_spec(spec)
+    report = ValidationReport()
+    defis = read_defis_export(fichier, report)
+    out = Path(spec_obj.output_dir)
+    stored = save_defis(defis, out / "defis.gpkg")
+    for issue in report.issues:
+        click.secho(str(issue), fg="yellow" if issue.level != "erreur" else "red", err=True)
+    rejects = report.rejects_frame()
+    if len(rejects):
+        path = out / "defis_rejets.csv"
+        rejects.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+        click.secho(f"{len(rejects)} défi(s) rejeté(s) : voir {path}", fg="red")
+    click.secho(
+        f"{len(defis)} défi(s) importé(s) ; {len(stored)} défi(s) au total dans "
+        f"{out / 'defis.gpkg'}",
+        fg="green",
+    )

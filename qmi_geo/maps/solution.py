@@ -1,0 +1,71 @@
+"""The project-holder view: one solution's candidate sites in the quarter.
+
+Draws what the matching stage ranked (:func:`qmi_geo.matching.matches_for_map` fields:
+``solution_nom``, ``site_nom``, ``type_site``, ``rang``, ``score``, ``raisons``) over the
+context layers a project holder needs; no participant text, no drawing tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from qmi_geo.maps.web import build_web_map
+
+__all__ = ["build_solution_map"]
+
+_CONTEXT = ("communes", "qpv", "coupures", "gares", "surfaces_minerales", "sites", "rues")
+
+
+def build_solution_map(
+    solution: Any,
+    ranked_sites: gpd.GeoDataFrame,
+    *,
+    perimeter: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    out_path: Path | str,
+    sources: Sequence[Any] = (),
+    basemap: str | None = None,
+) -> Path:
+    """Write an offline web map focused on one solution's ranked candidate sites.
+
+    Parameters
+    ----------
+    solution : object
+        A :class:`qmi_geo.matching.Solution` (reads ``nom`` / ``label`` and ``id``).
+    ranked_sites : geopandas.GeoDataFrame
+        The solution's sites with ``rang``, ``score`` and ``raisons`` (may be empty).
+    perimeter : geopandas.GeoDataFrame
+        The quarter.
+    layers : mapping of str to geopandas.GeoDataFrame
+        Context layers; only the kinds useful to a project holder are drawn.
+    out_path : path-like
+        The HTML file to write.
+    sources : sequence
+        Objects with an ``attribution``.
+    basemap : {"ign", "osm"}, optional
+        Online basemap.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    name = getattr(solution, "nom", None) or getattr(solution, "label", None) or str(solution)
+    sid = getattr(solution, "id", "")
+    context = {k: v for k, v in layers.items() if k in _CONTEXT}
+    title = f"Solution « {name} » ({sid}) — sites candidats" if sid else f"Solution « {name} »"
+    path = build_web_map(
+        context,
+        perimeter=perimeter,
+        title=title,
+        out_path=out_path,
+        matches=ranked_sites if len(ranked_sites) else None,
+        sources=sources,
+        basemap=basemap,
+        drawing=False,
+    )
+    return path
