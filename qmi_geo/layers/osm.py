@@ -49,6 +49,7 @@ from qmi_geo.errors import CRSError, LayerError, LayerFileNotFoundError
 from qmi_geo.layers import _osm_download as D
 from qmi_geo.layers import _osm_tags as T
 from qmi_geo.layers._osm_streets import streets_from_graph, walk_graph_from_xml
+from qmi_geo.layers._schemas import KINDS
 from qmi_geo.layers.catalogue import bundled_layers_dir
 from qmi_geo.settings import settings
 
@@ -79,11 +80,11 @@ METADATA_LAYER = "metadonnees"
 OSM_KINDS: tuple[str, ...] = tuple(T.LAYER_COLUMNS)
 """The layers built from OpenStreetMap, in the order they are written."""
 
-LABELS = {  # French, shown in the GeoPackage and the CLI
-    "coupures": "Coupures urbaines (voies ferrées, grands axes, cours d'eau)",
-    "sites": "Sites de déploiement possibles",
-    "rues": "Réseau piéton",
-    "batiments": "Emprises des bâtiments",
+# French labels shown in the GeoPackage and the CLI: the layer kinds' own labels, plus the two
+# kinds only OSM provides (not in the schemas yet).
+LABELS: dict[str, str] = {
+    **{kind: KINDS[kind].label for kind in ("coupures", "sites", "rues")},
+    "batiments": "Bâtiments (emprises)",
     "espaces_verts": "Espaces verts et boisés",
 }
 
