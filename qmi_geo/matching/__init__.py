@@ -18,7 +18,7 @@ from qmi_geo.matching.catalogue import (
     parse_solutions,
     solutions_frame,
 )
-from qmi_geo.matching.report import matches_layer, write_allocation, write_matches
+from qmi_geo.matching.report import matches_for_map, matches_layer, write_allocation, write_matches
 from qmi_geo.matching.run import MatchResult, match_quarter
 from qmi_geo.matching.sites import candidate_sites, normalise_site_kind
 from qmi_geo.matching.suitability import (
@@ -48,6 +48,7 @@ __all__ = [
     "default_catalogue_path",
     "load_solutions",
     "match_quarter",
+    "matches_for_map",
     "matches_layer",
     "normalise_site_kind",
     "parse_solutions",

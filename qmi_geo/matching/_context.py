@@ -70,7 +70,7 @@ class SiteContext:
         value = self.need_value[site, theme]
         dist = self.need_distance[site, theme]
         name = theme_short(THEME_CODES[theme])
-        where = "dans" if dist <= 1 else f"à {_m(dist)} d'"
+        where = "dans" if dist <= 1 or not np.isfinite(dist) else f"à {_m(dist)} d'"
         if comp == ANNOT:
             n = round(value)
             return (

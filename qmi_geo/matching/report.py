@@ -36,7 +36,14 @@ from qmi_geo.matching.allocation import Allocation
 from qmi_geo.matching.suitability import CRITERIA
 from qmi_geo.style import SITE_KINDS
 
-__all__ = ["CSV_HEADERS", "matches_layer", "write_allocation", "write_csv", "write_matches"]
+__all__ = [
+    "CSV_HEADERS",
+    "matches_for_map",
+    "matches_layer",
+    "write_allocation",
+    "write_csv",
+    "write_matches",
+]
 
 #: French CSV headers of the score columns.
 CSV_HEADERS: dict[str, str] = {
@@ -154,3 +161,27 @@ def write_allocation(allocation: Allocation, output_dir: Path) -> list[Path]:
         ),
         report,
     ]
+
+
+def matches_for_map(
+    scores: pd.DataFrame, sites: gpd.GeoDataFrame, *, top_n: int | None = 3
+) -> gpd.GeoDataFrame:
+    """Each solution's ``top_n`` best pairs in the fields the web maps read.
+
+    Fields: ``solution``, ``solution_nom``, ``site_nom``, ``type_site``, ``rang``, ``score``,
+    ``raisons``; geometry of the site, EPSG:2154.
+    """
+    best = scores if top_n is None else scores[scores["rang"] <= top_n]
+    geo = sites[["site_id", "geometry"]].merge(best, on="site_id", how="inner")
+    out = pd.DataFrame(
+        {
+            "solution": geo["solution_id"],
+            "solution_nom": geo["solution"],
+            "site_nom": geo["nom_site"],
+            "type_site": geo["type_site"],
+            "rang": geo["rang"],
+            "score": geo["total"].round(2),
+            "raisons": geo["explication"],
+        }
+    )
+    return gpd.GeoDataFrame(out, geometry=geo.geometry.values, crs=sites.crs)

@@ -6,6 +6,7 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
 « estimée » or « inconnue »), ``source`` and ``geometry``:
 
 * the ``sites`` layer (car parks, squares, school yards, parks, public buildings, collèges…);
+  a kind it already holds (``gare``, ``rue``, ``pont``) is not derived again below;
 * stations of the ``gares`` layer, one site per station (the IDFM file has one point per station
   *per line*), for forecourt uses;
 * streets: the problem streets of ``rues_citees`` (FUB) and the named streets of ``rues``
@@ -199,14 +200,25 @@ def candidate_sites(
         part, bad = _from_sites(sites, "sites")
         parts.append(part)
         rejects += bad
-    if (gares := layers.get("gares")) is not None and len(gares):
+    # kinds the sites layer already holds are not derived again (no duplicates)
+    given = (
+        set(sites["type"].map(normalise_site_kind)) if sites is not None and len(sites) else set()
+    )
+    if (gares := layers.get("gares")) is not None and len(gares) and "gare" not in given:
         parts.append(_from_stations(gares))
-    streets = _from_streets(layers.get("rues_citees"), layers.get("rues"))
-    if streets is not None:
-        parts.append(streets)
+    if "rue" not in given:
+        streets = _from_streets(layers.get("rues_citees"), layers.get("rues"))
+        if streets is not None:
+            parts.append(streets)
     coupures = layers.get("coupures")
     lines = layers.get("rues") if layers.get("rues") is not None else layers.get("rues_citees")
-    if coupures is not None and len(coupures) and lines is not None and len(lines):
+    if (
+        coupures is not None
+        and len(coupures)
+        and lines is not None
+        and len(lines)
+        and "pont" not in given
+    ):
         parts.append(_crossings(lines, coupures))
     if extra is not None and len(extra):
         if extra.crs is not None and crs is not None and not extra.crs.equals(crs):

@@ -335,7 +335,7 @@ def assess_sites(
             "type_site": sites["type"].to_numpy()[site_i],
             "nom_site": sites["nom"].to_numpy()[site_i],
             "surface_m2": area[site_i],
-            **{k: values[k] for k in CRITERIA},
+            **{k: np.round(values[k], 3) for k in CRITERIA},
             "total": total.round(4),
         }
     )
@@ -466,7 +466,7 @@ def _explain(
         unknown & ~np.isnan(smin[sol_i]), "surface inconnue : à vérifier sur place", ""
     )
     check = np.where(unknown & np.isnan(smin[sol_i]), "", check)
-    check_txt = np.where(check != "", "; " + check.astype(object), "")
+    check_txt = np.where(check != "", " ; " + check.astype(object), "")
     line = (
         desc[site_i]
         + pick("mineralisation", mineral_txt, ~mineral_dup)
@@ -512,12 +512,17 @@ def _excluded(
         accepted = [
             ", ".join(SITE_KINDS[k].label for k in s.exigences.types_sites) for s in solutions
         ]
-        table = {
-            (i, k): f"type de site non accepté : {SITE_KINDS[kinds[k]].label} (acceptés : "
-            f"{accepted[i]})"
-            for i, k in set(zip(sol_i[m], kind_idx[site_i[m]], strict=False))
-        }
-        motif[m] = [table[(i, k)] for i, k in zip(sol_i[m], kind_idx[site_i[m]], strict=False)]
+        combo = sol_i[m].astype(np.int64) * len(kinds) + kind_idx[site_i[m]]
+        uniq, inverse = np.unique(combo, return_inverse=True)
+        messages = np.array(
+            [
+                f"type de site non accepté : {SITE_KINDS[kinds[c % len(kinds)]].label} "
+                f"(acceptés : {accepted[c // len(kinds)]})"
+                for c in uniq
+            ],
+            dtype=object,
+        )
+        motif[m] = messages[inverse]  # one message per distinct (solution, kind)
     for code, fmt in (
         (
             2,

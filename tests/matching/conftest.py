@@ -54,8 +54,10 @@ def quarter():
     )
     mineral = gpd.GeoDataFrame(
         {"taux_impermeable": [0.95, 0.2]},
-        geometry=[box(x0 - 500, y0 - 500, x0 + 500, y0 + 500),
-                  box(x0 + 1500, y0 - 500, x0 + 2500, y0 + 500)],
+        geometry=[
+            box(x0 - 500, y0 - 500, x0 + 500, y0 + 500),
+            box(x0 + 1500, y0 - 500, x0 + 2500, y0 + 500),
+        ],
         crs=2154,
     )
     qpv = gpd.GeoDataFrame(
@@ -64,8 +66,13 @@ def quarter():
         crs=2154,
     )
     hotspots = gpd.GeoDataFrame(
-        {"theme": ["chaleur"], "n_annotations": [9], "theme_dominant": ["chaleur"],
-         "part_negative": [1.0], "intensite_moyenne": [2.5]},
+        {
+            "theme": ["chaleur"],
+            "n_annotations": [9],
+            "theme_dominant": ["chaleur"],
+            "part_negative": [1.0],
+            "intensite_moyenne": [2.5],
+        },
         geometry=[Point(x0 + 170, y0 + 20).buffer(30)],
         crs=2154,
     )

@@ -23,16 +23,23 @@ CASE = {
 
 def test_optimal_on_hand_checkable_case():
     res = allocate(CASE, min_per_commune=1, max_per_commune=2)
-    got = sorted(zip(res.assignments.commune, res.assignments.solution_id,
-                     res.assignments.site_id, strict=True))
+    got = sorted(
+        zip(
+            res.assignments.commune,
+            res.assignments.solution_id,
+            res.assignments.site_id,
+            strict=True,
+        )
+    )
     assert got == [("X", "s1", "x1"), ("X", "s3", "x2"), ("Y", "s2", "y1")]
     assert res.objective == pytest.approx(2.2)
     assert res.by_commune.set_index("commune")["nb_solutions"].to_dict() == {"X": 2, "Y": 1}
 
 
 def brute_force(scores, lo, hi, one_per_site):
-    rows = [(c, r.solution_id, r.site_id, r.total) for c, f in scores.items()
-            for r in f.itertuples()]
+    rows = [
+        (c, r.solution_id, r.site_id, r.total) for c, f in scores.items() for r in f.itertuples()
+    ]
     best = 0.0
     for k in range(len(rows) + 1):
         for combo in itertools.combinations(rows, k):

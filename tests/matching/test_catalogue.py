@@ -53,7 +53,11 @@ types_sites = ["place"]
     [
         ('types_sites = ["place"]', 'types_sites = ["plage"]', "types_sites"),
         ('themes = ["chaleur"]', 'themes = ["canicule"]', "themes"),
-        ('types_sites = ["place"]', 'types_sites = ["place"]\nsurface_min_m2 = -3', "surface_min_m2"),
+        (
+            'types_sites = ["place"]',
+            'types_sites = ["place"]\nsurface_min_m2 = -3',
+            "surface_min_m2",
+        ),
         ('types_sites = ["place"]', 'types_sites = ["place"]\nqpv = "oui"', "qpv"),
         ('nom = "Banc frais"', "", "nom"),
         ('id = "banc-frais"', 'id = "Banc Frais"', "id"),

@@ -15,7 +15,7 @@ def run(solutions, quarter, **kw):
 
 
 def test_paving_prefers_sealed_car_park_in_heat_hot_spot_over_park(paving, quarter):
-    sites, res = run(paving, quarter)
+    _, res = run(paving, quarter)
     ranked = res.scores.sort_values("rang")
     assert ranked["nom_site"].tolist() == ["Parking du marché", "Parc des Sources"]
     top, park = ranked.iloc[0], ranked.iloc[1]
@@ -70,7 +70,7 @@ def test_unknown_area_passes_but_is_flagged(paving, quarter):
     row = res.scores.iloc[0]
     assert np.isnan(row["surface_m2"]) and row["surface"] == 0.5
     assert row["a_verifier"] == "surface inconnue : à vérifier sur place"
-    assert row["explication"].endswith("; surface inconnue : à vérifier sur place")
+    assert row["explication"].endswith(" ; surface inconnue : à vérifier sur place")
 
 
 def test_break_required_and_crossing_sites():
@@ -83,7 +83,8 @@ def test_break_required_and_crossing_sites():
         crs=2154,
     )
     rail = gpd.GeoDataFrame(
-        {"type": ["rail"], "nom": ["RER C"]}, geometry=[LineString([(-50, 200), (300, 200)])],
+        {"type": ["rail"], "nom": ["RER C"]},
+        geometry=[LineString([(-50, 200), (300, 200)])],
         crs=2154,
     )
     layers = {"rues": rues, "coupures": rail}
@@ -104,9 +105,14 @@ def test_walk_annotations_and_defis_feed_need(paving, quarter):
 
     park = quarter["sites"].geometry.iloc[1].centroid
     ann = gpd.GeoDataFrame(
-        {"theme": ["chaleur"] * 4, "valence": ["negatif"] * 4, "intensite": [3] * 4,
-         "poids": [1.0] * 4},
-        geometry=[Point(park.x + i, park.y) for i in range(4)], crs=2154,
+        {
+            "theme": ["chaleur"] * 4,
+            "valence": ["negatif"] * 4,
+            "intensite": [3] * 4,
+            "poids": [1.0] * 4,
+        },
+        geometry=[Point(park.x + i, park.y) for i in range(4)],
+        crs=2154,
     )
     defis = gpd.GeoDataFrame(
         {"theme": ["eau"], "priorite": [1]}, geometry=[park.buffer(20)], crs=2154
