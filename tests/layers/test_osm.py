@@ -341,3 +341,16 @@ def test_cli_fetch_missing_xml_is_one_french_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Erreur : Fichier OSM introuvable" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cache_passes_the_pipeline_validation(extract: OsmLayers) -> None:
+    from qmi_geo._validate import SourceRef, ValidationReport
+    from qmi_geo.layers import normalise_layer, read_vector
+
+    assert extract.path is not None
+    report = ValidationReport()
+    for kind in ("coupures", "sites", "rues"):
+        raw = read_vector(extract.path, kind, report=report)
+        out = normalise_layer(raw, kind, SourceRef(extract.path.name, kind), report)
+        assert len(out) == len(extract.layers[kind]), kind
+    assert {issue.level for issue in report.issues} <= {"info"}
