@@ -68,6 +68,14 @@ def _optional_path(value: Any) -> Path | None:
     return Path(value).expanduser()
 
 
+def _optional_secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f"texte non vide attendu, reçu {value!r}")
+    return value
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise SettingsError(f"vrai ou faux attendu, reçu {value!r}")
@@ -98,6 +106,13 @@ _OPTIONS = {
             _int_range(4, 8),
         ),
         Option("progress", True, "Afficher les barres de progression.", _bool),
+        Option(
+            "pseudonym_salt",
+            None,
+            "Sel secret des pseudonymes des participants aux marches. Par défaut : variable "
+            "QMI_GEO_SEL_PSEUDONYMES, sinon un sel fixe (public).",
+            _optional_secret,
+        ),
     )
 }
 

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from qmi_geo.walks._distinct import distinct, text_of
 from qmi_geo.walks._readers._columns import column_key
 
 __all__ = ["FIELD_ALIASES", "map_columns", "parse_datetimes", "text_of"]
@@ -159,18 +160,6 @@ def map_columns(columns: list[str], *, exclude: tuple[str, ...] = ()) -> dict[st
     return found
 
 
-def text_of(values: pd.Series) -> pd.Series:
-    """Values as stripped strings, empty for missing ones."""
-    if values.dtype.kind in "fiu":
-        text = values.map(
-            lambda v: "" if v != v else (f"{v:g}" if isinstance(v, float) else str(v))
-        )
-        return text.astype(str)
-    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-        return values.fillna("").str.strip()
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
-
-
 _TZ = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _HAS_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2} \d{2} \d{4}")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
@@ -243,7 +232,20 @@ def parse_datetimes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         if getattr(dt.dt, "tz", None) is not None:
             dt = dt.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
         return dt.astype("datetime64[ns]"), pd.Series(False, index=index)
-    text = text_of(values)
+    if len(values) > 64:  # parse each distinct text once
+        d = distinct(values)
+        if len(d.text) < len(values) // 2:
+            parsed, bad = _parse_texts(pd.Series(d.text, dtype="str"))
+            return (
+                pd.Series(parsed.to_numpy()[d.codes], index=index, dtype="datetime64[ns]"),
+                pd.Series(bad.to_numpy()[d.codes], index=index, dtype=bool),
+            )
+    return _parse_texts(text_of(values))
+
+
+def _parse_texts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_datetimes` of stripped texts."""
+    index = text.index
     out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     todo = text != ""
     aware = todo & text.str.contains(_TZ)

@@ -14,11 +14,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from tqdm.auto import tqdm
 
 from qmi_geo.errors import WalkError
 from qmi_geo.walks._coords import locate
+from qmi_geo.walks._distinct import STR_DTYPE, Distinct, distinct, str_series
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
 from qmi_geo.walks._privacy import pseudonymise
 from qmi_geo.walks._readers import RawWalk, read_walk_file
@@ -74,12 +76,17 @@ class WalkImport:
         return format_summary(self.summary)
 
 
-def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Theme code, original text and whether it was recognised, for every row."""
+def _theme_columns(
+    raw: RawWalk, fields: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Theme code, original text and whether it was recognised, for every row.
+
+    Matching is done once per distinct text of each candidate column.
+    """
     n = len(raw)
-    theme = pd.Series("autre", index=raw.table.index, dtype=object)
-    original = pd.Series("", index=raw.table.index, dtype=object)
-    matched = pd.Series(False, index=raw.table.index)
+    theme = np.full(n, "autre", dtype=object)
+    original = np.full(n, "", dtype=object)
+    matched = np.zeros(n, dtype=bool)
     candidates: list[tuple[str, bool]] = []
     if "theme" in fields:
         candidates.append((fields["theme"], True))
@@ -87,17 +94,29 @@ def _theme_columns(raw: RawWalk, fields: dict[str, str]) -> tuple[pd.Series, pd.
     if "theme" not in fields and "commentaire" in fields:
         candidates.append((fields["commentaire"], False))
     for col, is_label in candidates:
-        text = text_of(raw.table[col])
-        uniques = {v: match_theme(v) for v in text.unique()} if n else {}
-        code = text.map({k: v[0] for k, v in uniques.items()})
-        ok = text.map({k: v[1] for k, v in uniques.items()}).astype(bool)
+        d = distinct(raw.table[col])
+        found = [match_theme(t) for t in d.text]
+        code = d.rows(np.array([f[0] for f in found], dtype=object))
+        ok = d.rows(np.array([f[1] for f in found], dtype=bool))
         take = ok & ~matched
         theme[take] = code[take]
         if is_label:
-            fill = (original == "") & (text != "") & (take | ~matched)
+            text = d.rows()
+            fill = (original == "") & d.rows(d.text != "") & (take | ~matched)
             original[fill] = text[fill]
         matched |= ok
     return theme, original, matched
+
+
+def _column(table: pd.DataFrame, fields: dict[str, str], key: str) -> Distinct | None:
+    return distinct(table[fields[key]]) if key in fields else None
+
+
+def _text(d: Distinct | None, index: pd.Index, default: str = "") -> pd.Series:
+    """The stripped text of a column as a ``str`` Series; ``default`` when it is absent."""
+    if d is None:
+        return str_series(np.array([default], dtype=object), np.zeros(len(index), int), index)
+    return d.series()
 
 
 def _process_file(
@@ -132,44 +151,48 @@ def _process_file(
     rejected = reason != ""
     keep = ~rejected
 
-    # Fields of accepted rows.
+    # Fields of accepted rows, each computed once per distinct text.
+    index = table.index
     theme, original, matched = _theme_columns(raw, fields)
-    valence_text = (
-        text_of(table[fields["valence"]])
-        if "valence" in fields
-        else pd.Series("", index=table.index)
-    )
-    valence = valence_text.map({v: match_valence(v) for v in valence_text.unique()})
-    valence_bad = (valence_text != "") & valence.isna()
-    valence_deduced = valence_text == ""
-    valence = valence.where(~valence_deduced, theme.map(DEFAULT_VALENCE))
-    valence = valence.fillna("neutre")
+    valence_col = _column(table, fields, "valence")
+    if valence_col is not None:
+        read = valence_col.apply(match_valence)
+        valence_deduced = valence_col.rows(valence_col.text == "")
+        valence_bad = ~valence_deduced & pd.isna(read)
+    else:
+        read = np.full(len(table), None, dtype=object)
+        valence_deduced = np.ones(len(table), dtype=bool)
+        valence_bad = np.zeros(len(table), dtype=bool)
+    deduced = pd.Series(theme).map(DEFAULT_VALENCE).to_numpy(dtype=object)
+    valence = np.where(valence_deduced, deduced, read)
+    valence = np.where(pd.isna(valence), "neutre", valence)
     if "intensite" in fields:
         intensity, intensity_bad = match_intensity(table[fields["intensite"]])
     else:
-        intensity = pd.Series(pd.NA, index=table.index, dtype="Int64")
-        intensity_bad = pd.Series(False, index=table.index)
+        intensity = pd.Series(pd.NA, index=index, dtype="Int64")
+        intensity_bad = pd.Series(False, index=index)
     authors = (
         pseudonymise(table[fields["auteur"]], salt=salt)
         if "auteur" in fields
-        else pd.Series("", index=table.index)
+        else _text(None, index)
     )
-    weight = pd.Series(1.0, index=table.index)
-    if "poids" in fields:
+    weight = np.ones(len(table))
+    weight_col = _column(table, fields, "poids")
+    if weight_col is not None:
         w = pd.to_numeric(
-            text_of(table[fields["poids"]]).str.replace(",", ".", regex=False), errors="coerce"
-        )
-        weight = w.where(w >= 0, 1.0).fillna(1.0)
+            pd.Series(weight_col.text, dtype="str").str.replace(",", ".", regex=False),
+            errors="coerce",
+        ).to_numpy(dtype="float64")
+        w = np.where(w >= 0, w, 1.0)
+        weight = weight_col.rows(np.where(np.isnan(w), 1.0, w))
     default_walk = walk_id or raw.path.stem
-    walk = (
-        text_of(table[fields["marche"]])
-        if "marche" in fields and not walk_id
-        else pd.Series("", index=table.index)
-    )
-    walk = walk.where(walk != "", default_walk)
-
-    def col(key: str) -> pd.Series:
-        return text_of(table[fields[key]]) if key in fields else pd.Series("", index=table.index)
+    walk_col = _column(table, fields, "marche") if not walk_id else None
+    if walk_col is not None:
+        walk = str_series(
+            np.where(walk_col.text == "", default_walk, walk_col.text), walk_col.codes, index
+        )
+    else:
+        walk = _text(None, index, default_walk)
 
     if located.shapes is not None:
         geoms = np.where(
@@ -180,17 +203,17 @@ def _process_file(
     frame = pd.DataFrame(
         {
             "marche": walk,
-            "theme": theme,
-            "theme_original": original,
-            "valence": valence,
+            "theme": pd.Series(theme, index=index, dtype="str"),
+            "theme_original": pd.Series(original, index=index, dtype="str"),
+            "valence": pd.Series(valence, index=index, dtype="str"),
             "intensite": intensity,
-            "commentaire": col("commentaire"),
-            "photo": col("photo"),
+            "commentaire": _text(_column(table, fields, "commentaire"), index),
+            "photo": _text(_column(table, fields, "photo"), index),
             "horodatage": stamp,
-            "role": col("role"),
+            "role": _text(_column(table, fields, "role"), index),
             "auteur": authors,
             "poids": weight,
-            "source_fichier": name,
+            "source_fichier": _text(None, index, name),
             "source_ligne": raw.lines,
             "_inversee": located.swapped,
             "_theme_inconnu": ~matched,
@@ -238,8 +261,84 @@ def _process_file(
     return accepted, rejects, summary, routes
 
 
-def _hash(frame: pd.DataFrame) -> pd.Series:
-    return pd.util.hash_pandas_object(frame, index=False)
+def _combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
+    """Row hashes of several column hashes, as :func:`pandas.util.hash_pandas_object` does.
+
+    The algorithm (CPython's tuple hash) is copied here so that annotation ids do not
+    depend on a pandas internal.
+    """
+    num_items = len(arrays)
+    mult = np.uint64(1000003)
+    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
+    for i, a in enumerate(arrays):
+        inverse_i = num_items - i
+        out ^= a
+        out *= mult
+        mult += np.uint64(82520 + inverse_i + inverse_i)
+    out += np.uint64(97531)
+    return out
+
+
+def _hash(columns: dict[str, pd.Series]) -> np.ndarray:
+    """``hash_pandas_object(DataFrame(columns), index=False)``, text hashed once per value.
+
+    Examples
+    --------
+    >>> cols = {"a": pd.Series(["x", "y", "x"], dtype="str"), "b": pd.Series([1.0, 2.0, 3.0])}
+    >>> expected = pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
+    >>> bool((_hash(cols) == expected).all())
+    True
+    """
+    hashes = []
+    for values in columns.values():
+        if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            once = pd.util.hash_pandas_object(
+                pd.Series(uniques, dtype=values.dtype), index=False
+            ).to_numpy()
+            hashes.append(once[codes])
+        else:
+            hashes.append(pd.util.hash_pandas_object(values, index=False).to_numpy())
+    return _combine_hashes(hashes)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _hex_ids(values: np.ndarray, index: pd.Index, prefix: str = "A-") -> pd.Series:
+    """``prefix + "{:016x}".format(v)`` for every uint64, without a Python loop.
+
+    Examples
+    --------
+    >>> _hex_ids(np.array([255, 2**64 - 1], dtype=np.uint64), pd.RangeIndex(2)).tolist()
+    ['A-00000000000000ff', 'A-ffffffffffffffff']
+    """
+    n, head = len(values), prefix.encode()
+    width = len(head) + 16
+    raw = np.ascontiguousarray(values, dtype=">u8").view(np.uint8).reshape(n, 8)
+    chars = np.empty((n, width), dtype=np.uint8)
+    chars[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    chars[:, len(head) :: 2] = _HEX[raw >> 4]
+    chars[:, len(head) + 1 :: 2] = _HEX[raw & 15]
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    array = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())
+    )
+    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=STR_DTYPE), index=index)
+
+
+def _flag_text(flags: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
+    """``;``-joined names of the flags set on each row (built once per combination)."""
+    bits = np.zeros(len(index), dtype=np.int64)
+    names = list(flags)
+    for k, name in enumerate(names):
+        bits |= flags[name].astype(np.int64) << k
+    combos, codes = np.unique(bits, return_inverse=True)
+    texts = np.array(
+        [";".join(n for k, n in enumerate(names) if c >> k & 1) for c in combos.tolist()],
+        dtype=object,
+    )
+    return str_series(texts, codes.reshape(-1), index)
 
 
 def _finish(
@@ -263,32 +362,33 @@ def _finish(
             shapely.intersects(area, acc.geometry.array),
         )
         outside = pd.Series(~inside, index=acc.index)
-    key = pd.DataFrame(
-        {
-            "t": acc["theme_original"],
-            "c": acc["commentaire"],
-            "h": acc["horodatage"],
-            "a": acc["auteur"],
-            "v": acc["valence"],
-            "i": acc["intensite"],
-            "p": acc["photo"],
-            "r": acc["role"],
-            "x": acc["_x"].round(2),
-            "y": acc["_y"].round(2),
-        }
-    )
+    key = {
+        "t": acc["theme_original"],
+        "c": acc["commentaire"],
+        "h": acc["horodatage"],
+        "a": acc["auteur"],
+        "v": acc["valence"],
+        "i": acc["intensite"],
+        "p": acc["photo"],
+        "r": acc["role"],
+        "x": acc["_x"].round(2),
+        "y": acc["_y"].round(2),
+    }
     shapes = shapely.get_type_id(acc.geometry.array) != 0
     if shapes.any():
-        key["g"] = ""
-        key.loc[shapes, "g"] = shapely.to_wkb(acc.geometry.array[shapes], hex=True)
-    content = _hash(key)
+        g = np.full(len(acc), "", dtype=object)
+        g[shapes] = shapely.to_wkb(acc.geometry.array[shapes], hex=True)
+        key["g"] = pd.Series(g, index=acc.index, dtype="str")
+    content = pd.Series(_hash(key), index=acc.index)
     duplicate = content.duplicated(keep="first")
-    id_key = _hash(pd.DataFrame({"m": acc["marche"], "k": content}))
-    occurrence = id_key.groupby(id_key.to_numpy()).cumcount()
-    repeat = occurrence > 0
+    id_key = pd.Series(_hash({"m": acc["marche"], "k": content}), index=acc.index)
+    repeat = np.zeros(len(acc), dtype=bool)
+    if id_key.duplicated().any():
+        occurrence = id_key.groupby(id_key.to_numpy()).cumcount()
+        repeat = (occurrence > 0).to_numpy()
     if repeat.any():
-        id_key[repeat] = _hash(pd.DataFrame({"k": id_key[repeat], "o": occurrence[repeat]}))
-    acc["id"] = "A-" + id_key.map("{:016x}".format).astype(str)
+        id_key[repeat] = _hash({"k": id_key[repeat], "o": occurrence[repeat]})
+    acc["id"] = _hex_ids(id_key.to_numpy(), acc.index)
 
     flags = {
         "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
@@ -298,10 +398,7 @@ def _finish(
         "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
         "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
     }
-    text = np.full(len(acc), "", dtype=object)
-    for flag, mask in flags.items():
-        text = np.where(mask, text + flag + ";", text)
-    acc["signalements"] = pd.Series(text, index=acc.index).str.rstrip(";")
+    acc["signalements"] = _flag_text(flags, acc.index)
     needs_look = np.zeros(len(acc), dtype=bool)
     for flag, mask in flags.items():
         if flag != "coordonnees_inversees":
@@ -311,6 +408,8 @@ def _finish(
         pd.Series(np.arange(len(acc)), index=acc.index)
         .groupby(content.to_numpy())
         .transform("first")
+        if duplicate.any()
+        else None
     )
     for name, summary in summaries.items():
         mine = (acc["source_fichier"] == name).to_numpy()
@@ -324,10 +423,10 @@ def _finish(
                 continue
             detail = f"{FLAGS[flag]} : {format_lines(lines[m], unit)}"
             if flag == "theme_inconnu":
-                texts = sorted({t for t in acc.loc[m, "theme_original"] if t})
+                texts = sorted(t for t in acc.loc[m, "theme_original"].unique() if t)
                 if texts:
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
-            if flag == "doublon":
+            if flag == "doublon" and first_of is not None:
                 firsts = first_of[m].to_numpy()
                 refs = sorted(
                     {

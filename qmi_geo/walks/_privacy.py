@@ -2,10 +2,11 @@
 
 A pseudonym is ``P-`` followed by 4 hexadecimal characters of a salted SHA-256 of the
 normalised name, so the same person gets the same pseudonym in every walk and every run,
-and nobody can read the name back from an output. The salt comes from the environment
-variable ``QMI_GEO_SEL_PSEUDONYMES`` (set it to a secret of the programme's team so that
-names cannot be recovered by hashing a list of candidate names) or defaults to a fixed
-string.
+and nobody can read the name back from an output. The salt is, in this order: the ``salt``
+argument, the setting ``qmi_geo.settings.settings.pseudonym_salt``, the environment
+variable ``QMI_GEO_SEL_PSEUDONYMES`` (set one of them to a secret of the programme's team
+so that names cannot be recovered by hashing a list of candidate names), else a fixed
+string. It is read at call time.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 
+import numpy as np
 import pandas as pd
 
+from qmi_geo.settings import settings
+from qmi_geo.walks._distinct import distinct, str_series
 from qmi_geo.walks._themes import normalise_text
 
 __all__ = ["SALT_VARIABLE", "pseudonym", "pseudonymise"]
@@ -24,7 +28,11 @@ _DEFAULT_SALT = "qmi_geo-marches-sensibles"
 
 
 def _salt(salt: str | None) -> str:
-    return salt if salt is not None else os.environ.get(SALT_VARIABLE, _DEFAULT_SALT)
+    if salt is not None:
+        return salt
+    if settings.pseudonym_salt is not None:
+        return str(settings.pseudonym_salt)
+    return os.environ.get(SALT_VARIABLE, _DEFAULT_SALT)
 
 
 def pseudonym(name: object, *, salt: str | None = None) -> str:
@@ -58,6 +66,7 @@ def pseudonymise(names: pd.Series, *, salt: str | None = None) -> pd.Series:
     >>> s[0] == s[1], s[2]
     (True, '')
     """
-    text = names.astype(object).where(names.notna(), "").astype(str)
-    mapping = {n: pseudonym(n, salt=salt) for n in text.unique()}
-    return text.map(mapping).astype(str)
+    d = distinct(names)
+    resolved = _salt(salt)
+    fakes = np.array([pseudonym(n, salt=resolved) for n in d.text], dtype=object)
+    return str_series(fakes, d.codes, names.index)

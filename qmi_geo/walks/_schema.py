@@ -89,14 +89,28 @@ def empty_routes() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
 
 
+def _has_dtype(values: pd.Series, dtype: str) -> bool:
+    """True when a column already has the canonical dtype and nothing to fill."""
+    if dtype == "str":
+        return isinstance(values.dtype, pd.StringDtype) and not values.hasnans
+    return str(values.dtype) == dtype
+
+
 def coerce_annotations(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Order columns and cast dtypes to the canonical annotation schema."""
-    out = gdf.copy()
+    """Order columns and cast dtypes to the canonical annotation schema.
+
+    Columns that already have their canonical dtype are left as they are (no copy).
+    """
+    geometry = gdf.geometry.name
+    present = [c for c in ANNOTATION_COLUMNS if c in gdf.columns]
+    out = gdf[[*present, geometry]]
     for col in ANNOTATION_COLUMNS:
         if col not in out.columns:
             out[col] = pd.Series(pd.NA, index=out.index, dtype=object)
-    out = out[[*ANNOTATION_COLUMNS, out.geometry.name]]
+    out = out[[*ANNOTATION_COLUMNS, geometry]]
     for col, dtype in _DTYPES.items():
+        if _has_dtype(out[col], dtype):
+            continue
         if dtype == "str":
             out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
         elif dtype == "Int64":
@@ -107,4 +121,4 @@ def coerce_annotations(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
         else:
             out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype("int64")
-    return out.set_geometry(out.geometry.name)
+    return out.set_geometry(geometry)

@@ -14,6 +14,7 @@ import unicodedata
 import pandas as pd
 
 from qmi_geo.style import THEMES
+from qmi_geo.walks._distinct import distinct
 
 __all__ = [
     "DEFAULT_VALENCE",
@@ -266,13 +267,14 @@ def match_intensity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> vals.tolist(), bad.tolist()
     ([2, 3, 3, <NA>, <NA>], [False, False, False, False, True])
     """
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    d = distinct(values)
+    text = pd.Series(d.text, dtype="str")
     given = text != ""
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
     words = text[numbers.isna() & given].map(lambda s: _INTENSITY_WORDS.get(normalise_text(s)))
     numbers = numbers.astype("float64")
     numbers.loc[words.index] = pd.to_numeric(words, errors="coerce").astype("float64")
-    ok = numbers.between(0, 3) & (numbers == numbers.round())
-    invalid = given & ~ok
-    out = numbers.where(ok).astype("Int64")
-    return out, invalid
+    ok = (numbers.between(0, 3) & (numbers == numbers.round())).to_numpy(bool)
+    invalid = (given.to_numpy(bool) & ~ok)[d.codes]
+    out = numbers.where(ok).astype("Int64").array.take(d.codes)
+    return pd.Series(out, index=values.index), pd.Series(invalid, index=values.index)

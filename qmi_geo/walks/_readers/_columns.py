@@ -19,9 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
-from qmi_geo.walks._readers._raw import blank_where, parse_numbers
+from qmi_geo.walks._readers._raw import arrow_strings, blank_mask, blank_where, parse_numbers
 from qmi_geo.walks._themes import normalise_text
 
 __all__ = ["CoordinateColumns", "column_key", "extract_coordinates", "find_coordinates"]
@@ -114,8 +116,12 @@ class CoordinateColumns:
 
 
 def _sample(values: pd.Series, n: int = 200) -> pd.Series:
-    text = values.dropna().astype(str).str.strip()
-    return text[text != ""].head(n)
+    for size in (4 * n, len(values)):  # the head of the column is nearly always enough
+        text = values.head(size).dropna().astype(str).str.strip()
+        text = text[text != ""]
+        if len(text) >= n or size >= len(values):
+            break
+    return text.head(n)
 
 
 def _share(values: pd.Series, pattern: re.Pattern[str]) -> float:
@@ -173,11 +179,6 @@ def find_coordinates(table: pd.DataFrame) -> CoordinateColumns | None:
     return pair_in(others) or wkt_in(others, by_name=False)
 
 
-def _blank(values: pd.Series) -> np.ndarray:
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    return (text == "").to_numpy()
-
-
 def extract_coordinates(
     table: pd.DataFrame, found: CoordinateColumns
 ) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series, np.ndarray | None]:
@@ -205,8 +206,8 @@ def extract_coordinates(
             y, x = a, b
         else:
             x, y = a, b
-        text = _as_text(first) + " ; " + _as_text(second)
-        empty = _blank(first) | _blank(second)
+        text = _joined(first, second)
+        empty = blank_mask(first) | blank_mask(second)
         problem[bad_a | bad_b] = "coordonnées illisibles (pas des nombres)"
         problem[empty] = "coordonnées vides ou incomplètes"
     elif found.kind == "pair":
@@ -218,7 +219,7 @@ def extract_coordinates(
         lon_t = parts[1].fillna(pair[1])
         y, _ = parse_numbers(lat_t)
         x, _ = parse_numbers(lon_t)
-        empty = _blank(col)
+        empty = blank_mask(col)
         problem[np.isnan(x) | np.isnan(y)] = (
             "coordonnées illisibles (attendu « latitude longitude »)"
         )
@@ -230,7 +231,7 @@ def extract_coordinates(
         geoms = shapely.from_wkt(
             cleaned.where(cleaned.str.strip() != "", None).to_numpy(), on_invalid="ignore"
         )
-        empty = _blank(col)
+        empty = blank_mask(col)
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         problem[missing] = "géométrie WKT illisible"
         problem[empty] = "coordonnées vides ou incomplètes"
@@ -246,4 +247,19 @@ def extract_coordinates(
 
 
 def _as_text(values: pd.Series) -> pd.Series:
+    if arrow_strings(values) is not None:
+        return values.fillna("")
     return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _joined(first: pd.Series, second: pd.Series) -> pd.Series:
+    """« first ; second » as written, for the rejects file."""
+    a, b = arrow_strings(first), arrow_strings(second)
+    if a is not None and b is not None:
+        b = b.cast(a.type)
+        joined = pc.binary_join_element_wise(
+            pc.fill_null(a, ""), pc.fill_null(b, ""), pa.scalar(" ; ", a.type)
+        )
+        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+        return pd.Series(pd.arrays.ArrowStringArray(joined, dtype=dtype), index=first.index)
+    return _as_text(first) + " ; " + _as_text(second)

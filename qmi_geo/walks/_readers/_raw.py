@@ -8,8 +8,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["RawWalk", "blank_where", "parse_numbers"]
+__all__ = ["RawWalk", "arrow_strings", "blank_mask", "blank_where", "parse_numbers"]
 
 
 @dataclass
@@ -93,6 +95,17 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
         return numbers, np.zeros(len(values), dtype=bool)
+    arrow = arrow_strings(values)
+    if arrow is not None:  # fast path: every value is empty or a plain number
+        given = pc.fill_null(pc.not_equal(arrow, ""), False)
+        dotted = pc.replace_substring(arrow, ",", ".")
+        try:
+            parsed = pc.cast(pc.if_else(given, dotted, None), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # spaces, words...: the general path below says which rows
+        else:
+            numbers = parsed.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+            return numbers, np.zeros(len(values), dtype=bool)
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         text = values.fillna("")
     else:
@@ -103,6 +116,33 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     unreadable = (text != "").to_numpy() & np.isnan(numbers)
     return numbers, unreadable
+
+
+def arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow array behind a pyarrow-backed string Series (zero copy), else None."""
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        out = array.__arrow_array__()
+        return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+    return None
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """Boolean array, True where a value is missing or only spaces.
+
+    Examples
+    --------
+    >>> blank_mask(pd.Series(["a", " ", None, ""], dtype="str")).tolist()
+    [False, True, True, True]
+    >>> blank_mask(pd.Series([1.0, None, " x "], dtype=object)).tolist()
+    [False, True, False]
+    """
+    arrow = arrow_strings(values)
+    if arrow is not None:
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), True)
+        return blank.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return (text == "").to_numpy(dtype=bool)
 
 
 def blank_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from qmi_geo.errors import WalkError
 from qmi_geo.walks._readers._columns import extract_coordinates, find_coordinates
-from qmi_geo.walks._readers._raw import RawWalk
+from qmi_geo.walks._readers._raw import RawWalk, blank_mask
 
 __all__ = ["decode_bytes", "read_csv_walk", "read_xlsx_walk", "sniff_separator"]
 
@@ -96,14 +96,16 @@ def read_csv_walk(path: Path) -> RawWalk:
     else:
         sep = sniff_separator(text)
     try:
-        table = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        table = _read_csv_fast(text, sep)
+        if table is None:
+            table = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise WalkError(
             f"Le fichier {path.name} n'est pas un CSV lisible ({exc}). Enregistrez-le depuis "
@@ -112,6 +114,48 @@ def read_csv_walk(path: Path) -> RawWalk:
     messages = [f"encodage {encoding}, séparateur {_SEPARATORS.get(sep, repr(sep))}"]
     lines = np.arange(len(table), dtype="int64") + 2 + skipped
     return _finish_table(path, "csv", table, lines, messages)
+
+
+def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
+    """Read a regular CSV text with pyarrow's multithreaded reader, every column as text.
+
+    Gives the same table as ``pandas.read_csv(dtype=str, keep_default_na=False,
+    skip_blank_lines=False)`` for regular files; returns None (the caller then uses pandas,
+    which is slower but forgiving) when the header is quoted, has empty or repeated names,
+    or when a row does not have as many fields as the header.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    header = text.split("\n", 1)[0].rstrip("\r")
+    if '"' in header or not header:
+        return None
+    names = header.split(sep)
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    try:
+        arrow = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            name: pd.arrays.ArrowStringArray(arrow.column(i), dtype=dtype)
+            for i, name in enumerate(names)
+        },
+        copy=False,
+    )
 
 
 def read_xlsx_walk(path: Path) -> RawWalk:
@@ -150,11 +194,7 @@ def _finish_table(
     ]
     blank = np.ones(len(table), dtype=bool)
     for col in table.columns:  # column by column: stays in fast string arrays
-        values = table[col]
-        if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-            blank &= (values.fillna("").str.strip() == "").to_numpy()
-        else:
-            blank &= values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+        blank &= blank_mask(table[col])
         if not blank.any():
             break
     if blank.any():
