@@ -147,7 +147,10 @@ def _osm_sources(spec: DiagnosticSpec) -> list[Source]:
         return []
     import pyogrio
 
+    from qmi_geo.layers.osm import ATTRIBUTION, LICENCE, read_osm_layers
+
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    real = not read_osm_layers(path).metadata.synthetique
     return [
         Source(
             name=f"osm_{kind}",
@@ -156,9 +159,9 @@ def _osm_sources(spec: DiagnosticSpec) -> list[Source]:
             layer=kind,
             title=f"OpenStreetMap – {KINDS[kind].label}",
             producer=OSM_PRODUCER,
-            licence="ODbL 1.0",
-            attribution=OSM_ATTRIBUTION,
-            real=True,
+            licence=LICENCE,
+            attribution=f"{ATTRIBUTION} (ODbL)",
+            real=real,
         )
         for kind in KINDS
         if kind in names
@@ -220,11 +223,31 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
     layers: dict[str, gpd.GeoDataFrame] = {}
     for kind, group in frames.items():
         layers[kind] = gpd.GeoDataFrame(pd.concat(group, ignore_index=True), crs=LAMBERT93)
+    if "coupures" in layers:
+        layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
     return LayerSet(spec, perimeter, layers, sources, report, counts, rasters)
 
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
+
+
+def _prefer_osm_breaks(breaks: gpd.GeoDataFrame, report: ValidationReport) -> gpd.GeoDataFrame:
+    """When the OSM cache has breaks of a type, drop the other sources' breaks of that type.
+
+    OSM railways and rivers overlap the IDFM and DDT 95 lines: keeping both would count the
+    same break twice in the densities.
+    """
+    from_osm = breaks["source"] == "osm_coupures"
+    types = set(breaks.loc[from_osm, "type"])
+    drop = ~from_osm & breaks["type"].isin(types)
+    if drop.any():
+        report.add(
+            "info",
+            f"{int(drop.sum())} coupure(s) d'autres sources remplacée(s) par celles "
+            f"d'OpenStreetMap (types : {', '.join(sorted(types))}) pour ne pas compter deux fois.",
+        )
+    return breaks[~drop].reset_index(drop=True)
 
 
 def _check_raster(
@@ -444,6 +467,44 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     )
 
 
+def matching_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """Rank the quarter's sites for every solution of the spec (``appariements.csv``)."""
+    from qmi_geo.matching import (
+        load_solutions,
+        match_quarter,
+        matches_for_map,
+        matches_layer,
+        write_matches,
+    )
+
+    spec = layerset.spec
+    if not spec.solutions_enabled or spec.solution_catalogue is None:
+        return
+    solutions = load_solutions(spec.solution_catalogue, only=spec.solutions or None)
+    matched = match_quarter(
+        layerset.layers,
+        solutions,
+        annotations=result.extra_layers.get("annotations"),
+        hotspots=result.extra_layers.get("points_chauds"),
+        defis=layerset.layers.get("defis"),
+        weights=spec.weights,
+    )
+    scores = matched.suitability.scores
+    paths = write_matches(
+        scores, result.output_dir, excluded=matched.suitability.excluded, sites=matched.sites
+    )
+    result.files["appariements"] = paths[0]
+    if len(scores):
+        result.extra_layers["appariements"] = matches_layer(scores, matched.sites)
+        result.products["matches_for_map"] = matches_for_map(scores, matched.sites)
+    result.products["matching"] = matched
+    placed = scores["solution_id"].nunique() if len(scores) else 0
+    result.notes.append(
+        f"Appariement : {len(solutions)} solution(s), {len(matched.sites)} site(s) candidat(s), "
+        f"{placed} solution(s) avec au moins un site possible."
+    )
+
+
 def default_stages(*, with_map: bool = True) -> list[Stage]:
     """The stages ``qmi diagnose`` runs after the layers, in order."""
-    return [walks_stage, indicators_stage]
+    return [walks_stage, indicators_stage, matching_stage]

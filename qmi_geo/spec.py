@@ -32,6 +32,7 @@ import tomllib
 from qmi_geo.errors import SpecError, UnknownCommuneError
 from qmi_geo.layers._schemas import KINDS
 from qmi_geo.layers.catalogue import Source, bundled_layers_dir, load_catalogue, source_from_mapping
+from qmi_geo.matching.suitability import DEFAULT_WEIGHTS as _MATCHING_WEIGHTS
 from qmi_geo.settings import settings
 
 __all__ = [
@@ -57,16 +58,9 @@ DEFAULT_LAYERS: dict[str, list[str]] = {
     "sites": ["sites_colleges", "sites_gares_idfm", "sites_gares_gpe", "sites_rues_citees"],
 }
 
-#: Default weights of the matching criteria (see :mod:`qmi_geo.matching`).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "besoin": 0.30,
-    "mineralisation": 0.15,
-    "qpv": 0.15,
-    "coupures": 0.10,
-    "transports": 0.10,
-    "surface": 0.10,
-    "defis": 0.10,
-}
+#: Default weights of the matching criteria (defined with the criteria in
+#: :mod:`qmi_geo.matching.suitability`; a spec's ``[weights]`` overrides some or all).
+DEFAULT_WEIGHTS: dict[str, float] = dict(_MATCHING_WEIGHTS)
 
 _TOP_KEYS = {
     "insee",

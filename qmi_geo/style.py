@@ -484,6 +484,8 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "points_chauds": LayerStyle(
         "Points chauds des ressentis", "#e41a1c", "#e41a1c", 0.15, 2.5, "5 5"
     ),
+    "espaces_verts": LayerStyle("Espaces verts", "#238b45", "#a1d99b", 0.5, 0.5),
+    "batiments": LayerStyle("Bâtiments", "#737373", "#d9d9d9", 0.6, 0.3),
     "defis": LayerStyle("Défis de l'atelier « carte sur table »", "#ff00ff", "#ff00ff", 0.2, 3.0),
     "appariements": LayerStyle("Solutions recommandées", "#006d2c", "#74c476", 0.6, 2.0),
 }

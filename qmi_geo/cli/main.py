@@ -92,6 +92,10 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     logging.basicConfig(
         level=max(level, logging.DEBUG), format="%(levelname)s %(message)s", stream=sys.stderr
     )
+    if quiet:
+        from qmi_geo.settings import settings
+
+        settings.progress = False
     ctx.ensure_object(dict)
     ctx.obj["verbosity"] = verbose - quiet
 

@@ -255,6 +255,26 @@ KINDS: dict[str, LayerKind] = {
             "Arbres remarquables ou d'alignement.",
         ),
         LayerKind(
+            "espaces_verts",
+            "Espaces verts",
+            POLYGON,
+            (
+                FieldSpec("type", "str", False, ("leisure", "landuse", "natural")),
+                FieldSpec("nom", "str", False, ("name", "NOM")),
+            ),
+            "Parcs, jardins, bois et pelouses (OpenStreetMap) : part végétalisée.",
+        ),
+        LayerKind(
+            "batiments",
+            "Bâtiments",
+            POLYGON,
+            (
+                FieldSpec("type", "str", False, ("building", "nature")),
+                FieldSpec("hauteur_m", "float", False, ("height", "hauteur")),
+            ),
+            "Emprises des bâtiments (OpenStreetMap, BD TOPO).",
+        ),
+        LayerKind(
             "defis",
             "Défis de l'atelier",
             ANY,
