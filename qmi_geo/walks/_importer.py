@@ -14,15 +14,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 from tqdm.auto import tqdm
 
 from qmi_geo.errors import WalkError
 from qmi_geo.walks._coords import locate
-from qmi_geo.walks._distinct import STR_DTYPE, Distinct, distinct, str_series
+from qmi_geo.walks._distinct import Distinct, distinct, str_series
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
-from qmi_geo.walks._privacy import pseudonymise
+from qmi_geo.walks._ids import flag_text, hash_columns, hex_ids
+from qmi_geo.walks._privacy import pseudonyms
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._readers._columns import column_key
 from qmi_geo.walks._schema import (
@@ -76,47 +76,86 @@ class WalkImport:
         return format_summary(self.summary)
 
 
+def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each row's combination of several columns' codes, and each one's first row."""
+    joint = np.zeros(n, dtype=np.int64)
+    for c in codes:
+        width = int(c.max()) + 1 if n else 1
+        joint = pd.factorize(joint * width + c)[0].astype(np.int64)
+    _, first = np.unique(joint, return_index=True)
+    return joint, first
+
+
 def _theme_columns(
     raw: RawWalk, fields: dict[str, str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Theme code, original text and whether it was recognised, for every row.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Theme code, original text and whether it was recognised.
 
-    Matching is done once per distinct text of each candidate column.
+    Worked out once per distinct combination of the candidate columns' texts: returns
+    the three results per combination, and each row's combination code.
     """
-    n = len(raw)
-    theme = np.full(n, "autre", dtype=object)
-    original = np.full(n, "", dtype=object)
-    matched = np.zeros(n, dtype=bool)
     candidates: list[tuple[str, bool]] = []
     if "theme" in fields:
         candidates.append((fields["theme"], True))
     candidates += [(c, True) for c in raw.title_columns if c in raw.table.columns]
     if "theme" not in fields and "commentaire" in fields:
         candidates.append((fields["commentaire"], False))
-    for col, is_label in candidates:
-        d = distinct(raw.table[col])
+    columns = [(distinct(raw.table[col]), is_label) for col, is_label in candidates]
+    rows, first = _combinations([d.codes for d, _ in columns], len(raw))
+    m = len(first) if len(raw) else 0
+    theme = np.full(m, "autre", dtype=object)
+    original = np.full(m, "", dtype=object)
+    matched = np.zeros(m, dtype=bool)
+    for d, is_label in columns:
         found = [match_theme(t) for t in d.text]
-        code = d.rows(np.array([f[0] for f in found], dtype=object))
-        ok = d.rows(np.array([f[1] for f in found], dtype=bool))
+        at = d.codes[first]
+        code = np.array([f[0] for f in found], dtype=object)[at]
+        ok = np.array([f[1] for f in found], dtype=bool)[at]
         take = ok & ~matched
         theme[take] = code[take]
         if is_label:
-            text = d.rows()
-            fill = (original == "") & d.rows(d.text != "") & (take | ~matched)
+            text = d.text[at]
+            fill = (original == "") & (text != "") & (take | ~matched)
             original[fill] = text[fill]
         matched |= ok
-    return theme, original, matched
+    return theme, original, matched, rows
+
+
+def _valence_columns(
+    table: pd.DataFrame, fields: dict[str, str], theme: np.ndarray, theme_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Valence, and whether it was unreadable or deduced from the theme.
+
+    Worked out once per distinct (theme, valence text) combination: returns the results
+    per combination, and each row's combination code.
+    """
+    col = _column(table, fields, "valence")
+    n = len(table)
+    rows, first = _combinations([theme_rows] + ([col.codes] if col else []), n)
+    theme_at = theme[theme_rows[first]] if n else np.empty(0, dtype=object)
+    if col is not None:
+        at = col.codes[first]
+        read = np.array([match_valence(t) for t in col.text], dtype=object)[at]
+        deduced = (col.text == "")[at]
+    else:
+        read = np.full(len(first), None, dtype=object)
+        deduced = np.ones(len(first), dtype=bool)
+    default = np.array([DEFAULT_VALENCE.get(t) for t in theme_at], dtype=object)
+    valence = np.where(deduced, default, read)
+    valence = np.where(pd.isna(valence), "neutre", valence)
+    bad = ~deduced & pd.isna(read)
+    return valence, bad, deduced, rows
 
 
 def _column(table: pd.DataFrame, fields: dict[str, str], key: str) -> Distinct | None:
     return distinct(table[fields[key]]) if key in fields else None
 
 
-def _text(d: Distinct | None, index: pd.Index, default: str = "") -> pd.Series:
-    """The stripped text of a column as a ``str`` Series; ``default`` when it is absent."""
+def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = "") -> pd.Series:
+    """The stripped text of the kept rows of a column; ``default`` when it is absent."""
     if d is None:
         return str_series(np.array([default], dtype=object), np.zeros(len(index), int), index)
-    return d.series()
+    return str_series(d.text, d.codes[keep], index)
 
 
 def _process_file(
@@ -151,32 +190,25 @@ def _process_file(
     rejected = reason != ""
     keep = ~rejected
 
-    # Fields of accepted rows, each computed once per distinct text.
-    index = table.index
-    theme, original, matched = _theme_columns(raw, fields)
-    valence_col = _column(table, fields, "valence")
-    if valence_col is not None:
-        read = valence_col.apply(match_valence)
-        valence_deduced = valence_col.rows(valence_col.text == "")
-        valence_bad = ~valence_deduced & pd.isna(read)
-    else:
-        read = np.full(len(table), None, dtype=object)
-        valence_deduced = np.ones(len(table), dtype=bool)
-        valence_bad = np.zeros(len(table), dtype=bool)
-    deduced = pd.Series(theme).map(DEFAULT_VALENCE).to_numpy(dtype=object)
-    valence = np.where(valence_deduced, deduced, read)
-    valence = np.where(pd.isna(valence), "neutre", valence)
+    # Fields of accepted rows, each computed once per distinct text (or combination).
+    index = table.index[keep]
+    theme, original, matched, theme_rows = _theme_columns(raw, fields)
+    valence, valence_bad, valence_deduced, valence_rows = _valence_columns(
+        table, fields, theme, theme_rows
+    )
     if "intensite" in fields:
         intensity, intensity_bad = match_intensity(table[fields["intensite"]])
+        intensity_array, intensity_bad_kept = intensity.array[keep], intensity_bad.to_numpy()[keep]
     else:
-        intensity = pd.Series(pd.NA, index=index, dtype="Int64")
-        intensity_bad = pd.Series(False, index=index)
-    authors = (
-        pseudonymise(table[fields["auteur"]], salt=salt)
-        if "auteur" in fields
-        else _text(None, index)
-    )
-    weight = np.ones(len(table))
+        intensity_array = pd.array(np.full(len(index), pd.NA), dtype="Int64")
+        intensity_bad_kept = np.zeros(len(index), dtype=bool)
+    author_col = _column(table, fields, "auteur")
+    if author_col is not None:
+        fakes = pseudonyms(author_col.text, salt=salt)
+        authors = str_series(fakes, author_col.codes[keep], index)
+    else:
+        authors = _text(None, keep, index)
+    weight = np.ones(len(index))
     weight_col = _column(table, fields, "poids")
     if weight_col is not None:
         w = pd.to_numeric(
@@ -184,47 +216,45 @@ def _process_file(
             errors="coerce",
         ).to_numpy(dtype="float64")
         w = np.where(w >= 0, w, 1.0)
-        weight = weight_col.rows(np.where(np.isnan(w), 1.0, w))
+        weight = np.where(np.isnan(w), 1.0, w)[weight_col.codes[keep]]
     default_walk = walk_id or raw.path.stem
     walk_col = _column(table, fields, "marche") if not walk_id else None
     if walk_col is not None:
-        walk = str_series(
-            np.where(walk_col.text == "", default_walk, walk_col.text), walk_col.codes, index
-        )
+        walks = np.where(walk_col.text == "", default_walk, walk_col.text)
+        walk = str_series(walks, walk_col.codes[keep], index)
     else:
-        walk = _text(None, index, default_walk)
+        walk = _text(None, keep, index, default_walk)
 
+    x, y = located.x[keep], located.y[keep]
+    geoms = shapely.points(x, y)
     if located.shapes is not None:
-        geoms = np.where(
-            shapely.is_missing(located.shapes), shapely.points(located.x, located.y), located.shapes
-        )
-    else:
-        geoms = shapely.points(located.x, located.y)
+        shapes = located.shapes[keep]
+        geoms = np.where(shapely.is_missing(shapes), geoms, shapes)
     frame = pd.DataFrame(
         {
             "marche": walk,
-            "theme": pd.Series(theme, index=index, dtype="str"),
-            "theme_original": pd.Series(original, index=index, dtype="str"),
-            "valence": pd.Series(valence, index=index, dtype="str"),
-            "intensite": intensity,
-            "commentaire": _text(_column(table, fields, "commentaire"), index),
-            "photo": _text(_column(table, fields, "photo"), index),
-            "horodatage": stamp,
-            "role": _text(_column(table, fields, "role"), index),
+            "theme": str_series(theme, theme_rows[keep], index),
+            "theme_original": str_series(original, theme_rows[keep], index),
+            "valence": str_series(valence, valence_rows[keep], index),
+            "intensite": intensity_array,
+            "commentaire": _text(_column(table, fields, "commentaire"), keep, index),
+            "photo": _text(_column(table, fields, "photo"), keep, index),
+            "horodatage": stamp.to_numpy()[keep],
+            "role": _text(_column(table, fields, "role"), keep, index),
             "auteur": authors,
             "poids": weight,
-            "source_fichier": _text(None, index, name),
-            "source_ligne": raw.lines,
-            "_inversee": located.swapped,
-            "_theme_inconnu": ~matched,
-            "_valence_inconnue": valence_bad,
-            "_intensite_invalide": intensity_bad,
-            "_x": located.x,
-            "_y": located.y,
+            "source_fichier": _text(None, keep, index, name),
+            "source_ligne": raw.lines[keep],
+            "_inversee": located.swapped[keep],
+            "_theme_inconnu": ~matched[theme_rows[keep]],
+            "_valence_inconnue": valence_bad[valence_rows[keep]],
+            "_intensite_invalide": intensity_bad_kept,
+            "_x": x,
+            "_y": y,
         },
-        index=table.index,
+        index=index,
     )
-    accepted = gpd.GeoDataFrame(frame[keep], geometry=geoms[keep], crs=CRS)
+    accepted = gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
     rejects = pd.DataFrame(
         {
@@ -236,18 +266,17 @@ def _process_file(
     )
     if rejected.any():
         originals = table[rejected].astype(object).where(table[rejected].notna(), "")
-        if "auteur" in fields:
-            originals[fields["auteur"]] = authors[rejected]
+        if author_col is not None:
+            originals[fields["auteur"]] = fakes[author_col.codes[rejected]]
         rejects = pd.concat([rejects, originals.reset_index(drop=True).astype(str)], axis=1)
         kinds = pd.Series(reason[rejected]).str.replace(r"\s*[(«].*$", "", regex=True)
         for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
             summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
     summary.acceptes = int(keep.sum())
     summary.rejetes = int(rejected.sum())
-    if "valence" in fields and valence_deduced[keep].any():
-        summary.messages.append(
-            f"ressenti absent, déduit du thème : {int(valence_deduced[keep].sum())} ligne(s)"
-        )
+    deduced_kept = int(valence_deduced[valence_rows[keep]].sum())
+    if "valence" in fields and deduced_kept:
+        summary.messages.append(f"ressenti absent, déduit du thème : {deduced_kept} ligne(s)")
     elif "valence" not in fields and keep.any():
         summary.messages.append("pas de colonne de ressenti : valence déduite du thème")
     routes = empty_routes()
@@ -259,86 +288,6 @@ def _process_file(
             crs=CRS,
         )
     return accepted, rejects, summary, routes
-
-
-def _combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
-    """Row hashes of several column hashes, as :func:`pandas.util.hash_pandas_object` does.
-
-    The algorithm (CPython's tuple hash) is copied here so that annotation ids do not
-    depend on a pandas internal.
-    """
-    num_items = len(arrays)
-    mult = np.uint64(1000003)
-    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
-    for i, a in enumerate(arrays):
-        inverse_i = num_items - i
-        out ^= a
-        out *= mult
-        mult += np.uint64(82520 + inverse_i + inverse_i)
-    out += np.uint64(97531)
-    return out
-
-
-def _hash(columns: dict[str, pd.Series]) -> np.ndarray:
-    """``hash_pandas_object(DataFrame(columns), index=False)``, text hashed once per value.
-
-    Examples
-    --------
-    >>> cols = {"a": pd.Series(["x", "y", "x"], dtype="str"), "b": pd.Series([1.0, 2.0, 3.0])}
-    >>> expected = pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
-    >>> bool((_hash(cols) == expected).all())
-    True
-    """
-    hashes = []
-    for values in columns.values():
-        if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
-            codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            once = pd.util.hash_pandas_object(
-                pd.Series(uniques, dtype=values.dtype), index=False
-            ).to_numpy()
-            hashes.append(once[codes])
-        else:
-            hashes.append(pd.util.hash_pandas_object(values, index=False).to_numpy())
-    return _combine_hashes(hashes)
-
-
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def _hex_ids(values: np.ndarray, index: pd.Index, prefix: str = "A-") -> pd.Series:
-    """``prefix + "{:016x}".format(v)`` for every uint64, without a Python loop.
-
-    Examples
-    --------
-    >>> _hex_ids(np.array([255, 2**64 - 1], dtype=np.uint64), pd.RangeIndex(2)).tolist()
-    ['A-00000000000000ff', 'A-ffffffffffffffff']
-    """
-    n, head = len(values), prefix.encode()
-    width = len(head) + 16
-    raw = np.ascontiguousarray(values, dtype=">u8").view(np.uint8).reshape(n, 8)
-    chars = np.empty((n, width), dtype=np.uint8)
-    chars[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-    chars[:, len(head) :: 2] = _HEX[raw >> 4]
-    chars[:, len(head) + 1 :: 2] = _HEX[raw & 15]
-    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
-    array = pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())
-    )
-    return pd.Series(pd.arrays.ArrowStringArray(array, dtype=STR_DTYPE), index=index)
-
-
-def _flag_text(flags: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
-    """``;``-joined names of the flags set on each row (built once per combination)."""
-    bits = np.zeros(len(index), dtype=np.int64)
-    names = list(flags)
-    for k, name in enumerate(names):
-        bits |= flags[name].astype(np.int64) << k
-    combos, codes = np.unique(bits, return_inverse=True)
-    texts = np.array(
-        [";".join(n for k, n in enumerate(names) if c >> k & 1) for c in combos.tolist()],
-        dtype=object,
-    )
-    return str_series(texts, codes.reshape(-1), index)
 
 
 def _finish(
@@ -379,16 +328,16 @@ def _finish(
         g = np.full(len(acc), "", dtype=object)
         g[shapes] = shapely.to_wkb(acc.geometry.array[shapes], hex=True)
         key["g"] = pd.Series(g, index=acc.index, dtype="str")
-    content = pd.Series(_hash(key), index=acc.index)
+    content = pd.Series(hash_columns(key), index=acc.index)
     duplicate = content.duplicated(keep="first")
-    id_key = pd.Series(_hash({"m": acc["marche"], "k": content}), index=acc.index)
+    id_key = pd.Series(hash_columns({"m": acc["marche"], "k": content}), index=acc.index)
     repeat = np.zeros(len(acc), dtype=bool)
     if id_key.duplicated().any():
         occurrence = id_key.groupby(id_key.to_numpy()).cumcount()
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
-        id_key[repeat] = _hash({"k": id_key[repeat], "o": occurrence[repeat]})
-    acc["id"] = _hex_ids(id_key.to_numpy(), acc.index)
+        id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
+    acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
 
     flags = {
         "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
@@ -398,7 +347,7 @@ def _finish(
         "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
         "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
     }
-    acc["signalements"] = _flag_text(flags, acc.index)
+    acc["signalements"] = flag_text(flags, acc.index)
     needs_look = np.zeros(len(acc), dtype=bool)
     for flag, mask in flags.items():
         if flag != "coordonnees_inversees":

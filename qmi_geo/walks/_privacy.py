@@ -21,7 +21,7 @@ from qmi_geo.settings import settings
 from qmi_geo.walks._distinct import distinct, str_series
 from qmi_geo.walks._themes import normalise_text
 
-__all__ = ["SALT_VARIABLE", "pseudonym", "pseudonymise"]
+__all__ = ["SALT_VARIABLE", "pseudonym", "pseudonymise", "pseudonyms"]
 
 SALT_VARIABLE = "QMI_GEO_SEL_PSEUDONYMES"
 _DEFAULT_SALT = "qmi_geo-marches-sensibles"
@@ -67,6 +67,10 @@ def pseudonymise(names: pd.Series, *, salt: str | None = None) -> pd.Series:
     (True, '')
     """
     d = distinct(names)
+    return str_series(pseudonyms(d.text, salt=salt), d.codes, names.index)
+
+
+def pseudonyms(names: np.ndarray, *, salt: str | None = None) -> np.ndarray:
+    """Pseudonyms of an array of (distinct) names, as an object array of str."""
     resolved = _salt(salt)
-    fakes = np.array([pseudonym(n, salt=resolved) for n in d.text], dtype=object)
-    return str_series(fakes, d.codes, names.index)
+    return np.array([pseudonym(n, salt=resolved) for n in names], dtype=object)
