@@ -298,18 +298,21 @@ def _finish(
 ) -> gpd.GeoDataFrame:
     """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
     acc = accepted.reset_index(drop=True)
+    geoms = np.asarray(acc.geometry.array)
+    shapes = shapely.get_type_id(geoms) != 0
     outside = pd.Series(False, index=acc.index)
     if perimeter is not None and len(acc):
         if perimeter.crs is None:
             raise WalkError("Le périmètre du quartier n'a pas de système de coordonnées.")
         area = perimeter.to_crs(CRS).union_all()
         shapely.prepare(area)
-        is_point = shapely.get_type_id(acc.geometry.array) == 0
-        inside = np.where(
-            is_point,
-            shapely.contains_xy(area, acc["_x"], acc["_y"]),
-            shapely.intersects(area, acc.geometry.array),
+        inside = np.zeros(len(acc), dtype=bool)
+        points = ~shapes
+        inside[points] = shapely.contains_xy(
+            area, acc["_x"].to_numpy()[points], acc["_y"].to_numpy()[points]
         )
+        if shapes.any():
+            inside[shapes] = shapely.intersects(area, geoms[shapes])
         outside = pd.Series(~inside, index=acc.index)
     key = {
         "t": acc["theme_original"],
@@ -323,10 +326,9 @@ def _finish(
         "x": acc["_x"].round(2),
         "y": acc["_y"].round(2),
     }
-    shapes = shapely.get_type_id(acc.geometry.array) != 0
     if shapes.any():
         g = np.full(len(acc), "", dtype=object)
-        g[shapes] = shapely.to_wkb(acc.geometry.array[shapes], hex=True)
+        g[shapes] = shapely.to_wkb(geoms[shapes], hex=True)
         key["g"] = pd.Series(g, index=acc.index, dtype="str")
     content = pd.Series(hash_columns(key), index=acc.index)
     duplicate = content.duplicated(keep="first")

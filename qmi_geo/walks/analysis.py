@@ -43,9 +43,18 @@ def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
 
 def _anchor_xy(annotations: gpd.GeoDataFrame) -> np.ndarray:
     """One point per annotation (the point itself, or a point on the line or zone)."""
-    geoms = annotations.geometry.array
-    pts = np.asarray(shapely.point_on_surface(geoms))
-    return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
+    return shapely.get_coordinates(_anchors(annotations))
+
+
+def _anchors(annotations: gpd.GeoDataFrame) -> np.ndarray:
+    """Points stay themselves; lines and zones get a point on them (object array)."""
+    geoms = np.asarray(annotations.geometry.array)
+    shaped = shapely.get_type_id(geoms) != 0
+    if not shaped.any():
+        return geoms
+    out = geoms.copy()
+    out[shaped] = shapely.point_on_surface(geoms[shaped])
+    return out
 
 
 def theme_counts(annotations: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -159,14 +168,26 @@ def hotspot_labels(
         return labels
     xy = _anchor_xy(kept)
     groups = kept["theme"].astype(str).to_numpy() if by_theme else np.full(len(kept), "tous")
-    for group in pd.unique(groups):
-        mask = groups == group
+    codes, names = pd.factorize(groups)  # themes in order of first appearance
+    found = np.full(len(kept), -1, dtype=np.int64)
+    for g in range(len(names)):
+        mask = codes == g
         if mask.sum() < min_size:
             continue
-        found = DBSCAN(eps=radius_m, min_samples=min_size).fit_predict(xy[mask])
-        idx = kept.index[mask]
-        hit = found >= 0
-        labels.loc[idx[hit]] = [f"{group}-{k + 1}" for k in found[hit]]
+        # A k-d tree answers the radius queries in O(n log n) instead of all pairs.
+        found[mask] = DBSCAN(eps=radius_m, min_samples=min_size, algorithm="kd_tree").fit_predict(
+            xy[mask]
+        )
+    hit = found >= 0
+    if hit.any():
+        width = int(found.max()) + 1
+        inverse, uniq = pd.factorize(codes[hit].astype(np.int64) * width + found[hit])
+        text = np.array(
+            [f"{names[g // width]}-{g % width + 1}" for g in uniq.tolist()], dtype=object
+        )
+        values = np.full(len(kept), None, dtype=object)
+        values[hit] = text[inverse]
+        labels.loc[kept.index] = values
     return labels
 
 
@@ -220,24 +241,36 @@ def hotspots(
     members = annotations[labels.notna()].assign(point_chaud=labels[labels.notna()])
     if members.empty:
         return gpd.GeoDataFrame(columns=columns, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    rows = []
-    for label, grp in members.groupby("point_chaud", sort=False):
-        hull = shapely.convex_hull(shapely.union_all(shapely.point_on_surface(grp.geometry.array)))
-        rows.append(
-            {
-                "point_chaud": label,
-                "theme": str(label).rsplit("-", 1)[0],
-                "n_annotations": len(grp),
-                "theme_dominant": grp["theme"].value_counts().index[0],
-                "part_negative": float((grp["valence"] == "negatif").mean()),
-                "intensite_moyenne": float(
-                    pd.to_numeric(grp["intensite"], errors="coerce").astype("float64").mean()
-                ),
-                "poids_total": float(pd.to_numeric(grp["poids"], errors="coerce").sum()),
-                "geometry": hull.buffer(radius_m / 2),
-            }
-        )
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    spot, names = pd.factorize(members["point_chaud"])  # order of first appearance
+    k = len(names)
+    order = np.argsort(spot, kind="stable")
+    hulls = shapely.convex_hull(shapely.multipoints(_anchors(members)[order], indices=spot[order]))
+    size = np.bincount(spot, minlength=k)
+    negative = np.bincount(
+        spot, weights=(members["valence"] == "negatif").to_numpy(float), minlength=k
+    )
+    intensity = pd.to_numeric(members["intensite"], errors="coerce").astype("float64")
+    given = intensity.notna().to_numpy()
+    total = np.bincount(spot[given], weights=intensity.to_numpy()[given], minlength=k)
+    counted = np.bincount(spot[given], minlength=k)
+    weight = pd.to_numeric(members["poids"], errors="coerce").fillna(0).to_numpy(float)
+    per_theme = members.groupby([spot, members["theme"].to_numpy()], sort=False).size()
+    dominant = per_theme.groupby(level=0, sort=False).idxmax().sort_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_intensity = total / counted
+    out = gpd.GeoDataFrame(
+        {
+            "point_chaud": np.asarray(names, dtype=object),
+            "theme": [str(label).rsplit("-", 1)[0] for label in names],
+            "n_annotations": size,
+            "theme_dominant": [pair[1] for pair in dominant.to_numpy()],
+            "part_negative": negative / size,
+            "intensite_moyenne": np.where(counted > 0, mean_intensity, np.nan),
+            "poids_total": np.bincount(spot, weights=weight, minlength=k),
+        },
+        geometry=shapely.buffer(hulls, radius_m / 2),
+        crs=CRS,
+    )
     out = out.sort_values("n_annotations", ascending=False, kind="stable")
     return out.reset_index(drop=True)[[*columns, "geometry"]]
 

@@ -65,7 +65,13 @@ def sniff_separator(text: str) -> str:
     >>> sniff_separator('lat,lon,"theme; detail"\n48.9,2.5,x\n')
     ','
     """
-    head = [line for line in text.splitlines()[:30] if line.strip()]
+    end = -1
+    for _ in range(30):  # the first 30 lines, without splitting a whole large file
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    head = [line for line in text[:end].splitlines()[:30] if line.strip()]
     if not head:
         return ";"
     best, best_score = ";", (0, 0)
@@ -141,7 +147,7 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
                 delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
                 null_values=[],
             ),
