@@ -295,3 +295,30 @@ def test_one_unreadable_file_among_good_ones_is_reported(tmp_path, places):
     assert res.summary[0].acceptes == 1
     assert res.summary[1].erreur and "GeoJSON" in res.summary[1].erreur
     assert Path(res.summary[1].fichier).name == "mauvais_synthetique.geojson"
+
+
+def test_irregular_csv_rows_read_like_regular_ones(tmp_path, places):
+    """Short rows, a quoted multi-line comment and a blank line: the fast reader and the
+    forgiving one must agree on every row, its line number and its values."""
+    lat, lon = places[GARE]
+    head = "lat;lon;theme;commentaire;nom\n"
+    rows = [
+        f'{fr(lat)};{fr(lon)};bruit;"deux\nlignes";Ana\n',
+        "\n",
+        f"{fr(lat)};{fr(lon)};chaleur;;ana\n",
+        f"{fr(lat)} ;{fr(lon)};propreté;sale;Léo\n",
+    ]
+    regular = tmp_path / "regulier_synthetique.csv"
+    regular.write_text(head + "".join(rows), encoding="utf-8")
+    short = tmp_path / "court_synthetique.csv"  # a last row with fewer fields than the header
+    short.write_text(head + "".join(rows) + f"{fr(lat)};{fr(lon)}\n", encoding="utf-8")
+    a, b = import_walks(regular, salt="s"), import_walks(short, salt="s")
+    cols = ["source_ligne", "theme", "commentaire", "auteur", "signalements"]
+    assert a.annotations[cols].values.tolist() == b.annotations[cols].values.tolist()[:3]
+    # spreadsheet rows: the multi-line cell is one row (2), the blank row 3 is skipped
+    assert a.annotations["source_ligne"].tolist() == [2, 4, 5]
+    assert a.annotations["commentaire"].iloc[0] == "deux\nlignes"
+    assert a.annotations["auteur"].iloc[0] == a.annotations["auteur"].iloc[1] != ""
+    assert b.annotations["source_ligne"].tolist()[-1] == 6
+    assert b.annotations["theme"].iloc[-1] == "autre"
+    assert any("vide" in m for m in a.summary[0].messages)
