@@ -32,7 +32,6 @@ from qmi_geo._validate import (
 from qmi_geo.errors import LayerError, LayerFileNotFoundError
 from qmi_geo.layers._schemas import KINDS
 from qmi_geo.style import THEMES
-from qmi_geo.walks import match_theme
 
 __all__ = ["DEFIS_COLUMNS", "DEFIS_LAYER", "match_defi_theme", "read_defis_export", "save_defis"]
 
@@ -67,6 +66,8 @@ def match_defi_theme(text: Any) -> tuple[str, bool]:
     value = str(text).strip()
     if value in THEMES:
         return value, True
+    from qmi_geo.walks import match_theme  # the walks' vocabulary matcher, loaded on use
+
     return match_theme(value)
 
 
