@@ -151,6 +151,10 @@ def _fmt_s(v: float | None) -> str:
     return f"> {BROWSER_TIMEOUT_S} s" if v is None else f"{v:.2f} s"
 
 
+def _n(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
 def _ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "—"
