@@ -82,8 +82,13 @@ def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarr
     for c in codes:
         width = int(c.max()) + 1 if n else 1
         joint = pd.factorize(joint * width + c)[0].astype(np.int64)
-    _, first = np.unique(joint, return_index=True)
-    return joint, first
+    if not n:
+        return joint, np.zeros(0, dtype=np.intp)
+    # factorize numbers combinations in order of appearance: a first row is a new maximum
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    new[1:] = joint[1:] > np.maximum.accumulate(joint)[:-1]
+    return joint, np.flatnonzero(new)
 
 
 def _theme_columns(
@@ -160,7 +165,7 @@ def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = 
 
 def _process_file(
     raw: RawWalk, *, walk_id: str | None, salt: str | None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame]:
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
     """Validate the rows of one file; returns accepted rows, rejects, summary, routes."""
     name = raw.path.name
     summary = FileSummary(
@@ -279,7 +284,7 @@ def _process_file(
         summary.messages.append(f"ressenti absent, déduit du thème : {deduced_kept} ligne(s)")
     elif "valence" not in fields and keep.any():
         summary.messages.append("pas de colonne de ressenti : valence déduite du thème")
-    routes = empty_routes()
+    routes = None
     if raw.route is not None and len(raw.route):
         r = raw.route if raw.route.crs is not None else raw.route.set_crs(4326)
         routes = gpd.GeoDataFrame(
@@ -423,14 +428,20 @@ def import_raw_walks(
             s.fichier = str(raw.path)
             accepted["source_fichier"] = s.fichier
             rej["fichier"] = s.fichier
-            route["source_fichier"] = s.fichier
+            if route is not None:
+                route["source_fichier"] = s.fichier
         summaries[s.fichier] = s
         ordered.append(s)
         parts.append(accepted)
         rejects.append(rej)
-        routes.append(route)
+        if route is not None:
+            routes.append(route)
     if parts:
-        accepted_all = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+        accepted_all = (
+            parts[0]
+            if len(parts) == 1
+            else gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+        )
         annotations = _finish(accepted_all, summaries, perimeter, existing)
     else:
         annotations = empty_annotations()
