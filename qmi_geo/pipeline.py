@@ -168,7 +168,27 @@ def _osm_sources(spec: DiagnosticSpec) -> list[Source]:
     ]
 
 
-def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerSet:
+def _defis_source(spec: DiagnosticSpec, folder: Path | None) -> Source | None:
+    """The workshop challenges stored by ``qmi atelier import`` (``<output>/defis.gpkg``)."""
+    path = Path(folder or spec.output_dir) / "defis.gpkg"
+    if not path.exists():
+        return None
+    return Source(
+        name="defis_atelier",
+        kind="defis",
+        path=path,
+        layer="defis",
+        title=f"Défis de l'atelier « carte sur table » – {spec.name}",
+        producer=f"Ville de {spec.name} ; atelier « carte sur table »",
+        licence="usage interne du diagnostic",
+        attribution=f"Atelier « carte sur table », {spec.name}",
+        real=True,
+    )
+
+
+def load_layers(
+    spec: DiagnosticSpec, *, progress: bool | None = None, output_dir: Path | None = None
+) -> LayerSet:
     """Read, validate, normalise and clip every layer of a spec.
 
     A source that fails (missing file, wrong schema) is reported as an error in the layer
@@ -181,6 +201,9 @@ def load_layers(spec: DiagnosticSpec, *, progress: bool | None = None) -> LayerS
     area = perimeter.geometry.iloc[0].buffer(spec.buffer_m)
     wide_area = perimeter.geometry.iloc[0].buffer(max(spec.buffer_m, WIDE_BUFFER_M))
     sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
+    defis = _defis_source(spec, output_dir)
+    if defis is not None:
+        sources.append(defis)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
@@ -396,7 +419,7 @@ def diagnose(
     """
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    layerset = load_layers(spec, progress=progress)
+    layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
     for stage in stages or []:
         stage(layerset, result)
@@ -505,6 +528,92 @@ def matching_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     )
 
 
-def default_stages(*, with_map: bool = True) -> list[Stage]:
+def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, object]:
+    """What the maps draw, gathered from the layer set and the earlier stages' products."""
+    spec = layerset.spec
+    extra = result.extra_layers
+    return {
+        "layers": layerset.layers,
+        "perimeter": layerset.perimeter,
+        "title": f"{spec.name} — quartier d'innovation",
+        "annotations": extra.get("annotations"),
+        "routes": extra.get("parcours"),
+        "hotspots": extra.get("points_chauds"),
+        "density_tif": result.files.get("densite_ressentis"),
+        "indicators": result.products.get("indicators"),
+        "matches": result.products.get("matches_for_map"),
+        "defis": layerset.layers.get("defis"),
+        "sources": [s for s in layerset.sources if layerset.counts.get(s.name, 0) > 0],
+    }
+
+
+def map_stage(layerset: LayerSet, result: DiagnoseResult, *, basemap: str | None = None) -> None:
+    """The offline carte sensible augmentée (``carte_sensible.html``)."""
+    from qmi_geo.maps import build_web_map
+
+    path = build_web_map(
+        **map_inputs(layerset, result),  # type: ignore[arg-type]
+        out_path=result.output_dir / "carte_sensible.html",
+        basemap=basemap,
+        slug=layerset.spec.slug,
+    )
+    result.files["carte_sensible"] = path
+    result.notes.append(
+        f"Carte sensible : {path.name} ({path.stat().st_size / 1e6:.1f} Mo), "
+        "s'ouvre par double-clic, sans réseau."
+    )
+
+
+def print_map_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The A3 landscape print map (``carte_impression.pdf`` and ``.png``, 300 dpi)."""
+    from qmi_geo.maps import build_print_map
+
+    pdf, png = build_print_map(
+        **map_inputs(layerset, result),  # type: ignore[arg-type]
+        out_stem=result.output_dir / "carte_impression",
+    )
+    result.files["carte_impression_pdf"] = pdf
+    result.files["carte_impression_png"] = png
+
+
+def solution_map_stage(solution_id: str, *, basemap: str | None = None) -> Stage:
+    """A stage writing the project holder's map of one solution (``solutions/<id>.html``)."""
+
+    def stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+        from qmi_geo.errors import SolutionError
+        from qmi_geo.maps import build_solution_map
+        from qmi_geo.matching import matches_for_map
+
+        matched = result.products.get("matching")
+        solutions = {s.id: s for s in getattr(matched, "solutions", [])}
+        if matched is None or solution_id not in solutions:
+            known = ", ".join(sorted(solutions)) or "aucune"
+            raise SolutionError(
+                f"Solution inconnue pour ce diagnostic : « {solution_id} ». Solutions du "
+                f"catalogue : {known}."
+            )
+        scores = matched.suitability.scores  # type: ignore[attr-defined]
+        scores = scores[scores["solution_id"] == solution_id]
+        ranked = matches_for_map(scores, matched.sites, top_n=None)  # type: ignore[attr-defined]
+        inputs = map_inputs(layerset, result)
+        path = build_solution_map(
+            solutions[solution_id],
+            ranked,
+            perimeter=layerset.perimeter,
+            layers=layerset.layers,
+            sources=inputs["sources"],  # type: ignore[arg-type]
+            out_path=result.output_dir / "solutions" / f"{solution_id}.html",
+            basemap=basemap,
+        )
+        result.files[f"solution_{solution_id}"] = path
+        result.notes.append(f"Sites classés pour {solution_id} : {len(ranked)}.")
+
+    return stage
+
+
+def default_stages(*, with_map: bool = True, basemap: str | None = None) -> list[Stage]:
     """The stages ``qmi diagnose`` runs after the layers, in order."""
-    return [walks_stage, indicators_stage, matching_stage]
+    stages: list[Stage] = [walks_stage, indicators_stage, matching_stage]
+    if with_map:
+        stages.append(lambda ls, res: map_stage(ls, res, basemap=basemap))
+    return stages

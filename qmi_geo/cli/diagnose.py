@@ -15,8 +15,14 @@ __all__ = ["diagnose"]
 @spec_argument
 @output_option
 @click.option("--sans-carte", "no_map", is_flag=True, help="Ne pas produire la carte web.")
+@click.option(
+    "--fond",
+    type=click.Choice(["ign", "osm"]),
+    default=None,
+    help="Ajouter un fond de carte en ligne (Plan IGN ou OpenStreetMap) ; hors ligne sinon.",
+)
 @friendly_errors
-def diagnose(spec: str, output: Path | None, no_map: bool) -> None:
+def diagnose(spec: str, output: Path | None, no_map: bool, fond: str | None) -> None:
     """Produit le diagnostic complet de la commune SPEC.
 
     Couches validées et normalisées, annotations des marches, indicateurs, appariement des
@@ -30,7 +36,9 @@ def diagnose(spec: str, output: Path | None, no_map: bool) -> None:
 
     spec_obj = load_spec(spec)
     click.secho(f"Diagnostic de {spec_obj.name} ({spec_obj.insee})", bold=True)
-    result = run(spec_obj, output_dir=output, stages=default_stages(with_map=not no_map))
+    result = run(
+        spec_obj, output_dir=output, stages=default_stages(with_map=not no_map, basemap=fond)
+    )
     layerset = result.layerset
     counts = ", ".join(f"{k} {len(v)}" for k, v in layerset.layers.items())
     click.echo(f"Couches : {counts}")
