@@ -117,6 +117,10 @@ _OPTIONS = {
 }
 
 
+#: Options whose value is never printed.
+_SECRET = frozenset({"pseudonym_salt"})
+
+
 class Settings:
     """Container of validated options; attribute access, unknown keys rejected."""
 
@@ -141,7 +145,10 @@ class Settings:
         return sorted(_OPTIONS)
 
     def __repr__(self) -> str:
-        body = "\n".join(f"  {k} = {v!r}  # {_OPTIONS[k].doc}" for k, v in self._values.items())
+        shown = {
+            k: ("***" if k in _SECRET and v is not None else v) for k, v in self._values.items()
+        }
+        body = "\n".join(f"  {k} = {v!r}  # {_OPTIONS[k].doc}" for k, v in shown.items())
         return f"Settings(\n{body}\n)"
 
     def reset(self) -> None:
