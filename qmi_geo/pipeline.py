@@ -454,9 +454,13 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     import rasterio
 
     from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
+    from qmi_geo.walks.fub import FUB_WALK_ID
 
     spec = layerset.spec
     annotations = result.extra_layers.get("annotations")
+    if annotations is not None:  # FUB streets have their own indicators
+        annotations = annotations[annotations["marche"].astype("string") != FUB_WALK_ID]
+        annotations = annotations if len(annotations) else None
     hotspots = result.extra_layers.get("points_chauds")
     with ExitStack() as stack:
         rasters = {}

@@ -77,6 +77,7 @@ _TOP_KEYS = {
 _PERIMETER_KEYS = {"source", "layer", "buffer_m", "name"}
 _WALK_KEYS = {
     "files",
+    "fub",
     "hotspot_radius_m",
     "hotspot_min_size",
     "density_cell_m",
@@ -101,6 +102,7 @@ class DiagnosticSpec:
     buffer_m: float = 500.0
     layers: dict[str, list[Source]] = field(default_factory=dict)
     walk_files: list[Path] = field(default_factory=list)
+    walks_fub: bool = True
     hotspot_radius_m: float = 150.0
     hotspot_min_size: int = 4
     density_cell_m: float = 25.0
@@ -239,6 +241,10 @@ def _parse(data: dict[str, Any], path: Path | None, base: Path) -> DiagnosticSpe
     if not isinstance(files, list):
         raise SpecError(f"{origin} : walks.files doit être une liste de fichiers.")
     spec.walk_files = [_resolve(base, f, "walks.files", origin) for f in files]
+    if "fub" in walks:
+        if not isinstance(walks["fub"], bool):
+            raise SpecError(f"{origin} : walks.fub doit valoir true ou false.")
+        spec.walks_fub = walks["fub"]
     for key in ("hotspot_radius_m", "density_cell_m", "density_bandwidth_m"):
         if key in walks:
             setattr(spec, key, float(_number(walks[key], f"walks.{key}", origin)))

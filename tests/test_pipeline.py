@@ -64,3 +64,30 @@ def test_diagnose_writes_a_geopackage_gdal_reads(tmp_path: Path) -> None:
             ["ogrinfo", "-so", str(gpkg), "qpv"], capture_output=True, text=True, check=True
         ).stdout
         assert "Feature Count: 4" in out
+
+
+def test_fub_streets_are_real_perception_annotations(tmp_path: Path) -> None:
+    from qmi_geo.pipeline import default_stages
+
+    result = diagnose(
+        load_spec("92071"), output_dir=tmp_path, stages=default_stages(with_map=False)
+    )
+    ann = result.extra_layers["annotations"]
+    fub = ann[ann["marche"] == "fub_barometre_2017"]
+    rues = result.layerset.layers["rues_citees"]
+    assert len(fub) == len(rues) > 0
+    assert set(fub["theme"]) == {"velo"} and set(fub["valence"]) == {"negatif"}
+    assert fub["poids"].sum() == rues["votes"].sum()
+    table = result.products["indicators"].set_index("code")
+    # no walk file for Sceaux: the walk counts say so instead of counting FUB streets twice
+    assert table.loc["annotations", "statut"] == "non disponible"
+    assert table.loc["rues_citees", "valeur"] == len(rues)
+
+
+def test_fub_annotations_can_be_switched_off(tmp_path: Path) -> None:
+    from qmi_geo.pipeline import default_stages
+
+    spec = tmp_path / "sceaux.toml"
+    spec.write_text('insee = "92071"\n[walks]\nfub = false\n', encoding="utf-8")
+    result = diagnose(load_spec(spec), output_dir=tmp_path, stages=default_stages(with_map=False))
+    assert "annotations" not in result.extra_layers

@@ -31,7 +31,14 @@ __all__ = [
 ]
 
 
+#: Walk id of the annotations derived from the FUB cited streets: they have their own
+#: indicators (``rues_citees``, ``votes_rues_citees``) and are not counted as walk annotations.
+FUB_WALK_ID = "fub_barometre_2017"
+
+
 def _kept(annotations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "marche" in annotations:
+        annotations = annotations[annotations["marche"].astype("string") != FUB_WALK_ID]
     if "signalements" not in annotations:
         return annotations
     flags = annotations["signalements"].astype("string").fillna("")

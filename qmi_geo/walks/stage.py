@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from qmi_geo.walks._importer import WalkImport, import_walks
 from qmi_geo.walks._store import load_annotations, save_annotations, write_rejects
 from qmi_geo.walks.analysis import density_surface, hotspots, link_context
+from qmi_geo.walks.fub import annotations_from_rues_citees
 
 __all__ = ["walks_stage"]
 
@@ -35,21 +37,34 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
     Returns
     -------
     WalkImport or None
-        None when the spec lists no walk file.
+        None when the spec lists no walk file and no FUB cited street is at hand.
     """
     spec = layerset.spec
     files = [Path(p) for p in getattr(spec, "walk_files", [])]
-    if not files:
+    layers = layerset.layers
+    fub = layers.get("rues_citees")
+    use_fub = bool(getattr(spec, "walks_fub", True)) and fub is not None and len(fub) > 0
+    if not files and not use_fub:
         return None
     out = Path(result.output_dir)
     store = out / "annotations.gpkg"
     imported = import_walks(files, perimeter=layerset.perimeter, existing=load_annotations(store))
-    save_annotations(imported, store)
-    rejects = write_rejects(
-        imported.rejects, out / "rejets.csv", imported_files=[s.fichier for s in imported.summary]
-    )
+    if files:
+        save_annotations(imported, store)
+        rejects = write_rejects(
+            imported.rejects,
+            out / "rejets.csv",
+            imported_files=[s.fichier for s in imported.summary],
+        )
+        result.files["annotations"] = store
+        result.files["rejets_marches"] = rejects
     ann = imported.annotations
-    layers = layerset.layers
+    if use_fub:
+        # Real perceptions: each FUB cited street is a negative « vélo » annotation weighted
+        # by its votes; walk id FUB_WALK_ID keeps it apart from the walks in the indicators.
+        fub_ann = annotations_from_rues_citees(fub)
+        ann = fub_ann if not len(ann) else pd.concat([ann, fub_ann], ignore_index=True)
+        ann = gpd.GeoDataFrame(ann, geometry="geometry", crs=fub_ann.crs)
     if len(ann):
         ctx = link_context(
             ann,
@@ -59,9 +74,7 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
             qpv=layers.get("qpv"),
         )
         ann = ann.join(ctx)
-    spots = hotspots(
-        imported.annotations, radius_m=spec.hotspot_radius_m, min_size=int(spec.hotspot_min_size)
-    )
+    spots = hotspots(ann, radius_m=spec.hotspot_radius_m, min_size=int(spec.hotspot_min_size))
     extra = result.__dict__.setdefault("extra_layers", {})
     extra["annotations"] = ann
     if len(imported.routes):
@@ -76,12 +89,11 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
             bandwidth_m=spec.density_bandwidth_m,
             bounds=bounds,
         )
-    result.files["annotations"] = store
-    result.files["rejets_marches"] = rejects
     totals = pd.Series(imported.to_json_dict()["total"])
+    fub_note = f" + {len(fub_ann)} rue(s) citée(s) par la FUB" if use_fub else ""
     result.notes.append(
         f"Marches sensibles : {totals['lus']} ligne(s) lue(s), {totals['acceptes']} "
-        f"acceptée(s), {totals['rejetes']} rejetée(s), {totals['signales']} à vérifier ; "
-        f"{len(spots)} point(s) chaud(s)."
+        f"acceptée(s), {totals['rejetes']} rejetée(s), {totals['signales']} à vérifier"
+        f"{fub_note} ; {len(spots)} point(s) chaud(s)."
     )
     return imported
