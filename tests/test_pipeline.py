@@ -91,3 +91,22 @@ def test_fub_annotations_can_be_switched_off(tmp_path: Path) -> None:
     spec.write_text('insee = "92071"\n[walks]\nfub = false\n', encoding="utf-8")
     result = diagnose(load_spec(spec), output_dir=tmp_path, stages=default_stages(with_map=False))
     assert "annotations" not in result.extra_layers
+
+
+def test_diagnose_uses_annotations_imported_earlier(tmp_path: Path, repo: Path) -> None:
+    from click.testing import CliRunner
+
+    from qmi_geo.cli.main import cli
+    from qmi_geo.pipeline import default_stages
+
+    walk = repo / "layers" / "marches" / "aulnay-sous-bois_kobo_synthetique.csv"
+    out = CliRunner().invoke(
+        cli, ["walks", "import", str(walk), "--spec", "93005", "--sortie", str(tmp_path)]
+    )
+    assert out.exit_code == 0, out.output
+    spec = tmp_path / "aulnay.toml"  # a spec listing no walk file
+    spec.write_text('insee = "93005"\n[walks]\nfub = false\n', encoding="utf-8")
+    result = diagnose(load_spec(spec), output_dir=tmp_path, stages=default_stages(with_map=False))
+    stored = result.extra_layers["annotations"]
+    assert len(stored) > 0 and set(stored["source_fichier"]) == {walk.name}
+    assert result.products["indicators"].set_index("code").loc["annotations", "valeur"] > 0

@@ -44,10 +44,10 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
     layers = layerset.layers
     fub = layers.get("rues_citees")
     use_fub = bool(getattr(spec, "walks_fub", True)) and fub is not None and len(fub) > 0
-    if not files and not use_fub:
-        return None
     out = Path(result.output_dir)
     store = out / "annotations.gpkg"
+    if not files and not use_fub and not store.exists():
+        return None
     imported = import_walks(files, perimeter=layerset.perimeter, existing=load_annotations(store))
     if files:
         save_annotations(imported, store)
@@ -56,9 +56,15 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
             out / "rejets.csv",
             imported_files=[s.fichier for s in imported.summary],
         )
-        result.files["annotations"] = store
         result.files["rejets_marches"] = rejects
-    ann = imported.annotations
+    if store.exists():
+        # the commune's annotation layer: the spec's files plus every earlier
+        # `qmi walks import`, merged by id (no duplicates)
+        result.files["annotations"] = store
+        ann = load_annotations(store)
+    else:
+        ann = imported.annotations
+    n_walk = len(ann)
     if use_fub:
         # Real perceptions: each FUB cited street is a negative « vélo » annotation weighted
         # by its votes; walk id FUB_WALK_ID keeps it apart from the walks in the indicators.
@@ -91,9 +97,10 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
         )
     totals = pd.Series(imported.to_json_dict()["total"])
     fub_note = f" + {len(fub_ann)} rue(s) citée(s) par la FUB" if use_fub else ""
+    stored = f" ; {n_walk} annotation(s) dans la couche de la commune" if store.exists() else ""
     result.notes.append(
         f"Marches sensibles : {totals['lus']} ligne(s) lue(s), {totals['acceptes']} "
         f"acceptée(s), {totals['rejetes']} rejetée(s), {totals['signales']} à vérifier"
-        f"{fub_note} ; {len(spots)} point(s) chaud(s)."
+        f"{stored}{fub_note} ; {len(spots)} point(s) chaud(s)."
     )
     return imported
