@@ -15,7 +15,11 @@ from typing import Any
 
 import click
 
+from qmi_geo.cli._french import install as _install_french
+
 __all__ = ["cli"]
+
+_install_french()
 
 # name -> (module, attribute, short help shown by ``qmi --help``)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {

@@ -45,3 +45,15 @@ def test_diagnose_command_prints_where_outputs_are(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"Résultats dans {tmp_path}" in result.output
     assert (tmp_path / "diagnostic.gpkg").exists()
+
+
+def test_every_subcommand_has_a_french_help() -> None:
+    from qmi_geo.cli.main import SUBCOMMANDS
+
+    runner = CliRunner()
+    for name in SUBCOMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Utilisation :" in result.output and "Affiche cette aide" in result.output
+        # the command's own description is French (accents, French words)
+        assert any(w in result.output for w in (" de ", " la ", " les ", " des ")), name
