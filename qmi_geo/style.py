@@ -8,8 +8,10 @@ Colours, labels (French, shown to users), icons and line styles for:
 * the analytic layer kinds (:data:`LAYER_STYLES`),
 * the valences of annotations (:data:`VALENCES`).
 
-Icons are Font Awesome 4 names (what folium's ``Icon`` uses by default); the print map uses
-the colours and the marker shapes given here, so both maps read the same way.
+Icons are Font Awesome 4 names (what folium's ``Icon`` uses by default); ``Theme.glyph`` is a
+plain character for pages that must work offline (the web and print maps, reports). The print
+map uses the colours and the marker shapes given here, so both maps read the same way.
+Graduated layers share their classes too (:data:`SEALED_SHARE_CLASSES`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from dataclasses import dataclass
 __all__ = [
     "BREAK_KINDS",
     "LAYER_STYLES",
+    "SEALED_SHARE_CLASSES",
     "SITE_KINDS",
     "THEMES",
     "VALENCES",
     "BreakKind",
+    "GraduatedClass",
     "LayerStyle",
     "SiteKind",
     "Theme",
@@ -39,6 +43,9 @@ class Theme:
     colour: str
     icon: str
     synonyms: tuple[str, ...] = ()
+    #: A character present in DejaVu Sans (matplotlib's font, common in browsers), drawn in
+    #: the theme's disc on the web and print maps and usable in reports (no icon font offline).
+    glyph: str = "?"
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,16 @@ class LayerStyle:
     hatch: str | None = None  # matplotlib hatch for print; the web map draws an SVG pattern
 
 
+@dataclass(frozen=True)
+class GraduatedClass:
+    """One class of a graduated (choropleth) layer: ``lower <= value < upper``."""
+
+    lower: float
+    upper: float
+    label: str
+    colour: str
+
+
 # Colours are chosen to stay distinct for the commonest colour-vision deficiencies when
 # combined with the icon: never rely on colour alone (icons, borders and labels carry meaning).
 THEMES: dict[str, Theme] = {
@@ -107,6 +124,7 @@ THEMES: dict[str, Theme] = {
                 "manque d'ombre",
                 "fournaise",
             ),
+            glyph="☀",
         ),
         Theme(
             "manque_vegetation",
@@ -124,6 +142,7 @@ THEMES: dict[str, Theme] = {
                 "manque d'arbres",
                 "lack of greenery",
             ),
+            glyph="⊘",
         ),
         Theme(
             "fraicheur_vegetation",
@@ -143,6 +162,7 @@ THEMES: dict[str, Theme] = {
                 "greenery",
                 "coolness",
             ),
+            glyph="♣",
         ),
         Theme(
             "bruit",
@@ -150,6 +170,7 @@ THEMES: dict[str, Theme] = {
             "#6a3d9a",
             "volume-up",
             ("nuisance sonore", "bruyant", "nuisances sonores", "sonore", "noise", "vacarme"),
+            glyph="♪",
         ),
         Theme(
             "pollution_air",
@@ -166,6 +187,7 @@ THEMES: dict[str, Theme] = {
                 "air pollution",
                 "poussiere",
             ),
+            glyph="☁",
         ),
         Theme(
             "insecurite",
@@ -183,6 +205,7 @@ THEMES: dict[str, Theme] = {
                 "agression",
                 "sentiment d'insecurite",
             ),
+            glyph="⚠",
         ),
         Theme(
             "eclairage",
@@ -198,6 +221,7 @@ THEMES: dict[str, Theme] = {
                 "lighting",
                 "lampadaire",
             ),
+            glyph="☼",
         ),
         Theme(
             "proprete",
@@ -215,6 +239,7 @@ THEMES: dict[str, Theme] = {
                 "poubelles",
                 "tags",
             ),
+            glyph="♻",
         ),
         Theme(
             "accessibilite",
@@ -231,6 +256,7 @@ THEMES: dict[str, Theme] = {
                 "accessibility",
                 "trottoir etroit",
             ),
+            glyph="♿",
         ),
         Theme(
             "coupure",
@@ -250,6 +276,7 @@ THEMES: dict[str, Theme] = {
                 "break",
                 "detour",
             ),
+            glyph="‖",
         ),
         Theme(
             "confort_marche",
@@ -266,6 +293,7 @@ THEMES: dict[str, Theme] = {
                 "walking comfort",
                 "marchabilite",
             ),
+            glyph="⇢",
         ),
         Theme(
             "circulation",
@@ -282,6 +310,7 @@ THEMES: dict[str, Theme] = {
                 "embouteillage",
                 "poids lourds",
             ),
+            glyph="⇄",
         ),
         Theme(
             "velo",
@@ -298,6 +327,7 @@ THEMES: dict[str, Theme] = {
                 "rue problematique velo",
                 "amenagement cyclable",
             ),
+            glyph="∞",
         ),
         Theme(
             "stationnement",
@@ -305,6 +335,7 @@ THEMES: dict[str, Theme] = {
             "#878787",
             "product-hunt",
             ("parking", "stationnement sauvage", "voitures garees", "garees", "parking sauvage"),
+            glyph="P",
         ),
         Theme(
             "mobilier_repos",
@@ -321,6 +352,7 @@ THEMES: dict[str, Theme] = {
                 "street furniture",
                 "se reposer",
             ),
+            glyph="⊓",
         ),
         Theme(
             "convivialite",
@@ -336,6 +368,7 @@ THEMES: dict[str, Theme] = {
                 "agreable",
                 "lieu de vie",
             ),
+            glyph="☺",
         ),
         Theme(
             "commerces_animation",
@@ -353,6 +386,7 @@ THEMES: dict[str, Theme] = {
                 "anime",
                 "vitrines vides",
             ),
+            glyph="€",
         ),
         Theme(
             "patrimoine_paysage",
@@ -370,6 +404,7 @@ THEMES: dict[str, Theme] = {
                 "architecture",
                 "monument",
             ),
+            glyph="♜",
         ),
         Theme(
             "eau",
@@ -388,6 +423,7 @@ THEMES: dict[str, Theme] = {
                 "ruissellement",
                 "flaque",
             ),
+            glyph="≈",
         ),
         Theme(
             "biodiversite",
@@ -395,6 +431,7 @@ THEMES: dict[str, Theme] = {
             "#33a02c",
             "pagelines",
             ("faune", "flore", "oiseaux", "insectes", "biodiversity", "nature"),
+            glyph="✿",
         ),
         Theme(
             "signaletique",
@@ -402,6 +439,7 @@ THEMES: dict[str, Theme] = {
             "#b15928",
             "map-signs",
             ("signalisation", "panneaux", "orientation", "se reperer", "signage", "jalonnement"),
+            glyph="⚑",
         ),
         Theme(
             "energie",
@@ -419,8 +457,9 @@ THEMES: dict[str, Theme] = {
                 "passoire thermique",
                 "energy",
             ),
+            glyph="⚡",
         ),
-        Theme("autre", "Autre", "#999999", "question", ("other", "divers")),
+        Theme("autre", "Autre", "#999999", "question", ("other", "divers"), glyph="?"),
     )
 }
 
@@ -489,3 +528,13 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "defis": LayerStyle("Défis de l'atelier « carte sur table »", "#ff00ff", "#ff00ff", 0.2, 3.0),
     "appariements": LayerStyle("Solutions recommandées", "#006d2c", "#74c476", 0.6, 2.0),
 }
+
+#: Classes of the sealed share per IRIS (``surfaces_minerales.taux_impermeable``, 0–1): a
+#: lightness ramp (readable without colour vision), the same on the web and print maps.
+SEALED_SHARE_CLASSES: tuple[GraduatedClass, ...] = (
+    GraduatedClass(0.0, 0.2, "moins de 20 %", "#f1ede4"),
+    GraduatedClass(0.2, 0.4, "20 à 40 %", "#d9cfbe"),
+    GraduatedClass(0.4, 0.6, "40 à 60 %", "#bba996"),
+    GraduatedClass(0.6, 0.8, "60 à 80 %", "#97846c"),
+    GraduatedClass(0.8, 1.0, "80 % et plus", "#6b5a45"),
+)

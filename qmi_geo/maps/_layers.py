@@ -25,11 +25,18 @@ from qmi_geo.maps.legend import (
     layer_entry,
     line_entry,
     point_entry,
+    sealed_entries,
     site_entries,
 )
-from qmi_geo.style import BREAK_KINDS, LAYER_STYLES, SITE_KINDS
+from qmi_geo.style import (
+    BREAK_KINDS,
+    LAYER_STYLES,
+    SEALED_SHARE_CLASSES,
+    SITE_KINDS,
+    GraduatedClass,
+)
 
-__all__ = ["HATCH_DEFS", "add_kind"]
+__all__ = ["HATCH_DEFS", "add_kind", "sealed_class"]
 
 #: Hidden SVG definitions referenced by ``fillColor: url(#...)`` (Leaflet's SVG renderer
 #: writes fillColor into the path's ``fill`` attribute, so a pattern fill works offline).
@@ -123,6 +130,25 @@ def _prepare(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g
 
 
+def sealed_class(rate: Any) -> GraduatedClass | None:
+    """Return the class of :data:`qmi_geo.style.SEALED_SHARE_CLASSES` of a 0–1 rate.
+
+    Examples
+    --------
+    >>> sealed_class(0.0).label, sealed_class(0.2).label, sealed_class(1.0).label
+    ('moins de 20 %', '20 à 40 %', '80 % et plus')
+    >>> sealed_class(None) is None
+    True
+    """
+    if rate is None or pd.isna(rate):
+        return None
+    r = max(0.0, min(1.0, float(rate)))
+    for c in SEALED_SHARE_CLASSES:
+        if r < c.upper:
+            return c
+    return SEALED_SHARE_CLASSES[-1]
+
+
 def _style_fn(kind: str, g: gpd.GeoDataFrame) -> Callable[[dict[str, Any]], dict[str, Any]]:
     st = LAYER_STYLES[kind]
     base: dict[str, Any] = {
@@ -140,9 +166,10 @@ def _style_fn(kind: str, g: gpd.GeoDataFrame) -> Callable[[dict[str, Any]], dict
     if kind == "surfaces_minerales":
 
         def mineral(f: dict[str, Any]) -> dict[str, Any]:
-            t = f["properties"].get("taux_impermeable")
-            t = 0.5 if t is None else max(0.0, min(1.0, float(t)))
-            return {**base, "fillOpacity": round(0.1 + 0.65 * t, 2)}
+            c = sealed_class(f["properties"].get("taux_impermeable"))
+            if c is None:  # no rate: outline only
+                return {**base, "fill": False, "weight": 0.5}
+            return {**base, "fillColor": c.colour, "fillOpacity": 0.6, "color": "#8c7b65"}
 
         return mineral
     if kind == "coupures":
@@ -269,10 +296,7 @@ def add_kind(
             out.append(point_entry("Gare du Grand Paris Express (future)", "#6a3d9a"))
         return out
     if kind == "surfaces_minerales":
-        return [
-            fill_entry(st.label + " : faible", st.colour, st.fill, 0.15),
-            fill_entry(st.label + " : forte", st.colour, st.fill, 0.75),
-        ]
+        return sealed_entries()
     if kind == "nuisances":
         return [
             fill_entry(st.label, st.colour, st.fill, 0.3),

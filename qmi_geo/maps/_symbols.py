@@ -1,8 +1,8 @@
 """Marker symbols shared by the web map and the print map.
 
-Font Awesome cannot be used offline without shipping a 700 kB font, so each theme gets a
-glyph present in DejaVu Sans (matplotlib's default font, and common in browsers' symbol
-fonts), drawn in a disc of the theme's colour (:data:`qmi_geo.style.THEMES`). The valence is
+Font Awesome cannot be used offline without shipping a 700 kB font, so each theme has a
+glyph (:attr:`qmi_geo.style.Theme.glyph`) present in DejaVu Sans (matplotlib's default font,
+and common in browsers' symbol fonts), drawn in a disc of the theme's colour. The valence is
 carried by the marker's border (solid / dotted / double, :data:`qmi_geo.style.VALENCES`) on
 the web and by the marker's shape on paper, so meaning never rests on colour alone.
 """
@@ -14,30 +14,8 @@ from qmi_geo.style import THEMES, VALENCES
 
 __all__ = ["THEME_GLYPHS", "glyph", "marker_svg"]
 
-THEME_GLYPHS: dict[str, str] = {
-    "chaleur": "☀",
-    "manque_vegetation": "⊘",
-    "fraicheur_vegetation": "♣",
-    "bruit": "♪",
-    "pollution_air": "☁",
-    "insecurite": "⚠",
-    "eclairage": "☼",
-    "proprete": "♻",
-    "accessibilite": "♿",
-    "coupure": "‖",
-    "confort_marche": "⇢",
-    "circulation": "⇄",
-    "velo": "∞",
-    "stationnement": "P",
-    "mobilier_repos": "⊓",
-    "convivialite": "☺",
-    "commerces_animation": "€",
-    "patrimoine_paysage": "♜",
-    "eau": "≈",
-    "biodiversite": "✿",
-    "signaletique": "⚑",
-    "autre": "?",
-}
+THEME_GLYPHS: dict[str, str] = {code: t.glyph for code, t in THEMES.items()}
+"""Theme code to glyph, from :attr:`qmi_geo.style.Theme.glyph` (kept for callers)."""
 
 
 def glyph(theme: str) -> str:

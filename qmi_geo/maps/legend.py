@@ -15,7 +15,14 @@ import pandas as pd
 
 from qmi_geo.maps._escape import escape_text
 from qmi_geo.maps._symbols import marker_svg
-from qmi_geo.style import BREAK_KINDS, LAYER_STYLES, SITE_KINDS, THEMES, VALENCES
+from qmi_geo.style import (
+    BREAK_KINDS,
+    LAYER_STYLES,
+    SEALED_SHARE_CLASSES,
+    SITE_KINDS,
+    THEMES,
+    VALENCES,
+)
 
 __all__ = [
     "PAGE_CSS",
@@ -26,6 +33,7 @@ __all__ = [
     "line_entry",
     "panel_html",
     "point_entry",
+    "sealed_entries",
     "theme_entries",
 ]
 
@@ -36,6 +44,8 @@ class LegendEntry:
 
     label: str
     swatch: str
+    #: a class of a graduated layer, listed under its caption
+    indent: bool = False
 
 
 def _svg(body: str, w: int = 28, h: int = 16) -> str:
@@ -119,6 +129,32 @@ def density_entry(label: str, colours: Sequence[str]) -> LegendEntry:
     return LegendEntry(label, _svg(body, w=56))
 
 
+def sealed_entries() -> list[LegendEntry]:
+    """Legend entries of the sealed share per IRIS: a caption and one swatch per class.
+
+    The classes come from :data:`qmi_geo.style.SEALED_SHARE_CLASSES` (same as the print map).
+
+    Examples
+    --------
+    >>> [e.label for e in sealed_entries()][:2]
+    ['Surfaces minéralisées (part imperméabilisée par IRIS)', 'moins de 20 %']
+    """
+    st = LAYER_STYLES["surfaces_minerales"]
+    out = [LegendEntry(st.label.replace(")", " par IRIS)"), "")]
+    out += [
+        LegendEntry(
+            c.label,
+            _svg(
+                f'<rect x="2" y="2" width="24" height="12" fill="{c.colour}" '
+                f'stroke="{st.colour}" stroke-width="0.5"/>'
+            ),
+            indent=True,
+        )
+        for c in SEALED_SHARE_CLASSES
+    ]
+    return out
+
+
 def theme_entries(themes: Iterable[str]) -> list[LegendEntry]:
     """Legend entries for the annotation themes present, plus the valence borders."""
     out = [
@@ -178,8 +214,13 @@ def legend_html(sections: Sequence[tuple[str, Sequence[LegendEntry]]]) -> str:
             continue
         parts.append(f"<h3>{escape_text(title)}</h3><ul>")
         parts += [
-            f'<li><span class="qmi-pastille">{e.swatch}</span>'
+            f'<li class="qmi-classe"><span class="qmi-pastille">{e.swatch}</span>'
             f"<span>{escape_text(e.label)}</span></li>"
+            if e.indent
+            else f'<li><span class="qmi-pastille">{e.swatch}</span>'
+            f"<span>{escape_text(e.label)}</span></li>"
+            if e.swatch
+            else f'<li class="qmi-legende-titre-classes">{escape_text(e.label)}</li>'
             for e in entries
         ]
         parts.append("</ul>")
@@ -201,9 +242,15 @@ def _fmt_value(value: Any, unit: Any) -> str:
 
 
 def panel_html(
-    title: str, indicators: pd.DataFrame | None, sources: Sequence[Any], *, subtitle: str = ""
+    title: str,
+    indicators: pd.DataFrame | None,
+    sources: Sequence[Any] = (),
+    *,
+    subtitle: str = "",
+    extra_html: str = "",
+    indicators_open: bool = True,
 ) -> str:
-    """Return the side panel: title, key indicators and the list of sources.
+    """Return the side panel: title, key indicators (foldable) and optional extra markup.
 
     Parameters
     ----------
@@ -212,9 +259,14 @@ def panel_html(
     indicators : pandas.DataFrame, optional
         Long table with columns ``code, libelle, valeur, unite, statut, note``.
     sources : sequence
-        Objects with ``attribution`` (and optionally ``title``, ``producer``, ``licence``).
+        Unused (the sources are listed by the attribution bar's « Sources » panel); kept so
+        callers need not change.
     subtitle : str
         A line under the title (e.g. the production date).
+    extra_html : str
+        Markup added after the indicators (already escaped), e.g. the ranked sites.
+    indicators_open : bool
+        Whether the indicators open unfolded (the page folds them on small screens).
     """
     parts = [
         '<aside class="qmi-panneau" aria-labelledby="qmi-titre">',
@@ -224,7 +276,8 @@ def panel_html(
         parts.append(f'<p class="qmi-sous-titre">{escape_text(subtitle)}</p>')
     if indicators is not None and len(indicators):
         parts.append(
-            "<details open><summary>Indicateurs clés du quartier</summary>"
+            f'<details{" open" if indicators_open else ""} class="qmi-indicateurs-bloc">'
+            "<summary>Indicateurs clés du quartier</summary>"
             '<table class="qmi-indicateurs"><tbody>'
         )
         for row in indicators.to_dict("records"):
@@ -242,18 +295,7 @@ def panel_html(
                 f"{flag}</td></tr>"
             )
         parts.append("</tbody></table></details>")
-    if sources:
-        parts.append('<details><summary>Sources des données</summary><ul class="qmi-sources">')
-        for s in sources:
-            bits = [getattr(s, "attribution", None) or getattr(s, "title", None) or str(s)]
-            extra = [getattr(s, n, None) for n in ("title", "licence")]
-            extra_txt = " — ".join(escape_text(x) for x in extra if isinstance(x, str) and x)
-            real = getattr(s, "real", True)
-            synth = "" if real else " <strong>(données synthétiques)</strong>"
-            parts.append(
-                f"<li>{escape_text(bits[0])}{' — ' + extra_txt if extra_txt else ''}{synth}</li>"
-            )
-        parts.append("</ul></details>")
+    parts.append(extra_html)
     parts.append("</aside>")
     return "".join(parts)
 
@@ -278,6 +320,8 @@ PAGE_CSS = """
 .qmi-sources li { margin: 3px 0; }
 .qmi-marqueur { background: none; border: none; }
 .qmi-popup h3 { margin: 0 0 4px; font-size: 13px; }
+.qmi-popup h4 { margin: 6px 0 2px; font-size: 12px; color: #006d2c; }
+.qmi-popup .qmi-type-site { margin: 0; color: #555; }
 .qmi-popup dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 2px 8px; }
 .qmi-popup dt { font-weight: bold; } .qmi-popup dd { margin: 0; white-space: pre-wrap; }
 .qmi-recherche { background: #fff; padding: 4px; border-radius: 4px;
@@ -288,10 +332,49 @@ PAGE_CSS = """
 .qmi-recherche button { width: 100%; text-align: left; border: none; background: #f0f0f0;
   margin: 1px 0; cursor: pointer; font-size: 11px; }
 .qmi-etiquette-chaud { background: #fff; border: 2px solid #e41a1c; font-weight: bold; }
+.qmi-legende li.qmi-classe { padding-left: 12px; }
+.qmi-legende li.qmi-legende-titre-classes { margin-top: 3px; }
+.leaflet-control-layers.qmi-couches { font-size: 12px; padding: 0; max-width: 290px; }
+.qmi-couches .leaflet-control-layers-list { padding: 2px 8px 6px; max-height: 52vh;
+  overflow-y: auto; }
+.qmi-couches-titre { display: block; width: 100%; border: none; background: #fff;
+  font: bold 12px/1.6 inherit; text-align: left; padding: 3px 8px; cursor: pointer;
+  border-radius: 4px; }
+.qmi-couches-titre::after { content: " ▾"; }
+.qmi-replie .qmi-couches-titre::after { content: " ▸"; }
+.qmi-replie .leaflet-control-layers-list { display: none !important; }
+.qmi-groupe summary { font-weight: bold; cursor: pointer; margin-top: 3px; color: #333; }
+.qmi-groupe label { padding-left: 12px; line-height: 1.35; }
+.qmi-groupe label span { white-space: normal; }
+.leaflet-control-attribution { font-size: 11px; }
+.qmi-sources-bouton { font: inherit; font-size: 11px; padding: 0 4px; margin-left: 2px;
+  cursor: pointer; border: 1px solid #888; border-radius: 3px; background: #fff; }
+.qmi-sources-panneau { position: absolute; right: 10px; bottom: 24px; z-index: 1001;
+  background: #fff; max-width: 520px; max-height: 55vh; overflow-y: auto; font-size: 12px;
+  padding: 6px 12px 8px; border-radius: 4px; box-shadow: 0 1px 6px rgba(0,0,0,0.45); }
+.qmi-sources-panneau h2 { font-size: 13px; margin: 0 0 4px; }
+.qmi-sources-panneau .qmi-fermer { float: right; border: none; background: none;
+  font-size: 18px; line-height: 1; cursor: pointer; }
+.qmi-rang { display: flex; align-items: center; justify-content: center; width: 24px;
+  height: 24px; border-radius: 50%; background: #006d2c; color: #fff; font-weight: bold;
+  font-size: 12px; border: 2px solid #fff; box-shadow: 0 0 0 1.5px #006d2c; }
+.qmi-classement { margin: 4px 0 0; padding-left: 0; list-style: none; }
+.qmi-classement button { width: 100%; text-align: left; border: none; background: #f3f7f3;
+  margin: 1px 0; padding: 2px 4px; cursor: pointer; font: inherit; display: flex; gap: 6px; }
+.qmi-classement button:hover, .qmi-classement button:focus { background: #d9f0d3; }
+.qmi-classement .qmi-num { font-weight: bold; color: #006d2c; min-width: 20px; }
+.qmi-classement .qmi-score { margin-left: auto; color: #555; white-space: nowrap; }
+@media (max-height: 800px) {
+  .qmi-legende { max-height: 30vh; }
+  .qmi-panneau { max-height: 26vh; }
+  .qmi-recherche { width: 200px; }
+}
 @media print {
   .leaflet-control-zoom, .leaflet-control-layers, .leaflet-draw, .qmi-recherche,
   .leaflet-control-minimap, .leaflet-control-measure, .leaflet-control-fullscreen,
-  .qmi-export { display: none !important; }
+  .qmi-export, .qmi-sources-bouton, .qmi-fermer { display: none !important; }
   .qmi-legende, .qmi-panneau { max-height: none; box-shadow: none; border: 1px solid #999; }
+  .qmi-sources-panneau { display: block !important; max-height: none; box-shadow: none;
+    border: 1px solid #999; }
 }
 """

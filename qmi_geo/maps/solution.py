@@ -2,7 +2,10 @@
 
 Draws what the matching stage ranked (:func:`qmi_geo.matching.matches_for_map` fields:
 ``solution_nom``, ``site_nom``, ``type_site``, ``rang``, ``score``, ``raisons``) over the
-context layers a project holder needs; no participant text, no drawing tool.
+context layers a project holder needs; no participant text, no drawing tool. The map opens
+framed on the ranked sites, each numbered by its rank, with the reasons in its popup and a
+numbered list in the side panel that zooms to each site. The other candidate sites, the
+streets and the sealed surfaces are one click away in the layer control.
 """
 
 from __future__ import annotations
@@ -55,15 +58,22 @@ def build_solution_map(
         The written file.
     """
     name = getattr(solution, "nom", None) or getattr(solution, "label", None) or str(solution)
-    sid = getattr(solution, "id", "")
     context = {k: v for k, v in layers.items() if k in _CONTEXT}
-    title = f"Solution « {name} » ({sid}) — sites candidats" if sid else f"Solution « {name} »"
+    quartier = ""
+    if "nom" in perimeter.columns and len(perimeter):
+        quartier = str(perimeter["nom"].iloc[0] or "")
+    title = f"{name} — sites candidats" + (f" à {quartier}" if quartier else " du quartier")
+    ranked = ranked_sites if len(ranked_sites) else None
     path = build_web_map(
         context,
         perimeter=perimeter,
         title=title,
         out_path=out_path,
-        matches=ranked_sites if len(ranked_sites) else None,
+        matches=ranked,
+        matches_name=f"Sites classés pour « {name} »",
+        ranked_list=True,
+        frame=ranked,
+        hidden=("sites", "rues", "surfaces_minerales"),
         sources=sources,
         basemap=basemap,
         drawing=False,

@@ -28,10 +28,17 @@ from folium.plugins import Fullscreen, MeasureControl
 from qmi_geo.errors import LayerError
 from qmi_geo.maps._annotations import AnnotationLayer
 from qmi_geo.maps._assets import LEAFLET_CSS, LEAFLET_JS, inline_assets
-from qmi_geo.maps._controls import Attributions, HtmlControl, MetricScale, VectorMiniMap
+from qmi_geo.maps._controls import (
+    GroupedLayers,
+    HtmlControl,
+    MetricScale,
+    SourcesControl,
+    VectorMiniMap,
+)
 from qmi_geo.maps._escape import escape_text
 from qmi_geo.maps._geojson import web_features
 from qmi_geo.maps._layers import HATCH_DEFS, add_kind
+from qmi_geo.maps._ranked import RankedSites, ranked_list_html
 from qmi_geo.maps.draw import AtelierLayer
 from qmi_geo.maps.legend import (
     PAGE_CSS,
@@ -44,6 +51,7 @@ from qmi_geo.maps.legend import (
     panel_html,
     theme_entries,
 )
+from qmi_geo.maps.sources import short_credit, source_items, sources_html
 from qmi_geo.style import LAYER_STYLES, THEMES
 
 __all__ = ["BASEMAPS", "OfflineMap", "build_web_map"]
@@ -67,6 +75,8 @@ BASEMAPS: dict[str, tuple[str, str, str]] = {
 # Drawing order, bottom to top (background first).
 _ORDER = (
     "communes",
+    "espaces_verts",
+    "batiments",
     "rues",
     "iris",
     "nuisances",
@@ -78,6 +88,34 @@ _ORDER = (
     "gares",
     "sites",
 )
+_DENSITY_LABEL = "Densité des annotations"
+#: Headings of the layer control and of the legend, and the kinds each one holds.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Territoire",
+        (
+            "quartier",
+            "communes",
+            "surfaces_minerales",
+            "qpv",
+            "iris",
+            "nuisances",
+            "espaces_verts",
+            "batiments",
+            "arbres",
+            "rues",
+        ),
+    ),
+    ("Coupures et mobilité", ("coupures", "gares", "rues_citees")),
+    ("Ressentis", ("annotations", "parcours", "points_chauds", "densite")),
+    ("Atelier et solutions", ("sites", "appariements", "defis")),
+)
+
+
+def _layer_name(kind: str) -> str:
+    return _DENSITY_LABEL if kind == "densite" else LAYER_STYLES[kind].label
+
+
 _DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
 
@@ -135,7 +173,7 @@ def _density_overlay(m: folium.Map, density_tif: Path | str) -> LegendEntry | No
     east = west + transform.a * width
     south = north + transform.e * height
     w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north)
-    group = folium.FeatureGroup(name="Densité des annotations", show=False)
+    group = folium.FeatureGroup(name=_DENSITY_LABEL, show=False)
     folium.raster_layers.ImageOverlay(
         uri, bounds=[[s, w], [n, e]], opacity=1.0, interactive=False, zindex=2
     ).add_to(group)
@@ -215,35 +253,20 @@ def _routes(m: folium.Map, routes: gpd.GeoDataFrame) -> list[LegendEntry]:
     return [line_entry(st.label, st.colour, st.weight, st.dash)]
 
 
-def _matches(m: folium.Map, matches: gpd.GeoDataFrame) -> list[LegendEntry]:
-    st = LAYER_STYLES["appariements"]
-    fields = [
-        ("solution_nom", "Solution"),
-        ("solution", "Solution (identifiant)"),
-        ("site_nom", "Site"),
-        ("nom", "Site"),
-        ("rang", "Rang"),
-        ("score", "Score"),
-        ("raisons", "Pourquoi ce site"),
+def _matches(
+    m: folium.Map, matches: gpd.GeoDataFrame, name: str, *, per_site: bool
+) -> list[LegendEntry]:
+    RankedSites(matches, name=name, per_site=per_site).add_to(m)
+    what = "nombre de solutions recommandées sur le site" if per_site else "rang du site"
+    return [
+        LegendEntry(
+            f"{name} (n° = {what})",
+            '<svg width="28" height="22" viewBox="0 0 28 22" aria-hidden="true">'
+            '<circle cx="14" cy="11" r="9" fill="#006d2c" stroke="#fff" stroke-width="1.5"/>'
+            '<text x="14" y="11" dy="0.35em" text-anchor="middle" font-size="11" '
+            'font-weight="bold" fill="#fff">1</text></svg>',
+        )
     ]
-    present = [(f, a) for f, a in fields if f in matches.columns]
-    data = web_features(matches, [f for f, _ in present], simplify_m=1.0)
-    group = folium.FeatureGroup(name=st.label, show=True)
-    folium.GeoJson(
-        data,
-        marker=folium.CircleMarker(radius=9),
-        style_function=lambda f: {
-            "color": st.colour,
-            "weight": st.weight,
-            "fillColor": st.fill,
-            "fillOpacity": st.fill_opacity,
-        },
-        popup=folium.GeoJsonPopup(fields=[f for f, _ in present], aliases=[a for _, a in present])
-        if present
-        else None,
-    ).add_to(group)
-    group.add_to(m)
-    return [fill_entry(st.label, st.colour, st.fill, st.fill_opacity)]
 
 
 def _minimap_features(
@@ -261,15 +284,19 @@ def _minimap_features(
     return web_features(g, ["couleur"], simplify_m=25.0, escape=False)
 
 
-def _attribution_text(sources: Sequence[Any]) -> list[str]:
-    out = []
-    for s in sources:
-        text = getattr(s, "attribution", None)
-        if text is None and isinstance(s, str):
-            text = s
-        if text:
-            out.append(str(text))
-    return out
+# On a small screen (a 1280 x 720 projector, a laptop), the panels open folded so the map
+# shows; a print opens everything.
+_SMALL_SCREEN_JS = """
+setTimeout(function () {
+  if (window.innerHeight < 800 || window.innerWidth < 1300) {
+    document.querySelectorAll(".qmi-indicateurs-bloc").forEach(function (d) { d.open = false; });
+  }
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll(".qmi-legende details, .qmi-panneau details")
+      .forEach(function (d) { d.open = true; });
+  });
+}, 0);
+"""
 
 
 def build_web_map(
@@ -289,6 +316,10 @@ def build_web_map(
     basemap: str | None = None,
     slug: str = "quartier",
     drawing: bool = True,
+    frame: gpd.GeoDataFrame | None = None,
+    matches_name: str | None = None,
+    ranked_list: bool = False,
+    hidden: Sequence[str] = (),
 ) -> Path:
     """Write the offline carte sensible augmentée of one quarter.
 
@@ -322,6 +353,14 @@ def build_web_map(
         Commune slug (names the défis export file).
     drawing : bool
         Carry the « carte sur table » drawing tool.
+    frame : geopandas.GeoDataFrame, optional
+        What the map opens on (default: the perimeter), e.g. a solution's ranked sites.
+    matches_name : str, optional
+        Layer name of ``matches`` (default: « Solutions recommandées »).
+    ranked_list : bool
+        List the ranked ``matches`` in the side panel (the project-holder view).
+    hidden : sequence of str
+        Layer kinds drawn but switched off at opening.
 
     Returns
     -------
@@ -335,6 +374,10 @@ def build_web_map(
     out_path = Path(out_path)
     per = perimeter.to_crs(4326)
     w, s, e, n = per.total_bounds
+    if frame is not None and len(frame):
+        fw, fs, fe, fn = frame.to_crs(4326).total_bounds
+        pad_x, pad_y = max((fe - fw) * 0.08, 0.002), max((fn - fs) * 0.08, 0.0015)
+        w, s, e, n = fw - pad_x, fs - pad_y, fe + pad_x, fn + pad_y
     m = OfflineMap(
         location=[(s + n) / 2, (w + e) / 2],
         zoom_start=14,
@@ -361,28 +404,23 @@ def build_web_map(
         localization="fr",
     ).add_to(m)
     MetricScale().add_to(m)
-    attributions = _attribution_text(sources)
+    extra_credits: list[str] = []
     if basemap:
         url, name, attr = BASEMAPS[basemap]
         folium.TileLayer(
             url, name=name, attr=escape_text(attr), max_zoom=20, max_native_zoom=19
         ).add_to(m)
-        attributions.append(attr)
+        extra_credits.append(attr)
 
-    sections: list[tuple[str, list[LegendEntry]]] = []
-    context: list[LegendEntry] = []
+    legend: dict[str, list[LegendEntry]] = {title: [] for title, _ in GROUPS}
+    group_of = {kind: title for title, kinds in GROUPS for kind in kinds}
+    names = {kind: _layer_name(kind) for kind in group_of}
     for kind in _ORDER:
         if kind in layers and layers[kind] is not None and len(layers[kind]):
-            entries = add_kind(m, kind, layers[kind])
-            if kind == "coupures":
-                sections.append(("Coupures urbaines", entries))
-            elif kind == "sites":
-                sections.append(("Sites de déploiement", entries))
-            else:
-                context += entries
+            show = False if kind in hidden else None
+            legend[group_of[kind]] += add_kind(m, kind, layers[kind], show=show)
     add_kind(m, "quartier", perimeter, show=True)
-    context.insert(0, layer_entry("quartier"))
-    sections.insert(0, ("Territoire", context))
+    legend["Territoire"].insert(0, layer_entry("quartier"))
 
     walk: list[LegendEntry] = []
     if density_tif is not None:
@@ -396,19 +434,18 @@ def build_web_map(
     if annotations is not None and len(annotations):
         AnnotationLayer(annotations).add_to(m)
         used = [t for t in THEMES if t in set(annotations.get("theme", pd.Series(dtype=str)))]
-        sections.append(("Ressentis de la marche sensible", walk + theme_entries(used)))
-    elif walk:
-        sections.append(("Marche sensible", walk))
+        walk += theme_entries(used)
+    legend["Ressentis"] += walk
     if matches is not None and len(matches):
-        sections.append(("Appariement solutions – sites", _matches(m, matches)))
+        names["appariements"] = matches_name or names["appariements"]
+        legend["Atelier et solutions"] += _matches(
+            m, matches, names["appariements"], per_site=not ranked_list
+        )
     if drawing:
         AtelierLayer(defis, slug=slug).add_to(m)
         st = LAYER_STYLES["defis"]
-        sections.append(
-            (
-                "Atelier « carte sur table »",
-                [fill_entry(st.label, st.colour, st.fill, st.fill_opacity)],
-            )
+        legend["Atelier et solutions"].append(
+            fill_entry(st.label + " (n° de priorité)", st.colour, st.fill, st.fill_opacity)
         )
     elif defis is not None and len(defis):
         add_kind_defis = web_features(defis, ["theme", "priorite", "commentaire"])
@@ -416,14 +453,23 @@ def build_web_map(
 
     # controls: tools on the left, reading aids on the right, legend bottom left
     VectorMiniMap(_minimap_features(layers, perimeter)).add_to(m)
-    Attributions(attributions).add_to(m)
+    items = source_items(sources, extra_credits)
+    SourcesControl(short_credit(items), sources_html(items), len(items)).add_to(m)
     today = dt.date.today().strftime("%d/%m/%Y")
+    extra = ranked_list_html(matches) if ranked_list and matches is not None else ""
     HtmlControl(
-        panel_html(title, indicators, sources, subtitle=f"Carte produite le {today}"),
+        panel_html(title, indicators, subtitle=f"Carte produite le {today}", extra_html=extra),
         position="topright",
     ).add_to(m)
-    HtmlControl(legend_html(sections), position="bottomleft").add_to(m)
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    HtmlControl(legend_html(list(legend.items())), position="bottomleft").add_to(m)
+    control = folium.LayerControl(position="topright", collapsed=False)
+    control.add_to(m)
+    GroupedLayers(
+        control, [(title, [names[k] for k in kinds if k in names]) for title, kinds in GROUPS]
+    ).add_to(m)
+    m.get_root().script.add_child(  # type: ignore[attr-defined]
+        folium.Element(_SMALL_SCREEN_JS), name="qmi_small_screen"
+    )
 
     root: Any = m.get_root()
     root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="qmi_css")

@@ -120,11 +120,27 @@ def test_no_remote_script_or_stylesheet_remains(full_map: Path) -> None:
     assert "cdn.jsdelivr.net" not in text and "cdnjs.cloudflare.com" not in text
 
 
-def test_every_source_is_attributed(full_map: Path, sources) -> None:
-    text = _page_text(full_map.read_text(encoding="utf-8"))
+def _source_list(text: str) -> list[str]:
+    """The credits of the « Sources (n) » panel, as a reader sees them."""
+    block = re.search(
+        r'<ul class="qmi-sources">(.*?)</ul>', _page_text(text).replace('\\"', '"'), re.S
+    )
+    assert block, "no list of sources in the page"
+    return [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li>(.*?)</li>", block[1])]
+
+
+def test_every_source_is_attributed_once_in_the_sources_panel(full_map: Path, sources) -> None:
+    text = full_map.read_text(encoding="utf-8")
+    listed = _source_list(text)
     for s in sources:
-        assert s.attribution in text
-    assert "données synthétiques" in text
+        for credit in s.attribution.split(" ; "):
+            assert any(credit in item for item in listed), f"{credit!r} not credited"
+    assert sum("OpenStreetMap" in item for item in listed) == 1  # FUB's credit included it
+    assert "(données synthétiques)" in " ".join(listed)
+    # the bar shows one short line and a button giving the count, not the whole list
+    readable = _page_text(text)
+    assert "Sources : IGN, INSEE, ANCT, IDFM, OSM…" in readable
+    assert f">Sources ({len(listed)})</button>" in readable
 
 
 def test_participant_text_is_escaped(full_map: Path) -> None:
