@@ -102,11 +102,12 @@ var {{ this.get_name() }} = (function (map, data) {
     m.addTo(group); return m;
   });
   group.qmiMarkers = markers;
-  document.querySelectorAll(".qmi-classement button[data-i]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      var m = markers[Number(b.getAttribute("data-i"))];
-      map.setView(m.getLatLng(), Math.max(map.getZoom(), 16)); m.openPopup();
-    });
+  // the side list is built after this layer: listen on the document
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".qmi-classement button[data-i]");
+    if (!b) { return; }
+    var m = markers[Number(b.getAttribute("data-i"))]; if (!m) { return; }
+    map.setView(m.getLatLng(), Math.max(map.getZoom(), 16)); m.openPopup();
   });
   window.qmiSitesClasses = group;
   return group;

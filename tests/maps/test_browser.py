@@ -263,3 +263,99 @@ def test_drawn_defis_round_trip_through_export_and_import(
     merged = save_defis(again, tmp_path / "defis.gpkg")
     assert sorted(merged["id"]) == sorted(store["id"])
     assert _severe(driver) == []
+
+
+def test_layer_control_is_grouped_and_the_credit_is_one_line(driver: Any, page: Path) -> None:
+    try:
+        driver.set_window_size(1280, 720)
+        _open(driver, page)
+        groups = driver.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays details.qmi-groupe')).map(function (d) {"
+            " return [d.querySelector('summary').textContent,"
+            " d.querySelectorAll('label').length]; })"
+        )
+        titles = [g[0] for g in groups]
+        assert titles == ["Territoire", "Coupures et mobilité", "Ressentis", "Atelier et solutions"]
+        assert all(n > 0 for _, n in groups)
+        # on a 1280 x 720 screen the control opens folded, and unfolds on request
+        folded = "return document.querySelector('.qmi-couches').classList.contains('qmi-replie')"
+        assert driver.execute_script(folded) is True
+        driver.find_element("css selector", ".qmi-couches-titre").click()
+        assert driver.execute_script(folded) is False
+        # the credit is one short line; the button opens the full list of sources
+        bar = driver.find_element("css selector", ".leaflet-control-attribution")
+        assert bar.size["height"] < 30, bar.text
+        assert bar.text.startswith("Leaflet | Sources : IGN")
+        panel = driver.find_element("id", "qmi-sources-liste")
+        assert not panel.is_displayed()
+        driver.find_element("css selector", ".qmi-sources-bouton").click()
+        assert panel.is_displayed()
+        items = panel.find_elements("css selector", "li")
+        assert len(items) >= 8 and f"Sources ({len(items)})" in bar.text
+        # a layer switched off and on keeps the grouping (Leaflet rebuilds the list)
+        driver.execute_script(
+            "var g = window.qmiAnnotations; var map = g._map;map.removeLayer(g); map.addLayer(g);"
+        )
+        assert driver.execute_script(
+            "return document.querySelectorAll('.qmi-groupe').length"
+        ) == len(groups)
+        shot = page.parent / "carte_1280x720.png"
+        driver.save_screenshot(str(shot))
+        assert _severe(driver) == []
+    finally:
+        driver.set_window_size(1400, 900)
+
+
+def test_solution_map_frames_numbered_sites_with_their_reasons(
+    driver: Any,
+    aulnay_layers: dict[str, gpd.GeoDataFrame],
+    perimeter: gpd.GeoDataFrame,
+    sources: list[Any],
+    tmp_path: Path,
+) -> None:
+    from qmi_geo.maps import build_solution_map
+
+    sites = aulnay_layers["sites"]
+    ranked = gpd.GeoDataFrame(
+        {
+            "solution_nom": "Îlot <frais>",
+            "site_nom": list(sites["nom"]),
+            "type_site": list(sites["type"]),
+            "rang": [2, 1, 3],
+            "score": [0.7, 0.9, 0.5],
+            "raisons": ["Parking minéral", "Cour d'école très minérale <b>", "Place"],
+        },
+        geometry=list(sites.geometry),
+        crs=2154,
+    )
+    solution = type("S", (), {"nom": "Îlot <frais>", "id": "ilot"})()
+    path = build_solution_map(
+        solution,
+        ranked,
+        perimeter=perimeter,
+        layers=aulnay_layers,
+        out_path=tmp_path / "ilot.html",
+        sources=sources,
+    )
+    _open(driver, path)
+    labels = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.qmi-rang'))"
+        ".map(function (e) { return e.textContent; })"
+    )
+    assert sorted(labels) == ["1", "2", "3"]
+    # the map opens on the ranked sites, tighter than the whole quarter
+    inside = driver.execute_script(
+        "var g = window.qmiSitesClasses, b = g._map.getBounds();"
+        "return g.qmiMarkers.every(function (m) { return b.contains(m.getLatLng()); })"
+    )
+    assert inside is True
+    # the side list is ordered by rank and opens the site's popup with its reasons
+    rows = driver.find_elements("css selector", ".qmi-classement button")
+    assert [r.find_element("css selector", ".qmi-num").text for r in rows] == ["1", "2", "3"]
+    rows[0].click()
+    time.sleep(0.6)
+    popup = driver.find_element("css selector", ".leaflet-popup-content .qmi-popup").text
+    assert "n° 1 pour Îlot <frais>" in popup
+    assert "Pourquoi ce site" in popup and "Cour d'école très minérale <b>" in popup
+    assert _severe(driver) == []
