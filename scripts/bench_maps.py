@@ -70,25 +70,9 @@ def measure_build(fn, ann, perimeter, out):  # type: ignore[no-untyped-def]
 
 
 def driver():  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from qmi_geo._browser import offline_chromium
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--window-size=1400,900",
-        f"--user-data-dir={tempfile.mkdtemp()}",
-    ):
-        opts.add_argument(arg)
-    drv = webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+    drv = offline_chromium(tempfile.mkdtemp())
     drv.set_page_load_timeout(BROWSER_TIMEOUT_S)
     return drv
 

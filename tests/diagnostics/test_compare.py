@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -70,37 +67,19 @@ def test_write_comparison_outputs(tables, tmp_path):
 
 @pytest.mark.browser
 def test_html_opens_in_headless_chromium(tables, tmp_path):
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    from selenium.webdriver.common.by import By
+
+    from qmi_geo._browser import chromium_available, offline_chromium
+
+    if not chromium_available():
         pytest.fail("chromium absent: install the Debian package to run browser tests")
     files = write_comparison(tables, tmp_path)
     shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--window-size=1200,1600",
-            f"--screenshot={shot}",
-            files["html"].as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    assert shot.stat().st_size > 10_000
-    from selenium import webdriver
-    from selenium.webdriver.common.by import By
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu"):
-        opts.add_argument(arg)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(options=opts, service=service)
+    driver = offline_chromium(tmp_path / "profil", window_size="1200,1600")
     try:
         driver.get(files["html"].as_uri())
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
         assert driver.title == "Comparaison des quartiers d'innovation"
         heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "thead th")]
         assert "Ville <A>" in heads

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,14 +11,12 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
+from qmi_geo._browser import chromium_available, offline_chromium
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps.defis import read_defis_export, save_defis
 from qmi_geo.style import LAYER_STYLES
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
@@ -29,43 +26,13 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and shutil.which(CHROMEDRIVER)):
+    if not chromium_available():
         pytest.fail(
             "Chromium and chromedriver are required (Debian packages chromium, "
             "chromium-driver; installed by .ci/run)"
         )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1400,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    opts.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "profile.default_content_setting_values.automatic_downloads": 1,
-        },
-    )
-    drv = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
-    drv.execute_cdp_cmd(
-        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    drv = offline_chromium(
+        tmp_path_factory.mktemp("chromium"), downloads=downloads, console_log=True
     )
     drv.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument",
