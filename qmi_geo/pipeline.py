@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -83,7 +84,7 @@ class DiagnoseResult:
     #: attribute tables added by the stages (indicators...) for diagnostic.gpkg
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: whatever a stage hands to the next ones (walk import, indicator table, matches...)
-    products: dict[str, object] = field(default_factory=dict)
+    products: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
@@ -404,6 +405,28 @@ def _report_text(layerset: LayerSet) -> str:
 Stage = Callable[[LayerSet, DiagnoseResult], None]
 
 
+def analyse(
+    spec: DiagnosticSpec,
+    *,
+    output_dir: Path | None = None,
+    progress: bool | None = None,
+    stages: list[Stage] | None = None,
+) -> DiagnoseResult:
+    """Load the layers and run ``stages``, without writing the diagnostic GeoPackage.
+
+    The one way every command (``diagnose``, ``map``, ``compare``, ``match``) gets a quarter's
+    annotations, indicators and matches, so they always agree. Stages still write their own
+    files into ``output_dir`` (default ``spec.output_dir``).
+    """
+    out = Path(output_dir or spec.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    layerset = load_layers(spec, progress=progress, output_dir=out)
+    result = DiagnoseResult(layerset, out)
+    for stage in stages or []:
+        stage(layerset, result)
+    return result
+
+
 def diagnose(
     spec: DiagnosticSpec,
     *,
@@ -417,12 +440,8 @@ def diagnose(
     per kind), ``rapport_validation.txt`` and, when records were rejected,
     ``rejets_couches.csv``; later stages add their own files.
     """
-    out = Path(output_dir or spec.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    layerset = load_layers(spec, progress=progress, output_dir=out)
-    result = DiagnoseResult(layerset, out)
-    for stage in stages or []:
-        stage(layerset, result)
+    result = analyse(spec, output_dir=output_dir, progress=progress, stages=stages)
+    layerset, out = result.layerset, result.output_dir
     gpkg_layers = dict(layerset.layers)
     gpkg_layers.update(result.extra_layers)
     result.files["diagnostic"] = write_geopackage(
@@ -447,20 +466,19 @@ def walks_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
         result.products["walks"] = imported
 
 
-def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
-    """The quarter's indicators: ``indicateurs.csv`` and tables in the GeoPackage."""
+def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int = 50) -> None:
+    """The quarter's indicators: ``indicateurs.csv`` and tables in the GeoPackage.
+
+    ``n_pairs`` point pairs are sampled for the pedestrian detour across breaks.
+    """
     from contextlib import ExitStack
 
     import rasterio
 
     from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
-    from qmi_geo.walks.fub import FUB_WALK_ID
 
     spec = layerset.spec
     annotations = result.extra_layers.get("annotations")
-    if annotations is not None:  # FUB streets have their own indicators
-        annotations = annotations[annotations["marche"].astype("string") != FUB_WALK_ID]
-        annotations = annotations if len(annotations) else None
     hotspots = result.extra_layers.get("points_chauds")
     with ExitStack() as stack:
         rasters = {}
@@ -475,6 +493,7 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
             sources=layerset.sources,
             rasters=rasters or None,
             buffer_m=spec.buffer_m,
+            n_pairs=n_pairs,
         )
         per_iris = iris_indicators(
             layerset.layers,
@@ -494,8 +513,13 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     )
 
 
-def matching_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
-    """Rank the quarter's sites for every solution of the spec (``appariements.csv``)."""
+def matching_stage(
+    layerset: LayerSet, result: DiagnoseResult, *, catalogue: Path | None = None
+) -> None:
+    """Rank the quarter's sites for every solution of the spec (``appariements.csv``).
+
+    ``catalogue`` replaces the spec's solution catalogue.
+    """
     from qmi_geo.matching import (
         load_solutions,
         match_quarter,
@@ -505,9 +529,10 @@ def matching_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     )
 
     spec = layerset.spec
-    if not spec.solutions_enabled or spec.solution_catalogue is None:
+    catalogue = catalogue or spec.solution_catalogue
+    if not spec.solutions_enabled or catalogue is None:
         return
-    solutions = load_solutions(spec.solution_catalogue, only=spec.solutions or None)
+    solutions = load_solutions(catalogue, only=spec.solutions or None)
     matched = match_quarter(
         layerset.layers,
         solutions,
@@ -532,7 +557,7 @@ def matching_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     )
 
 
-def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, object]:
+def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
     """What the maps draw, gathered from the layer set and the earlier stages' products."""
     spec = layerset.spec
     extra = result.extra_layers
@@ -556,7 +581,7 @@ def map_stage(layerset: LayerSet, result: DiagnoseResult, *, basemap: str | None
     from qmi_geo.maps import build_web_map
 
     path = build_web_map(
-        **map_inputs(layerset, result),  # type: ignore[arg-type]
+        **map_inputs(layerset, result),
         out_path=result.output_dir / "carte_sensible.html",
         basemap=basemap,
         slug=layerset.spec.slug,
@@ -573,15 +598,21 @@ def print_map_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
     from qmi_geo.maps import build_print_map
 
     pdf, png = build_print_map(
-        **map_inputs(layerset, result),  # type: ignore[arg-type]
+        **map_inputs(layerset, result),
         out_stem=result.output_dir / "carte_impression",
     )
     result.files["carte_impression_pdf"] = pdf
     result.files["carte_impression_png"] = png
 
 
-def solution_map_stage(solution_id: str, *, basemap: str | None = None) -> Stage:
-    """A stage writing the project holder's map of one solution (``solutions/<id>.html``)."""
+def solution_map_stage(
+    solution_id: str | None = None, *, top_n: int | None = None, basemap: str | None = None
+) -> Stage:
+    """A stage writing project holders' maps (``solutions/<id>.html``).
+
+    One solution (``solution_id``) or, when None, every solution of the matching stage;
+    ``top_n`` keeps each solution's best sites (all ranked sites when None).
+    """
 
     def stage(layerset: LayerSet, result: DiagnoseResult) -> None:
         from qmi_geo.errors import SolutionError
@@ -590,27 +621,41 @@ def solution_map_stage(solution_id: str, *, basemap: str | None = None) -> Stage
 
         matched = result.products.get("matching")
         solutions = {s.id: s for s in getattr(matched, "solutions", [])}
-        if matched is None or solution_id not in solutions:
+        if solution_id is not None and solution_id not in solutions:
             known = ", ".join(sorted(solutions)) or "aucune"
             raise SolutionError(
                 f"Solution inconnue pour ce diagnostic : « {solution_id} ». Solutions du "
                 f"catalogue : {known}."
             )
-        scores = matched.suitability.scores  # type: ignore[attr-defined]
-        scores = scores[scores["solution_id"] == solution_id]
-        ranked = matches_for_map(scores, matched.sites, top_n=None)  # type: ignore[attr-defined]
-        inputs = map_inputs(layerset, result)
-        path = build_solution_map(
-            solutions[solution_id],
-            ranked,
-            perimeter=layerset.perimeter,
-            layers=layerset.layers,
-            sources=inputs["sources"],  # type: ignore[arg-type]
-            out_path=result.output_dir / "solutions" / f"{solution_id}.html",
-            basemap=basemap,
+        if matched is None:
+            return
+        ranked = matches_for_map(
+            matched.suitability.scores,
+            matched.sites,
+            top_n=top_n,
         )
-        result.files[f"solution_{solution_id}"] = path
-        result.notes.append(f"Sites classés pour {solution_id} : {len(ranked)}.")
+        sources = map_inputs(layerset, result)["sources"]
+        wanted = [solution_id] if solution_id is not None else list(solutions)
+        for sid in wanted:
+            sites = ranked[ranked["solution"] == sid]
+            path = build_solution_map(
+                solutions[sid],
+                sites,
+                perimeter=layerset.perimeter,
+                layers=layerset.layers,
+                sources=sources,
+                out_path=result.output_dir / "solutions" / f"{sid}.html",
+                basemap=basemap,
+            )
+            result.files[f"solution_{sid}"] = path
+        if solution_id is not None:
+            n = int((ranked["solution"] == solution_id).sum())
+            result.notes.append(f"Sites classés pour {solution_id} : {n}.")
+        else:
+            result.notes.append(
+                f"Cartes des porteurs de projet : {len(wanted)} dans "
+                f"{result.output_dir / 'solutions'}."
+            )
 
     return stage
 

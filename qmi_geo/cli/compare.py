@@ -43,10 +43,12 @@ def compare(specs: tuple[str, ...], all_specs: bool, output: Path | None, n_pair
 
     Exemple : qmi compare diagnostics/*.toml
     """
+    from functools import partial
+
     from tqdm.auto import tqdm
 
-    from qmi_geo.diagnostics import compute_indicators, write_comparison
-    from qmi_geo.pipeline import load_layers
+    from qmi_geo.diagnostics import write_comparison
+    from qmi_geo.pipeline import Stage, analyse, indicators_stage, walks_stage
     from qmi_geo.settings import settings
     from qmi_geo.spec import find_specs, load_spec
 
@@ -60,21 +62,15 @@ def compare(specs: tuple[str, ...], all_specs: bool, output: Path | None, n_pair
         )
     loaded = [load_spec(s) for s in chosen]
     tables = {}
+    stages: list[Stage] = [walks_stage, partial(indicators_stage, n_pairs=n_pairs)]
     bar = tqdm(loaded, desc="Quartiers", unit="quartier", disable=not settings.progress)
     for spec in bar:
         bar.set_postfix_str(spec.name)
-        layerset = load_layers(spec)
-        annotations, hotspots = _walks(spec, layerset.perimeter)
+        # each quarter's own folder, as `qmi diagnose` uses (or <sortie>/<commune>/)
+        folder = output / spec.slug if output else None
+        result = analyse(spec, output_dir=folder, stages=stages, progress=False)
         name = spec.name if spec.name not in tables else f"{spec.name} ({spec.insee})"
-        tables[name] = compute_indicators(
-            layerset.layers,
-            perimeter=layerset.perimeter,
-            annotations=annotations,
-            hotspots=hotspots,
-            sources=layerset.sources,
-            buffer_m=spec.buffer_m,
-            n_pairs=n_pairs,
-        )
+        tables[name] = result.products["indicators"]
     out = output or settings.resolved_workspace() / "maps" / "comparaison"
     files = write_comparison(tables, out)
     n_missing = sum(int(t["valeur"].isna().sum()) for t in tables.values())
@@ -88,17 +84,3 @@ def compare(specs: tuple[str, ...], all_specs: bool, output: Path | None, n_pair
             f"{n_missing} valeur(s) non disponible(s) : raisons dans "
             f"{files['notes'].name} et dans la page HTML."
         )
-
-
-def _walks(spec: Any, perimeter: Any) -> tuple[Any, Any]:
-    """Annotations and hot spots of a spec's walk files (None, None without walks)."""
-    if not spec.walk_files:
-        return None, None
-    from qmi_geo.walks import import_walks
-    from qmi_geo.walks.analysis import hotspots
-
-    annotations = import_walks(spec.walk_files, perimeter=perimeter).annotations
-    spots = hotspots(
-        annotations, radius_m=spec.hotspot_radius_m, min_size=spec.hotspot_min_size, by_theme=False
-    )
-    return annotations, spots

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from qmi_geo.cli.options import echo_warning, friendly_errors, output_option
+from qmi_geo.cli.options import friendly_errors, output_option
 
 __all__ = ["match"]
 
@@ -66,23 +66,20 @@ def match(
     Exemples : qmi match diagnostics/meudon.toml ;
     qmi match --allocate diagnostics/*.toml
     """
-    from qmi_geo.matching import allocate, load_solutions, write_allocation
+    from qmi_geo.matching import allocate, write_allocation
     from qmi_geo.spec import load_spec
 
     scores_by_commune: dict[str, Any] = {}
     shareable: set[str] = set()
-    all_ids: list[str] = []
+    all_ids: dict[str, str] = {}
     last_dir: Path | None = None
     for raw in specs:
         spec = load_spec(raw)
         out = (output / spec.slug if len(specs) > 1 else output) if output else spec.output_dir
-        solutions = load_solutions(
-            catalogue or spec.solution_catalogue, only=spec.solutions or None
-        )
-        scores = _match_one(spec, solutions, Path(out), top_n)
+        scores, solutions = _match_one(spec, catalogue, Path(out), top_n)
         scores_by_commune[spec.name] = scores
         shareable |= {s.id for s in solutions if s.exigences.site_partageable}
-        all_ids += [s.id for s in solutions if s.id not in all_ids]
+        all_ids.update({s.id: s.nom for s in solutions})
         last_dir = Path(out)
     if do_allocate:
         result = allocate(
@@ -99,57 +96,40 @@ def match(
         click.echo(f"Répartition écrite dans {files[0].parent}")
 
 
-def _match_one(spec: Any, solutions: list[Any], out: Path, top_n: int) -> Any:
-    """Match one quarter, write its files, return its scores."""
-    from qmi_geo.matching import match_quarter, matches_for_map, write_matches
-    from qmi_geo.pipeline import load_layers
+def _match_one(spec: Any, catalogue: Path | None, out: Path, top_n: int) -> tuple[Any, list[Any]]:
+    """Match one quarter through the pipeline, print a summary, return its scores."""
+    from functools import partial
 
-    layerset = load_layers(spec)
-    annotations = hotspots = None
-    if getattr(spec, "walk_files", None):
-        from qmi_geo.walks import import_walks
-        from qmi_geo.walks.analysis import hotspots as find_hotspots
+    from qmi_geo.errors import SolutionError
+    from qmi_geo.pipeline import analyse, matching_stage, solution_map_stage, walks_stage
 
-        walks = import_walks(spec.walk_files, perimeter=layerset.perimeter)
-        annotations = walks.annotations
-        if len(annotations):
-            hotspots = find_hotspots(
-                annotations, radius_m=spec.hotspot_radius_m, min_size=spec.hotspot_min_size
-            )
-    result = match_quarter(
-        layerset.layers, solutions, annotations=annotations, hotspots=hotspots, weights=spec.weights
+    result = analyse(
+        spec,
+        output_dir=out,
+        stages=[
+            walks_stage,
+            partial(matching_stage, catalogue=catalogue),
+            solution_map_stage(top_n=top_n),
+        ],
     )
-    suit = result.suitability
-    files = write_matches(suit.scores, out, excluded=suit.excluded, sites=result.sites)
+    matched = result.products.get("matching")
+    if matched is None:
+        raise SolutionError(
+            f"{spec.name} : aucun catalogue de solutions ou appariement désactivé dans la spec "
+            "([solutions] enabled = false) ; indiquez --catalogue ou activez-le."
+        )
+    suit = matched.suitability
     click.echo(
-        f"{spec.name} : {len(result.sites)} sites candidats, {len(solutions)} solutions, "
-        f"{len(suit.scores)} couples possibles, {len(suit.excluded)} écartés."
+        f"{spec.name} : {len(matched.sites)} sites candidats, {len(matched.solutions)} "
+        f"solutions, {len(suit.scores)} couples possibles, {len(suit.excluded)} écartés."
     )
-    for sol in solutions:
+    for sol in matched.solutions:
         sub = suit.scores[suit.scores["solution_id"] == sol.id]
         if len(sub):
             best = sub.iloc[0]
             click.echo(f"  • {sol.nom} : {best['explication']} (score {best['total']:.2f})")
         else:
             click.echo(f"  • {sol.nom} : aucun site compatible dans le quartier")
-    try:
-        from qmi_geo.maps import build_solution_map
-    except ImportError:
-        echo_warning(
-            "cartes par solution non produites : qmi_geo.maps.build_solution_map "
-            "n'est pas encore disponible."
-        )
-    else:
-        pairs = matches_for_map(suit.scores, result.sites, top_n=top_n)
-        for sol in solutions:
-            build_solution_map(
-                sol,
-                pairs[pairs["solution"] == sol.id],
-                perimeter=layerset.perimeter,
-                layers=layerset.layers,
-                out_path=out / "solutions" / f"{sol.id}.html",
-                sources=layerset.sources,
-            )
-        click.echo(f"Cartes des porteurs de projet : {out / 'solutions'}")
-    click.echo(f"Fichiers écrits : {', '.join(str(f) for f in files)}")
-    return suit.scores
+    click.echo(f"Cartes des porteurs de projet : {out / 'solutions'}")
+    click.echo(f"Fichiers écrits : {result.files['appariements']}")
+    return suit.scores, matched.solutions

@@ -21,6 +21,7 @@ import pandas as pd
 from qmi_geo.diagnostics._geom import check_crs, dissolve_parts, pairs
 from qmi_geo.diagnostics._rows import Rows, missing_layer
 from qmi_geo.style import THEMES, VALENCES
+from qmi_geo.walks.fub import FUB_WALK_ID
 
 __all__ = [
     "annotation_counts",
@@ -31,12 +32,8 @@ __all__ = [
 ]
 
 
-#: Walk id of the annotations derived from the FUB cited streets: they have their own
-#: indicators (``rues_citees``, ``votes_rues_citees``) and are not counted as walk annotations.
-FUB_WALK_ID = "fub_barometre_2017"
-
-
 def _kept(annotations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    # FUB streets have their own indicators (rues_citees, votes_rues_citees): not walks
     if "marche" in annotations:
         annotations = annotations[annotations["marche"].astype("string") != FUB_WALK_ID]
     if "signalements" not in annotations:
@@ -159,6 +156,14 @@ def perceptions_rows(
     """Long-form perception indicators for every zone."""
     rows = Rows(zones.index, "Perceptions")
     no_walk = "aucune annotation de marche sensible fournie"
+    only_fub = (
+        annotations is not None
+        and len(annotations) > 0
+        and "marche" in annotations
+        and bool(annotations["marche"].astype("string").eq(FUB_WALK_ID).all())
+    )
+    if only_fub:  # FUB streets have their own rows below: no walk was provided
+        annotations = None
     if annotations is None:
         rows.unavailable(
             "annotations",

@@ -126,7 +126,7 @@ def allocate(
     one_per_site: bool = True,
     min_score: float = 0.3,
     shareable: Collection[str] = (),
-    solution_ids: Collection[str] | None = None,
+    solution_ids: Collection[str] | Mapping[str, str] | None = None,
 ) -> Allocation:
     """Allocate solutions to communes and sites, maximising the total suitability.
 
@@ -143,9 +143,9 @@ def allocate(
         Pairs below this total are not good enough to be proposed.
     shareable : collection of str
         Ids of solutions that may share a site (catalogue ``site_partageable``).
-    solution_ids : collection of str, optional
+    solution_ids : collection of str, or mapping of id to name, optional
         Every solution to allocate, so that those with no feasible site anywhere are reported
-        too; default: the solutions present in the scores.
+        too (by name when a mapping is given); default: the solutions present in the scores.
 
     Returns
     -------
@@ -281,7 +281,10 @@ def allocate(
                 f"(meilleur site : {top.get('nom_site', top['site_id'])} à {top['commune']},"
                 f" score {top['total']:.2f})"
             )
-        unassigned.append({"solution_id": sid, "solution": names.get(sid, sid), "motif": motif})
+        label = names.get(sid) or (
+            solution_ids.get(sid, sid) if isinstance(solution_ids, Mapping) else sid
+        )
+        unassigned.append({"solution_id": sid, "solution": label, "motif": motif})
     by_commune = pd.DataFrame(
         [
             {

@@ -88,3 +88,12 @@ def test_capacity_reason_and_bad_capacities():
     assert res.unassigned["motif"].item().startswith("capacités atteintes")
     with pytest.raises(AllocationError, match="Capacités incohérentes"):
         allocate(scores, min_per_commune=3, max_per_commune=2)
+
+
+def test_solutions_with_no_site_anywhere_are_reported_by_name():
+    scores = {"X": frame([("s1", "x1", 0.9)])}
+    res = allocate(
+        scores, min_per_commune=0, max_per_commune=2, solution_ids={"s1": "Un", "s9": "Modulatio'"}
+    )
+    row = res.unassigned.set_index("solution_id").loc["s9"]
+    assert row["solution"] == "Modulatio'" and row["motif"].startswith("aucun site compatible")
