@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= diagnostics/meudon.toml
 
-.PHONY: demo test install check lint typecheck bench clean
+.PHONY: demo test test-long install check lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
@@ -38,6 +38,10 @@ typecheck: $(STAMP)
 ## The whole test suite (lint, types, unit, integration and headless-browser tests).
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+## Real-data runs too long for the default test run (CI runs them after `make test`).
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -m long; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 ## Benchmarks (not tests): write BENCHMARKS.md.
 bench: $(STAMP)
