@@ -59,6 +59,10 @@ class LayerSet:
     report: ValidationReport
     counts: dict[str, int] = field(default_factory=dict)
     rasters: dict[str, list[Path]] = field(default_factory=dict)
+    #: source name -> share (0–1) of the quarter inside the source's declared extent
+    coverage: dict[str, float] = field(default_factory=dict)
+    #: layer kind -> French reason the layer cannot be used (empty, unreadable, outside...)
+    layer_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -120,8 +124,11 @@ def perimeter_for(spec: DiagnosticSpec, report: ValidationReport | None = None) 
     catalogue = load_catalogue()
     if spec.perimeter_source == "commune":
         src = catalogue["communes_idf"]
+        from qmi_geo.layers.communes import commune_parts
+
         raw = _read_source(src)
-        raw = raw[raw["code"].astype(str) == spec.insee]
+        # a 2026 commune is the union of its outlines before mergers (Saint-Denis + Pierrefitte)
+        raw = raw[raw["code"].astype(str).isin(commune_parts(spec.insee))]
         ref = SourceRef(Path(src.path).name)
         gdf = normalise_layer(raw, "communes", ref, report, fields=src.fields)
         name = spec.perimeter_name or spec.name
@@ -208,6 +215,8 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
+    coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
+    failures: dict[str, list[str]] = {}
     show = settings.progress if progress is None else progress
     bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
     for src in bar:
@@ -218,6 +227,13 @@ def load_layers(
             continue
         try:
             raw = _read_source(src)
+            if raw.empty:
+                counts[src.name] = 0
+                failures.setdefault(src.kind, []).append(
+                    f"la couche « {src.name} » est vide (aucune entité dans le fichier)"
+                )
+                report.add("erreur", f"source « {src.name} » : couche vide.", ref)
+                continue
             if src.filter_insee and src.filter_insee in raw.columns:
                 raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
             if raw.empty:
@@ -239,7 +255,15 @@ def load_layers(
         except QmiGeoError as exc:
             report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
             counts[src.name] = 0
+            failures.setdefault(src.kind, []).append(f"la source « {src.name} » a échoué : {exc}")
             continue
+        if not len(gdf) and src.extent is None and not raw.empty:
+            # a user's file with features, none near the quarter: outside, not a real zero
+            failures.setdefault(src.kind, []).append(
+                f"la couche « {src.name} » est entièrement hors du quartier (vérifiez le "
+                "fichier et son système de coordonnées)"
+            )
+            report.add("erreur", f"source « {src.name} » : entièrement hors du quartier.", ref)
         gdf["source"] = src.name
         counts[src.name] = len(gdf)
         if len(gdf):
@@ -250,7 +274,44 @@ def load_layers(
     if "coupures" in layers:
         layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
-    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters)
+    # a kind fails only when none of its sources gave anything usable
+    errors = {
+        kind: " ; ".join(reasons)
+        for kind, reasons in failures.items()
+        if not any(counts.get(s.name, 0) for s in sources if s.kind == kind)
+    }
+    return LayerSet(
+        spec, perimeter, layers, sources, report, counts, rasters, coverage, layer_errors=errors
+    )
+
+
+def _coverage(
+    sources: list[Source], quarter: shapely.Geometry, report: ValidationReport
+) -> dict[str, float]:
+    """Share of the quarter inside each source's declared extent (see qmi_geo.layers.extent)."""
+    from qmi_geo.layers.extent import extent_label, quarter_share
+
+    out: dict[str, float] = {}
+    for src in sources:
+        try:
+            share = quarter_share(src, quarter)
+        except QmiGeoError as exc:
+            report.add("erreur", f"source « {src.name} » : couverture illisible ({exc}).")
+            continue
+        if share is None:
+            continue
+        out[src.name] = share
+        from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD
+
+        if share < COVERAGE_THRESHOLD:
+            report.add(
+                "avertissement",
+                f"source « {src.name} » : ne couvre que {share:.0%} du quartier (couverture "
+                f"{extent_label(src)}) ; ses indicateurs sont « non disponible ».".replace(
+                    "%", " %"
+                ),
+            )
+    return out
 
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
@@ -371,6 +432,20 @@ def write_geopackage(
     return path
 
 
+def coverage_text(layerset: LayerSet, src: Source) -> str:
+    """« couvre 34 % du quartier (couverture : Paris + 92/93/94) », in French."""
+    from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD, format_share
+    from qmi_geo.layers.extent import extent_label
+
+    share = layerset.coverage.get(src.name)
+    if share is None:
+        return "couverture non déclarée"
+    text = f"couvre {format_share(share)} du quartier (couverture : {extent_label(src)})"
+    if share < COVERAGE_THRESHOLD:
+        text += f" — sous le seuil de {format_share(COVERAGE_THRESHOLD)}, non utilisée"
+    return text
+
+
 def _report_text(layerset: LayerSet) -> str:
     spec = layerset.spec
     lines = [
@@ -384,7 +459,13 @@ def _report_text(layerset: LayerSet) -> str:
     for src in layerset.sources:
         n = layerset.counts.get(src.name, 0)
         flag = "" if src.real else " [synthétique]"
-        lines.append(f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag}")
+        lines.append(
+            f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag} ; "
+            + coverage_text(layerset, src)
+        )
+    if layerset.layer_errors:
+        lines += ["", "Couches inutilisables (leurs indicateurs sont « non disponible ») :"]
+        lines += [f"  - {k} : {r}" for k, r in layerset.layer_errors.items()]
     absent = [
         KINDS[k].label for k in KINDS if k not in layerset.layers and k not in ("defis", "quartier")
     ]
@@ -485,6 +566,9 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         paths = layerset.rasters.get("surfaces_minerales", [])
         if paths:  # the first imperviousness raster (0-100 %), read by windows
             rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
+        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+        from qmi_geo.layers.communes import commune_facts
+
         table = compute_indicators(
             layerset.layers,
             perimeter=layerset.perimeter,
@@ -494,9 +578,14 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             rasters=rasters or None,
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
+            coverage=layerset.coverage,
+            layer_errors=layerset.layer_errors,
+            commune=commune_facts(spec.insee),
+            whole_commune=spec.perimeter_source == "commune",
         )
+        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
         per_iris = iris_indicators(
-            layerset.layers,
+            drop_uncovered(layerset.layers, plan),
             perimeter=layerset.perimeter,
             annotations=annotations,
             rasters=rasters or None,
