@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from qmi_geo._atomic import atomic_path, write_csv, write_text
 from qmi_geo._validate import SourceRef, ValidationReport
 from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
 from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
@@ -331,12 +332,21 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def write_geopackage(
     layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None = None
 ) -> Path:
-    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it."""
+    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it.
+
+    Every layer goes into a temporary GeoPackage beside ``path``, which replaces ``path``
+    only once complete: an interrupted run leaves the previous file, never a partial one.
+    """
+    with atomic_path(path) as tmp:
+        _write_gpkg_layers(layers, tmp, tables)
+    return path
+
+
+def _write_gpkg_layers(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None
+) -> None:
     import pyogrio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
     # GeoPackage 1.2: read without warnings by the GDAL/QGIS versions of current LTS distros.
     options: dict[str, str] = {"VERSION": "1.2"}
     for name, gdf in layers.items():
@@ -368,7 +378,10 @@ def write_geopackage(
             dataset_options=options,
         )
         options = {}
-    return path
+    if not path.exists():  # nothing to write: an empty but valid GeoPackage
+        pyogrio.write_dataframe(
+            pd.DataFrame({"vide": pd.Series([], dtype=str)}), path, layer="vide", driver="GPKG"
+        )
 
 
 def _report_text(layerset: LayerSet) -> str:
@@ -449,10 +462,10 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        rejects.to_csv(out / "rejets_couches.csv", sep=";", index=False, encoding="utf-8-sig")
+        write_csv(rejects, out / "rejets_couches.csv")
         result.files["rejets_couches"] = out / "rejets_couches.csv"
     report_path = out / "rapport_validation.txt"
-    report_path.write_text(_report_text(layerset), encoding="utf-8")
+    write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
     return result
 

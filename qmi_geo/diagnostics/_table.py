@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo._atomic import write_csv
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
 from qmi_geo.diagnostics.context import context_rows
@@ -269,5 +270,4 @@ def write_indicators(df: pd.DataFrame, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "indicateurs.csv"
     table = df[[c for c in COLUMNS if c in df]].rename(columns=CSV_HEADERS)
-    table.to_csv(path, sep=";", index=False, encoding="utf-8-sig", float_format="%.6g", decimal=",")
-    return path
+    return write_csv(table, path, float_format="%.6g", decimal=",")

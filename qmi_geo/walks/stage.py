@@ -15,11 +15,35 @@ import geopandas as gpd
 import pandas as pd
 
 from qmi_geo.walks._importer import WalkImport, import_walks
-from qmi_geo.walks._store import load_annotations, save_annotations, write_rejects
+from qmi_geo.walks._store import (
+    FROM_SPEC,
+    load_annotations,
+    load_files,
+    remove_files,
+    save_annotations,
+    store_lock,
+    write_rejects,
+)
 from qmi_geo.walks.analysis import density_surface, hotspots, link_context
 from qmi_geo.walks.fub import annotations_from_rues_citees
 
 __all__ = ["walks_stage"]
+
+
+def _forget_removed_files(store: Path, imported: WalkImport, result: Any) -> None:
+    """Remove from the store the annotations of spec files no longer in the spec (say so)."""
+    if not store.exists():
+        return
+    table = load_files(store)
+    listed = {s.fichier for s in imported.summary}
+    gone = sorted(set(table.loc[table["origine"] == FROM_SPEC, "fichier"]) - listed)
+    if not gone:
+        return
+    n = remove_files(store, gone)
+    result.notes.append(
+        f"Marches sensibles : fichier(s) retiré(s) de la spec : {', '.join(gone)} — "
+        f"{n} annotation(s) retirée(s) de la couche de la commune."
+    )
 
 
 def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
@@ -48,15 +72,19 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
     store = out / "annotations.gpkg"
     if not files and not use_fub and not store.exists():
         return None
-    imported = import_walks(files, perimeter=layerset.perimeter, existing=load_annotations(store))
-    if files:
-        save_annotations(imported, store)
-        rejects = write_rejects(
-            imported.rejects,
-            out / "rejets.csv",
-            imported_files=[s.fichier for s in imported.summary],
+    with store_lock(store):
+        imported = import_walks(
+            files, perimeter=layerset.perimeter, existing=load_annotations(store)
         )
-        result.files["rejets_marches"] = rejects
+        _forget_removed_files(store, imported, result)
+        if files:
+            save_annotations(imported, store, origin=FROM_SPEC)
+            rejects = write_rejects(
+                imported.rejects,
+                out / "rejets.csv",
+                imported_files=[s.fichier for s in imported.summary],
+            )
+            result.files["rejets_marches"] = rejects
     if store.exists():
         # the commune's annotation layer: the spec's files plus every earlier
         # `qmi walks import`, merged by id (no duplicates)

@@ -59,7 +59,9 @@ def _from_geometries(
     geoms = shapely.force_2d(geoms)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     problem = np.where(
-        empty & (problem == ""), "géométrie absente (élément sans position)", problem
+        empty & (problem == ""),
+        "géométrie absente (élément sans position) : placez-le sur la carte et réexportez",
+        problem,
     )
     is_point = shapely.get_type_id(geoms) == 0
     rep = shapely.point_on_surface(blank_where(empty, geoms))
@@ -141,7 +143,7 @@ def read_geojson_walk(path: Path) -> RawWalk:
             problem.append("")
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             geoms.append(None)
-            problem.append("géométrie GeoJSON illisible")
+            problem.append("géométrie GeoJSON illisible : réexportez le fichier depuis uMap")
     table = pd.DataFrame(rows, index=pd.RangeIndex(len(rows)))
     if table.empty and len(rows):
         table = pd.DataFrame(index=pd.RangeIndex(len(rows)))
