@@ -115,6 +115,7 @@ def indicator_table(
     severance: bool = True,
     n_pairs: int = 50,
     seed: int = 0,
+    layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Every indicator for every zone at once, in long form with a ``zone`` column.
 
@@ -125,7 +126,7 @@ def indicator_table(
     lay = _with_empty_layers(layers, sources, zones.crs)
     frames = [
         context_rows(zones, lay, buffer_m=buffer_m),
-        qpv_rows(zones, lay),
+        qpv_rows(zones, lay, layer_errors=layer_errors),
         mineral_rows(zones, lay, rasters=dict(rasters or {})),
         breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
         nuisances_rows(zones, lay),
@@ -154,6 +155,7 @@ def compute_indicators(
     buffer_m: float | None = None,
     n_pairs: int = 50,
     seed: int = 0,
+    layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The indicator table of one quarter, in long form.
 
@@ -176,6 +178,9 @@ def compute_indicators(
         The buffer used to clip layers around the quarter (quoted in some notes).
     n_pairs, seed
         Sampling of the pedestrian severance measure.
+    layer_errors
+        Layer kind -> French reason it failed (``LayerSet.layer_errors``): the indicators it
+        feeds are « non disponible » with that reason (QPV indicators so far).
 
     Returns
     -------
@@ -211,6 +216,7 @@ def compute_indicators(
         buffer_m=buffer_m,
         n_pairs=n_pairs,
         seed=seed,
+        layer_errors=layer_errors,
     )
     return long.drop(columns=["zone"]).reset_index(drop=True)
 

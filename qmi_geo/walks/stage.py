@@ -8,12 +8,14 @@ imports the pipeline) and adds the layers ``annotations``, ``parcours`` and
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo.errors import WalkError, WalkFileMissingWarning
 from qmi_geo.walks._importer import WalkImport, import_walks
 from qmi_geo.walks._store import (
     FROM_SPEC,
@@ -28,6 +30,28 @@ from qmi_geo.walks.analysis import density_surface, hotspots, link_context
 from qmi_geo.walks.fub import annotations_from_rues_citees
 
 __all__ = ["walks_stage"]
+
+
+def _present_files(layerset: Any, result: Any) -> list[Path]:
+    """The spec's walk files; a missing one is an error, or a recorded warning if allowed."""
+    spec = layerset.spec
+    files = [Path(p) for p in getattr(spec, "walk_files", [])]
+    missing = [p for p in files if not p.is_file()]
+    if not missing:
+        return files
+    origin = Path(spec.path).name if getattr(spec, "path", None) else "la spec"
+    names = ", ".join(str(p) for p in missing)
+    if not getattr(spec, "walks_allow_missing", False):
+        raise WalkError(
+            f"Fichier(s) de marche introuvable(s) : {names} (listé(s) dans {origin}, [walks] "
+            "files). Corrigez le chemin, ou ajoutez « allow_missing = true » dans [walks] pour "
+            "continuer sans ce(s) fichier(s)."
+        )
+    message = f"fichier(s) de marche introuvable(s), ignoré(s) (allow_missing = true) : {names}"
+    layerset.report.add("avertissement", message)
+    result.notes.append(f"Attention : {message}.")
+    warnings.warn(WalkFileMissingWarning(message), stacklevel=3)
+    return [p for p in files if p.is_file()]
 
 
 def _forget_removed_files(store: Path, imported: WalkImport, result: Any) -> None:
@@ -64,7 +88,7 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
         None when the spec lists no walk file and no FUB cited street is at hand.
     """
     spec = layerset.spec
-    files = [Path(p) for p in getattr(spec, "walk_files", [])]
+    files = _present_files(layerset, result)
     layers = layerset.layers
     fub = layers.get("rues_citees")
     use_fub = bool(getattr(spec, "walks_fub", True)) and fub is not None and len(fub) > 0
