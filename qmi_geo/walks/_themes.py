@@ -88,9 +88,9 @@ WALK_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def _build_lookup() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
     exact: dict[str, str] = {}
-    for code, terms in WALK_SYNONYMS.items():
-        for term in terms:
-            exact.setdefault(normalise_text(term), code)
+    for code, words in WALK_SYNONYMS.items():
+        for word in words:
+            exact.setdefault(normalise_text(word), code)
     for theme in THEMES.values():
         for term in (theme.code, theme.label, *theme.synonyms):
             key = normalise_text(term)
