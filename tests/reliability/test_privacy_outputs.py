@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +15,20 @@ from qmi_geo.walks._privacy import is_personal_column
 from .conftest import PERSONAL_VALUES, write_spec
 
 
+def _text_of(path: Path) -> bytes:
+    """The bytes to search: a PDF's extracted text (its streams are compressed)."""
+    if path.suffix.lower() == ".pdf":
+        out = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        )
+        return out.stdout + path.read_bytes()
+    return path.read_bytes()
+
+
 def _leaks(folder: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        data = path.read_bytes()
+        data = _text_of(path)
         hits = [v for v in PERSONAL_VALUES if v.encode("utf-8") in data]
         if hits:
             found[str(path.relative_to(folder))] = hits
