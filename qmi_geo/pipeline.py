@@ -20,7 +20,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from qmi_geo._validate import SourceRef, ValidationReport
+from qmi_geo._atomic import atomic_path, write_csv, write_text
+from qmi_geo._validate import SourceRef, ValidationReport, check_crs_area
 from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
 from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
 from qmi_geo.layers._normalise import LAMBERT93
@@ -59,10 +60,12 @@ class LayerSet:
     report: ValidationReport
     counts: dict[str, int] = field(default_factory=dict)
     rasters: dict[str, list[Path]] = field(default_factory=dict)
+    #: layer kind -> French reason it cannot be trusted (empty, unreadable, entirely outside
+    #: the quarter, coordinates outside the declared CRS's area): the indicators it feeds
+    #: are « non disponible » with that reason, never 0
+    layer_errors: dict[str, str] = field(default_factory=dict)
     #: source name -> share (0–1) of the quarter inside the source's declared extent
     coverage: dict[str, float] = field(default_factory=dict)
-    #: layer kind -> French reason the layer cannot be used (empty, unreadable, outside...)
-    layer_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -216,7 +219,14 @@ def load_layers(
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
     coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
-    failures: dict[str, list[str]] = {}
+    layer_errors: dict[str, str] = {}
+
+    def failed(src: Source, reason: str, level: str = "erreur") -> None:
+        report.add(level, f"source « {src.name} » : {reason}")
+        previous = layer_errors.get(src.kind)
+        text = f"source « {src.name} » : {reason}"
+        layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
+
     show = settings.progress if progress is None else progress
     bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
     for src in bar:
@@ -227,12 +237,15 @@ def load_layers(
             continue
         try:
             raw = _read_source(src)
-            if raw.empty:
+            problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
+            if problem is not None:
                 counts[src.name] = 0
-                failures.setdefault(src.kind, []).append(
-                    f"la couche « {src.name} » est vide (aucune entité dans le fichier)"
-                )
-                report.add("erreur", f"source « {src.name} » : couche vide.", ref)
+                if problem[0] == "avertissement" and src.name in coverage:
+                    # a catalogue source whose declared extent misses the quarter: its
+                    # coverage (0 %) says why its figures are « non disponible »
+                    report.add("info", f"source « {src.name} » : {problem[1]}", ref)
+                    continue
+                failed(src, problem[1], problem[0])
                 continue
             if src.filter_insee and src.filter_insee in raw.columns:
                 raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
@@ -254,16 +267,11 @@ def load_layers(
                 )
         except QmiGeoError as exc:
             report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
+            text = f"source « {src.name} » illisible : {exc}"
+            previous = layer_errors.get(src.kind)
+            layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
             counts[src.name] = 0
-            failures.setdefault(src.kind, []).append(f"la source « {src.name} » a échoué : {exc}")
             continue
-        if not len(gdf) and src.extent is None and not raw.empty:
-            # a user's file with features, none near the quarter: outside, not a real zero
-            failures.setdefault(src.kind, []).append(
-                f"la couche « {src.name} » est entièrement hors du quartier (vérifiez le "
-                "fichier et son système de coordonnées)"
-            )
-            report.add("erreur", f"source « {src.name} » : entièrement hors du quartier.", ref)
         gdf["source"] = src.name
         counts[src.name] = len(gdf)
         if len(gdf):
@@ -274,15 +282,58 @@ def load_layers(
     if "coupures" in layers:
         layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
-    # a kind fails only when none of its sources gave anything usable
-    errors = {
-        kind: " ; ".join(reasons)
-        for kind, reasons in failures.items()
+    # a kind fails only when none of its sources gave anything usable; a catalogue source
+    # whose declared extent misses the quarter is a coverage matter (LayerSet.coverage)
+    layer_errors = {
+        kind: reason
+        for kind, reason in layer_errors.items()
         if not any(counts.get(s.name, 0) for s in sources if s.kind == kind)
     }
     return LayerSet(
-        spec, perimeter, layers, sources, report, counts, rasters, coverage, layer_errors=errors
+        spec,
+        perimeter,
+        layers,
+        sources,
+        report,
+        counts,
+        rasters,
+        layer_errors=layer_errors,
+        coverage=coverage,
     )
+
+
+def _unusable(
+    raw: gpd.GeoDataFrame, src: Source, ref: SourceRef, area: shapely.Geometry
+) -> tuple[str, str] | None:
+    """(level, French reason) when a layer must not feed any figure, else None.
+
+    Empty, coordinates outside its declared CRS's area of use, or an extent that does not
+    reach the quarter at all (a layer of another territory). A layer whose extent covers
+    the quarter but has no feature in it is a true zero (a commune with no QPV), not this.
+    """
+    file = ref.where()
+    if raw.empty:
+        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+    crs_problem = check_crs_area(raw, ref)
+    if crs_problem is not None:
+        return "erreur", crs_problem
+    if raw.crs is None:
+        return None  # normalise_layer infers it (and says so)
+    geoms = raw.geometry[~(raw.geometry.isna() | raw.geometry.is_empty)]
+    if geoms.empty:
+        return "erreur", f"couche sans géométrie : {file}. Vérifiez le fichier."
+    try:
+        box = gpd.GeoSeries([shapely.box(*geoms.total_bounds)], crs=raw.crs).to_crs(LAMBERT93)
+    except Exception:
+        return None
+    if not box.iloc[0].intersects(area):
+        crs = raw.crs.to_epsg()
+        return (
+            "avertissement",
+            f"couche « {src.kind} » entièrement hors du quartier et de son tampon : {file} "
+            f"(EPSG:{crs}) ne couvre pas ce quartier. Donnez une source qui le couvre.",
+        )
+    return None
 
 
 def _coverage(
@@ -392,12 +443,21 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def write_geopackage(
     layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None = None
 ) -> Path:
-    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it."""
+    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it.
+
+    Every layer goes into a temporary GeoPackage beside ``path``, which replaces ``path``
+    only once complete: an interrupted run leaves the previous file, never a partial one.
+    """
+    with atomic_path(path) as tmp:
+        _write_gpkg_layers(layers, tmp, tables)
+    return path
+
+
+def _write_gpkg_layers(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None
+) -> None:
     import pyogrio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
     # GeoPackage 1.2: read without warnings by the GDAL/QGIS versions of current LTS distros.
     options: dict[str, str] = {"VERSION": "1.2"}
     for name, gdf in layers.items():
@@ -429,7 +489,10 @@ def write_geopackage(
             dataset_options=options,
         )
         options = {}
-    return path
+    if not path.exists():  # nothing to write: an empty but valid GeoPackage
+        pyogrio.write_dataframe(
+            pd.DataFrame({"vide": pd.Series([], dtype=str)}), path, layer="vide", driver="GPKG"
+        )
 
 
 def coverage_text(layerset: LayerSet, src: Source) -> str:
@@ -530,10 +593,10 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        rejects.to_csv(out / "rejets_couches.csv", sep=";", index=False, encoding="utf-8-sig")
+        write_csv(rejects, out / "rejets_couches.csv")
         result.files["rejets_couches"] = out / "rejets_couches.csv"
     report_path = out / "rapport_validation.txt"
-    report_path.write_text(_report_text(layerset), encoding="utf-8")
+    write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
     return result
 

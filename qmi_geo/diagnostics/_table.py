@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo._atomic import write_csv
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
 from qmi_geo.diagnostics.commune import commune_rows, population_rows
@@ -148,7 +149,12 @@ def indicator_table(
         lay.pop(kind, None)
     frames = [
         context_rows(zones, lay, buffer_m=buffer_m),
-        qpv_rows(zones, lay, communes=_parts(commune) if whole_commune else None),
+        qpv_rows(
+            zones,
+            lay,
+            communes=_parts(commune) if whole_commune else None,
+            layer_errors=layer_errors,
+        ),
         mineral_rows(zones, lay, rasters=dict(rasters or {})),
         breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
         nuisances_rows(zones, lay),
@@ -316,5 +322,4 @@ def write_indicators(df: pd.DataFrame, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "indicateurs.csv"
     table = df[[c for c in COLUMNS if c in df]].rename(columns=CSV_HEADERS)
-    table.to_csv(path, sep=";", index=False, encoding="utf-8-sig", float_format="%.6g", decimal=",")
-    return path
+    return write_csv(table, path, float_format="%.6g", decimal=",")

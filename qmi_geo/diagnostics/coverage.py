@@ -19,7 +19,7 @@ Examples
 >>> src = [S(name="mos", kind="surfaces_minerales", title="MOS", extent="paris-92-93-94")]
 >>> plan = coverage_plan(src, {"mos": 0.34}, {})
 >>> plan.reasons["surfaces_minerales"]
-'non disponible — la source « MOS » ne couvre que 34 % du quartier (couverture : Paris + 92/93/94)'
+'la source « MOS » ne couvre que 34 % du quartier (couverture : Paris + 92/93/94)'
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _label(src: Any) -> str:
 class CoveragePlan:
     """What the coverage rules decide for one quarter."""
 
-    #: kind -> reason (« non disponible — … ») for every indicator fed by it
+    #: kind -> reason for every indicator fed by it (status « non disponible », note = reason)
     reasons: dict[str, str] = field(default_factory=dict)
     #: kind -> names of sources left out because they do not cover the quarter
     dropped: dict[str, list[str]] = field(default_factory=dict)
@@ -101,7 +101,7 @@ def coverage_plan(
         ]
         plan.dropped[kind] = [s.name for s in short]
         if len(short) == len(group):
-            plan.reasons[kind] = "non disponible — " + " ; ".join(texts)
+            plan.reasons[kind] = " ; ".join(texts)
         else:
             plan.notes[kind] = " ; ".join(
                 f"sans « {getattr(s, 'title', '') or s.name} » : "
@@ -109,7 +109,7 @@ def coverage_plan(
                 for s, t in zip(short, texts, strict=True)
             )
     for kind, reason in (layer_errors or {}).items():
-        plan.reasons[kind] = f"non disponible — {reason}"
+        plan.reasons[kind] = reason
     return plan
 
 

@@ -12,6 +12,8 @@ Definitions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -157,18 +159,22 @@ def qpv_rows(
     layers: dict[str, gpd.GeoDataFrame],
     *,
     communes: list[str] | None = None,
+    layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Long-form QPV indicators for every zone (see the module docstring).
 
     ``communes`` (the quarter's commune and its absorbed parts, when the quarter is the whole
-    commune) restricts the QPV to those the ANCT list gives for it.
+    commune) restricts the QPV to those the ANCT list gives for it. A QPV layer in
+    ``layer_errors`` (empty, unreadable, outside the quarter, wrong CRS) makes every QPV
+    indicator « non disponible » with that reason, never 0.
     """
     rows = Rows(zones.index, "QPV")
     qpv = layers.get("qpv")
     if qpv is not None and communes:
         qpv = qpv_of_communes(qpv, communes)
-    if qpv is None:
-        reason = missing_layer("qpv")
+    failed = (layer_errors or {}).get("qpv")
+    if qpv is None or failed:
+        reason = failed or missing_layer("qpv")
         rows.unavailable("part_qpv", "Part du quartier en QPV", "%", reason, kinds=("qpv",))
         rows.unavailable("nb_qpv", "Nombre de QPV", "nombre", reason, kinds=("qpv",))
         rows.unavailable(
