@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from folium.plugins import Fullscreen, MeasureControl
 
+from qmi_geo._atomic import write_text
 from qmi_geo.errors import LayerError
 from qmi_geo.maps._annotations import AnnotationLayer
 from qmi_geo.maps._assets import LEAFLET_CSS, LEAFLET_JS, inline_assets
@@ -480,5 +481,5 @@ def build_web_map(
     html = inline_assets(root.render())
     html = html.replace("<html>", '<html lang="fr">', 1)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(html, encoding="utf-8")
+    write_text(out_path, html)
     return out_path

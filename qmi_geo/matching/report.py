@@ -32,6 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo import _atomic
 from qmi_geo.matching.allocation import Allocation
 from qmi_geo.matching.suitability import CRITERIA
 from qmi_geo.style import SITE_KINDS
@@ -72,11 +73,7 @@ CSV_HEADERS: dict[str, str] = {
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma), atomically."""
-    from qmi_geo import _atomic
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic.write_csv(frame, path, index=False, decimal=",")
-    return path
+    return _atomic.write_csv(frame, path, decimal=",")
 
 
 def written_pairs(scores: pd.DataFrame) -> pd.DataFrame:
@@ -187,8 +184,6 @@ def write_allocation(allocation: Allocation, output_dir: Path) -> list[Path]:
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    from qmi_geo import _atomic
-
     report = output_dir / "repartition.txt"
     _atomic.write_text(report, allocation.report())
     return [
