@@ -476,7 +476,24 @@ def assess_sites(
         summary = pd.concat([summary, robust], axis=1)
         summary.loc[summary["statut"] == UNMEASURED, "classement"] = UNMEASURED
         summary.loc[summary["statut"] == SERVICE_STATUS, "classement"] = ""
+        summary["robustesse"] = [
+            _robust_text(c, sh, t)
+            for c, sh, t in zip(
+                summary["classement"], summary["stabilite_n1"], summary["tau_kendall"], strict=True
+            )
+        ]
+        scores["robustesse"] = scores["solution_id"].map(
+            summary.set_index("solution_id")["robustesse"]
+        )
     return Suitability(scores, excluded, ctx, w, summary, matrix)
+
+
+def _robust_text(label: str, share: float, tau: float) -> str:
+    """« classement robuste (n°1 inchangé dans 98 % des tirages, τ de Kendall 0,95) »."""
+    if label not in ("classement robuste", "classement fragile"):
+        return str(label)
+    tau_txt = f", τ de Kendall {tau:.2f}".replace(".", ",") if tau == tau else ""
+    return f"{label} (n°1 inchangé dans {share * 100:.0f} % des tirages ±25 %{tau_txt})"
 
 
 def _summary(
