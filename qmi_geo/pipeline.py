@@ -449,8 +449,9 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        rejects.to_csv(out / "rejets_couches.csv", sep=";", index=False, encoding="utf-8-sig")
-        result.files["rejets_couches"] = out / "rejets_couches.csv"
+        from qmi_geo._atomic import write_csv
+
+        result.files["rejets_couches"] = write_csv(rejects, out / "rejets_couches.csv")
     report_path = out / "rapport_validation.txt"
     report_path.write_text(_report_text(layerset), encoding="utf-8")
     result.files["rapport_validation"] = report_path

@@ -65,10 +65,10 @@ CSV_HEADERS: dict[str, str] = {
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=";", encoding="utf-8-sig", index=False, decimal=",")
-    return path
+    """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma), atomically."""
+    from qmi_geo._atomic import write_csv as write_atomic
+
+    return write_atomic(frame, path, decimal=",")
 
 
 def _french(frame: pd.DataFrame) -> pd.DataFrame:
