@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= diagnostics/meudon.toml
 
-.PHONY: demo test test-long install check lint typecheck bench clean
+.PHONY: demo livrables test test-long install check lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml
 	    apt-get update -qq && apt-get install -y -qq python3-venv; \
 	  else \
 	    echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and retry."; exit 1; \
+	  fi; }
+	@ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages libpango-1.0-0 libpangoft2-1.0-0 (PDF livrable)"; \
+	    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	  else \
+	    echo "Note: the PDF livrable needs Pango: 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0'."; \
 	  fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -27,6 +34,12 @@ install: $(STAMP)
 ## The main job: a full diagnostic of a bundled pilot commune (outputs in maps/<commune>/).
 demo: $(STAMP)
 	$(BIN)/qmi diagnose $(DEMO)
+
+## The livrables of the four pilot communes (PDF + HTML each) and the global livrable.
+PILOTS := aulnay-sous-bois meudon noisy-le-grand sceaux
+livrables: $(STAMP)
+	for c in $(PILOTS); do $(BIN)/qmi diagnose diagnostics/$$c.toml || exit 1; done
+	$(BIN)/qmi rapport --global $(foreach c,$(PILOTS),diagnostics/$(c).toml) diagnostics/issy-les-moulineaux.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check qmi_geo tests scripts

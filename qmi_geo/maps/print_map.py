@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from qmi_geo._atomic import atomic_path
 from qmi_geo.errors import LayerError
 from qmi_geo.maps._print_layers import (
     dash_pattern,
@@ -332,6 +333,8 @@ def build_print_map(
 
     pdf = out_stem.with_suffix(".pdf")
     png = out_stem.with_suffix(".png")
-    fig.savefig(pdf, metadata={"Title": title, "Creator": "qmi_geo"})
-    fig.savefig(png, dpi=DPI)
+    with atomic_path(pdf) as tmp:
+        fig.savefig(tmp, metadata={"Title": title, "Creator": "qmi_geo"})
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     return pdf, png
