@@ -486,6 +486,7 @@ SITE_KINDS: dict[str, SiteKind] = {
         SiteKind("cimetiere", "Cimetière", "#b3de69", "plus"),
         SiteKind("friche", "Friche", "#d9b365", "recycle"),
         SiteKind("pont", "Pont, franchissement", "#525252", "exchange"),
+        SiteKind("croisement", "Croisement sans pont connu", "#a6a6a6", "crosshairs"),
         SiteKind("gare", "Gare, pôle d'échanges", "#1f78b4", "train"),
         SiteKind("equipement_sportif", "Équipement sportif", "#fdb462", "futbol-o"),
         SiteKind("autre", "Autre site", "#cccccc", "map-marker"),

@@ -263,7 +263,9 @@ def _solutions(result: Any) -> dict[str, Any]:
                     "type": SITE_KINDS[r["type_site"]].label
                     if r["type_site"] in SITE_KINDS
                     else str(r["type_site"]),
-                    "score": fr_number(float(r["total"]), 2),
+                    "score": "non classé (besoin non mesuré)"
+                    if is_missing(r["total"])
+                    else fr_number(float(r["total"]), 2),
                     "raison": str(r.get("explication", "")),
                     "verifier": "" if is_missing(r.get("a_verifier")) else str(r["a_verifier"]),
                     "robustesse": robust,
@@ -276,7 +278,12 @@ def _solutions(result: Any) -> dict[str, Any]:
         by_theme.setdefault(label, []).append(s)
     per_site = []
     if len(scores):
-        top = scores.sort_values("total", ascending=False).drop_duplicates("site_id").head(10)
+        top = (
+            scores[scores["total"].notna()]
+            .sort_values("total", ascending=False)
+            .drop_duplicates("site_id")
+            .head(10)
+        )
         for _, r in top.iterrows():
             per_site.append(
                 {
