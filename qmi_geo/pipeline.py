@@ -516,8 +516,7 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        write_csv(rejects, out / "rejets_couches.csv")
-        result.files["rejets_couches"] = out / "rejets_couches.csv"
+        result.files["rejets_couches"] = write_csv(rejects, out / "rejets_couches.csv")
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
