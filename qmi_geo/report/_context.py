@@ -97,7 +97,8 @@ def _short_source(text: Any) -> str:
         return "non renseignée"
     from qmi_geo.maps.sources import short_credit, source_items
 
-    return short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    short = short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    return re.sub(r"\s*\([^)]*$", "", short)  # no half-open parenthesis from the cut
 
 
 def _date_of(src: Any) -> str:
