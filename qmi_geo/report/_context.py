@@ -38,6 +38,10 @@ KEY_INDICATORS = (
     "ratio_detour",
     "distance_gare",
     "distance_gare_gpe",
+    "nb_gares",
+    "nb_colleges",
+    "ips_colleges",
+    "nb_friches",
     "annotations",
     "part_negative",
     "rues_citees",
@@ -424,6 +428,11 @@ def commune_context(
     walk_synthetic = [f for f in walk_files if "synthetique" in f or "synthetic" in f]
     out_dir = Path(result.output_dir)
     walk.pop("_walk", None)
+    heat = [
+        r
+        for r in rows
+        if r["code"].startswith(("chaleur_", "lcz_", "part_nuisances", "part_points_noirs"))
+    ]
     themes: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         themes.setdefault(r["theme"], []).append(r)
@@ -446,6 +455,7 @@ def commune_context(
         "metropole_note": NO_METROPOLE,
         "indicateurs": list(themes.items()),
         "maps": maps,
+        "heat": heat,
         "walk": walk,
         "atelier": atelier,
         "atouts": [e for e in sentences if e.kind == ATOUT],
