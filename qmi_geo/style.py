@@ -516,7 +516,7 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "iris": LayerStyle("IRIS", "#9ecae1", None, 0.0, 0.8, "2 3"),
     "nuisances": LayerStyle("Cumul de nuisances (≥ 2)", "#fc8d59", "#fc8d59", 0.3, 0.5),
     "rues": LayerStyle("Rues", "#bdbdbd", None, 0.0, 1.0),
-    "rues_citees": LayerStyle("Rues citées comme problématiques (FUB)", "#35978f", None, 0.0, 4.0),
+    "rues_citees": LayerStyle("Rues citées par les cyclistes (FUB 2017)", "#35978f", None, 0.0, 4.0),
     "arbres": LayerStyle("Arbres remarquables", "#238b45", "#41ab5d", 0.9, 1.0),
     "annotations": LayerStyle("Annotations de la marche sensible", "#333333", None, 0.0, 1.0),
     "parcours": LayerStyle("Parcours de la marche", "#ff7f00", None, 0.0, 3.0, "6 6"),

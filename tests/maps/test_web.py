@@ -106,7 +106,7 @@ def test_every_expected_layer_group_is_in_the_layer_control(full_map: Path) -> N
             "defis",
         )
     ]
-    for label in [*expected, "Densité des annotations"]:
+    for label in [*expected, "Densité des ressentis de la marche"]:
         assert label in names, f"{label!r} missing from {names}"
 
 
