@@ -31,7 +31,7 @@ from qmi_geo.maps._assets import OWN_PREFIX
 from qmi_geo.maps._escape import json_for_script
 from qmi_geo.maps._geojson import json_value, to_wgs84, web_features
 from qmi_geo.maps._photos import photo_table
-from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.maps._symbols import glyph_colour, marker_svg
 from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
 
 __all__ = ["AnnotationLayer", "annotation_payload"]
@@ -136,6 +136,7 @@ def annotation_payload(
                 "label": THEMES[t].label,
                 "colour": THEMES[t].colour,
                 "glyph": THEMES[t].glyph,
+                "ink": glyph_colour(THEMES[t].colour),
                 "icons": {v: marker_svg(t, v) for v in VALENCES},
             }
             for t in used

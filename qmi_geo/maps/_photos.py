@@ -65,8 +65,8 @@ def find_photo(value: str, folders: Sequence[Path], index: dict[str, Path] | Non
 def _thumbnail(path: Path) -> tuple[bytes, int, int]:
     from PIL import Image, ImageOps
 
-    with Image.open(path) as img:
-        img = ImageOps.exif_transpose(img)
+    with Image.open(path) as opened:
+        img: Image.Image = ImageOps.exif_transpose(opened)
         img.thumbnail((THUMB_PX, THUMB_PX))
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGB")

@@ -376,7 +376,9 @@ PAGE_CSS = """
 .qmi-popup h3 { margin: 0 0 4px; font-size: 13px; }
 .qmi-popup h4 { margin: 6px 0 2px; font-size: 12px; color: #006d2c; }
 .qmi-popup .qmi-type-site { margin: 0; color: #555; }
-.qmi-popup dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 2px 8px; }
+.leaflet-popup-content { font-size: 12px; line-height: 1.4; }
+.qmi-popup dl { margin: 0; display: grid; grid-template-columns: minmax(56px, max-content) 1fr;
+  gap: 2px 8px; }
 .qmi-popup dt { font-weight: bold; } .qmi-popup dd { margin: 0; white-space: pre-wrap; }
 .qmi-recherche { background: #fff; padding: 4px; border-radius: 4px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.4); width: 240px; }
@@ -423,7 +425,7 @@ PAGE_CSS = """
   border-radius: 6px; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,0.45);
   font: bold 12px/1 "DejaVu Sans", sans-serif; color: #222; width: max-content; }
 .qmi-grappe-glyphe { display: inline-flex; align-items: center; justify-content: center;
-  width: 20px; height: 22px; color: #fff; font-size: 13px; border-radius: 3px 0 0 3px; }
+  width: 20px; height: 22px; font-size: 13px; border-radius: 3px 0 0 3px; }
 .qmi-grappe-n { padding: 0 5px; }
 .qmi-rang.qmi-rang-discret { width: 18px; height: 18px; background: #fff; color: #006d2c;
   border: 2px solid #006d2c; box-shadow: none; font-size: 10px; }
@@ -461,7 +463,7 @@ PAGE_CSS = """
     right: 10px; font: bold 13px/1 inherit; padding: 8px 10px; border-radius: 4px;
     border: 1px solid #777; background: #fff; box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
   .qmi-tiroir:not([hidden]) { display: block; position: absolute; z-index: 1000; left: 0;
-    right: 0; bottom: 0; max-height: 55%; overflow-y: auto; background: #fff;
+    right: 0; bottom: 0; max-height: 50%; overflow-y: auto; background: #fff;
     box-shadow: 0 -2px 8px rgba(0,0,0,0.35); padding: 4px 6px 10px;
     border-radius: 8px 8px 0 0; }
   .qmi-tiroir .leaflet-control { float: none; margin: 6px 0 0; clear: both; }
@@ -471,8 +473,10 @@ PAGE_CSS = """
   .qmi-tiroir .qmi-couches .leaflet-control-layers-list { max-height: none; }
   .qmi-petit-ecran .leaflet-control-minimap, .qmi-petit-ecran .leaflet-control-measure,
   .qmi-petit-ecran .leaflet-control-fullscreen { display: none !important; }
-  .qmi-petit-ecran .leaflet-control-attribution { max-width: 70vw; white-space: nowrap;
+  .qmi-petit-ecran .leaflet-control-attribution { max-width: 100vw; white-space: nowrap;
     overflow: hidden; text-overflow: ellipsis; }
+  .qmi-petit-ecran .leaflet-bottom.leaflet-left { bottom: 22px; }
+  .qmi-tiroir-ouvert .leaflet-bottom, .qmi-tiroir-ouvert .leaflet-draw { display: none; }
   .qmi-sources-panneau { left: 6px; right: 6px; max-width: none; max-height: 50%; }
 }
 @media print {

@@ -456,10 +456,14 @@ def build_web_map(
     legend: dict[str, list[LegendEntry]] = {title: [] for title, _ in GROUPS}
     group_of = {kind: title for title, kinds in GROUPS for kind in kinds}
     names = {kind: _layer_name(kind) for kind in group_of}
+    drawn: set[str] = {"quartier"}  # kinds with a layer on the map
     for kind in _ORDER:
         if kind in layers and layers[kind] is not None and len(layers[kind]):
             show = False if kind in hidden else None
-            legend[group_of[kind]] += add_kind(m, kind, layers[kind], show=show)
+            entries = add_kind(m, kind, layers[kind], show=show)
+            legend[group_of[kind]] += entries
+            if entries:
+                drawn.add(kind)
     add_kind(m, "quartier", perimeter, show=True)
     legend["Territoire"].insert(0, layer_entry("quartier"))
 
@@ -471,17 +475,21 @@ def build_web_map(
         names["densite"] = dname
         if entry:
             (walk if has_walk else moves).append(entry)
+            drawn.add("densite")
     if routes is not None and len(routes):
         walk += _routes(m, routes)
+        drawn.add("parcours")
     if hotspots is not None and len(hotspots) and (has_walk or fub_only):
         if has_walk:
             walk += _hotspots(m, hotspots)
         else:
             moves += _hotspots(m, hotspots, name=_FUB_HOTSPOTS_LABEL)
             names["points_chauds"] = _FUB_HOTSPOTS_LABEL
+        drawn.add("points_chauds")
     if has_walk:
         assert walk_ann is not None
         AnnotationLayer(walk_ann, photo_dirs=photo_dirs).add_to(m)
+        drawn.add("annotations")
         present = set(walk_ann.get("theme", pd.Series(dtype=str)))
         valences = set(walk_ann.get("valence", pd.Series(dtype=str)))
         used = [t for t in THEMES if t in present]
@@ -494,8 +502,10 @@ def build_web_map(
         legend["Atelier et solutions"] += _matches(
             m, matches, names["appariements"], per_site=not ranked_list
         )
+        drawn.add("appariements")
     if drawing:
         AtelierLayer(defis, slug=slug).add_to(m)
+        drawn.add("defis")
         st = LAYER_STYLES["defis"]
         legend["Atelier et solutions"].append(
             fill_entry(st.label + " (n° de priorité)", st.colour, st.fill, st.fill_opacity)
@@ -520,8 +530,14 @@ def build_web_map(
     ).add_to(m)
     control = folium.LayerControl(position="topright", collapsed=False)
     control.add_to(m)
+    groups = {title: [k for k in kinds if k in drawn] for title, kinds in GROUPS}
+    if not has_walk:  # what the FUB alone gives sits with the cited streets
+        for kind in ("densite", "points_chauds"):
+            if kind in groups["Ressentis"]:
+                groups["Ressentis"].remove(kind)
+                groups["Coupures et mobilité"].append(kind)
     GroupedLayers(
-        control, [(title, [names[k] for k in kinds if k in names]) for title, kinds in GROUPS]
+        control, [(title, [names[k] for k in kinds]) for title, kinds in groups.items()]
     ).add_to(m)
     m.get_root().script.add_child(  # type: ignore[attr-defined]
         folium.Element(_SMALL_SCREEN_JS), name="qmi_small_screen"

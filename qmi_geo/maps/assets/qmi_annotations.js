@@ -13,7 +13,8 @@ window.qmiAnnotationLayer = function (map, data) {
     var box = document.createElement("div"); box.className = "qmi-grappe";
     box.style.borderColor = t.colour;
     var g = document.createElement("span"); g.className = "qmi-grappe-glyphe";
-    g.style.background = t.colour; g.textContent = t.glyph; box.appendChild(g);
+    g.style.background = t.colour; g.style.color = t.ink; g.textContent = t.glyph;
+    box.appendChild(g);
     var c = document.createElement("span"); c.className = "qmi-grappe-n";
     c.textContent = String(n); box.appendChild(c);
     box.title = n + " annotations, surtout « " + t.label + " » (" + counts[best] + ")";

@@ -16,7 +16,7 @@ window.qmiCarte = function (map, data) {
   // ---- popups that never lose the map -------------------------------------------------
   var popupHeight = Math.round(Math.max(160, Math.min(360, map.getSize().y * 0.45)));
   L.Popup.mergeOptions({maxHeight: popupHeight, maxWidth: small() ? 260 : 320,
-                        autoPanPaddingTopLeft: L.point(56, 16),
+                        autoPanPaddingTopLeft: L.point(56, small() ? 56 : 16),
                         autoPanPaddingBottomRight: L.point(16, 28)});
   map.setMaxBounds(quarter.pad(1.0));
   map.options.maxBoundsViscosity = 0.9;
@@ -165,6 +165,7 @@ window.qmiCarte = function (map, data) {
   }
   function openDrawer(open) {
     drawer.hidden = !open;
+    container.classList.toggle("qmi-tiroir-ouvert", open);
     toggle.setAttribute("aria-expanded", String(open));
     toggle.textContent = open ? "✕ Fermer" : "☰ Légende et couches";
   }
