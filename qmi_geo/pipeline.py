@@ -662,9 +662,26 @@ def solution_map_stage(
     return stage
 
 
-def default_stages(*, with_map: bool = True, basemap: str | None = None) -> list[Stage]:
+def report_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The diagnostic livrable (``diagnostic_<slug>.pdf`` and ``.html``).
+
+    See :mod:`qmi_geo.report`; runs after the walk, indicator, matching and map stages.
+    """
+    from qmi_geo.report import build_commune_report
+
+    files = build_commune_report(layerset, result)
+    result.files.update(files)
+    names = ", ".join(p.name for p in files.values())
+    result.notes.append(f"Livrable : {names} (PDF A4 et HTML hors ligne).")
+
+
+def default_stages(
+    *, with_map: bool = True, basemap: str | None = None, with_report: bool = True
+) -> list[Stage]:
     """The stages ``qmi diagnose`` runs after the layers, in order."""
     stages: list[Stage] = [walks_stage, indicators_stage, matching_stage]
     if with_map:
         stages.append(lambda ls, res: map_stage(ls, res, basemap=basemap))
+    if with_report:
+        stages.append(report_stage)
     return stages

@@ -73,6 +73,7 @@ _TOP_KEYS = {
     "weights",
     "output",
     "description",
+    "rapport",
 }
 _PERIMETER_KEYS = {"source", "layer", "buffer_m", "name"}
 _WALK_KEYS = {
@@ -85,6 +86,8 @@ _WALK_KEYS = {
 }
 _SOLUTION_KEYS = {"catalogue", "ids", "enabled"}
 _OUTPUT_KEYS = {"dir"}
+#: Free-text paragraphs of the diagnostic livrable (Markdown, escaped when rendered).
+_REPORT_KEYS = {"introduction", "contexte"}
 
 
 @dataclass
@@ -112,6 +115,8 @@ class DiagnosticSpec:
     solution_catalogue: Path | None = None
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     output_dir: Path = Path("maps")
+    #: ``[rapport]`` free text of the livrable (Markdown): ``introduction``, ``contexte``
+    report_texts: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -270,6 +275,16 @@ def _parse(data: dict[str, Any], path: Path | None, base: Path) -> DiagnosticSpe
     _check_keys(weights, set(DEFAULT_WEIGHTS), "[weights]", origin)
     for key, value in weights.items():
         spec.weights[key] = float(_number(value, f"weights.{key}", origin))
+
+    texts = _table(data, "rapport", origin)
+    _check_keys(texts, _REPORT_KEYS, "[rapport]", origin)
+    for key, value in texts.items():
+        if not isinstance(value, str):
+            raise SpecError(
+                f"{origin} : rapport.{key} doit être un texte (Markdown entre triples "
+                f'guillemets """…"""), reçu {value!r}.'
+            )
+        spec.report_texts[key] = value
 
     output = _table(data, "output", origin)
     _check_keys(output, _OUTPUT_KEYS, "[output]", origin)

@@ -72,7 +72,9 @@ def test_fub_streets_are_real_perception_annotations(tmp_path: Path) -> None:
     from qmi_geo.pipeline import default_stages
 
     result = diagnose(
-        load_spec("92071"), output_dir=tmp_path, stages=default_stages(with_map=False)
+        load_spec("92071"),
+        output_dir=tmp_path,
+        stages=default_stages(with_map=False, with_report=False),
     )
     ann = result.extra_layers["annotations"]
     fub = ann[ann["marche"] == "fub_barometre_2017"]
@@ -91,7 +93,11 @@ def test_fub_annotations_can_be_switched_off(tmp_path: Path) -> None:
 
     spec = tmp_path / "sceaux.toml"
     spec.write_text('insee = "92071"\n[walks]\nfub = false\n', encoding="utf-8")
-    result = diagnose(load_spec(spec), output_dir=tmp_path, stages=default_stages(with_map=False))
+    result = diagnose(
+        load_spec(spec),
+        output_dir=tmp_path,
+        stages=default_stages(with_map=False, with_report=False),
+    )
     assert "annotations" not in result.extra_layers
 
 
@@ -108,7 +114,11 @@ def test_diagnose_uses_annotations_imported_earlier(tmp_path: Path, repo: Path) 
     assert out.exit_code == 0, out.output
     spec = tmp_path / "aulnay.toml"  # a spec listing no walk file
     spec.write_text('insee = "93005"\n[walks]\nfub = false\n', encoding="utf-8")
-    result = diagnose(load_spec(spec), output_dir=tmp_path, stages=default_stages(with_map=False))
+    result = diagnose(
+        load_spec(spec),
+        output_dir=tmp_path,
+        stages=default_stages(with_map=False, with_report=False),
+    )
     stored = result.extra_layers["annotations"]
     assert len(stored) > 0 and set(stored["source_fichier"]) == {walk.name}
     assert result.products["indicators"].set_index("code").loc["annotations", "valeur"] > 0

@@ -16,17 +16,27 @@ __all__ = ["diagnose"]
 @output_option
 @click.option("--sans-carte", "no_map", is_flag=True, help="Ne pas produire la carte web.")
 @click.option(
+    "--no-report",
+    "--sans-rapport",
+    "no_report",
+    is_flag=True,
+    help="Ne pas produire le livrable (diagnostic_<commune>.pdf et .html).",
+)
+@click.option(
     "--fond",
     type=click.Choice(["ign", "osm"]),
     default=None,
     help="Ajouter un fond de carte en ligne (Plan IGN ou OpenStreetMap) ; hors ligne sinon.",
 )
 @friendly_errors
-def diagnose(spec: str, output: Path | None, no_map: bool, fond: str | None) -> None:
+def diagnose(
+    spec: str, output: Path | None, no_map: bool, no_report: bool, fond: str | None
+) -> None:
     """Produit le diagnostic complet de la commune SPEC.
 
     Couches validées et normalisées, annotations des marches, indicateurs, appariement des
-    solutions et carte sensible augmentée, écrits dans maps/<commune>/.
+    solutions, carte sensible augmentée et livrable (PDF et HTML), écrits dans
+    maps/<commune>/.
 
     SPEC est un fichier diagnostics/<commune>.toml, un code INSEE ou un nom de commune.
     """
@@ -37,7 +47,9 @@ def diagnose(spec: str, output: Path | None, no_map: bool, fond: str | None) -> 
     spec_obj = load_spec(spec)
     click.secho(f"Diagnostic de {spec_obj.name} ({spec_obj.insee})", bold=True)
     result = run(
-        spec_obj, output_dir=output, stages=default_stages(with_map=not no_map, basemap=fond)
+        spec_obj,
+        output_dir=output,
+        stages=default_stages(with_map=not no_map, basemap=fond, with_report=not no_report),
     )
     layerset = result.layerset
     counts = ", ".join(f"{k} {len(v)}" for k, v in layerset.layers.items())

@@ -51,6 +51,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "Importe les défis de l'atelier « carte sur table ».",
     ),
     "match": ("qmi_geo.cli.match", "match", "Apparie les solutions candidates aux sites."),
+    "rapport": (
+        "qmi_geo.cli.rapport",
+        "rapport",
+        "Produit le livrable du diagnostic (PDF et HTML), par commune ou global.",
+    ),
 }
 
 

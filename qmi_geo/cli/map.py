@@ -54,7 +54,7 @@ def map_cmd(
 
     spec_obj = load_spec(spec)
     click.secho(f"Carte de {spec_obj.name} ({spec_obj.insee})", bold=True)
-    stages = default_stages(with_map=not solution_id, basemap=fond)
+    stages = default_stages(with_map=not solution_id, basemap=fond, with_report=False)
     if solution_id:
         stages.append(solution_map_stage(solution_id, basemap=fond))
     if print_map:

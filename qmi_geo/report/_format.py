@@ -1,0 +1,75 @@
+"""French number formatting for the report (« 85 497 habitants », « 34,4 % »)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["DECIMALS", "decimals_for", "fr_number", "fr_value", "is_missing"]
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+#: Decimals shown per unit of the indicator table (a unit not listed gets 2).
+DECIMALS: dict[str, int] = {
+    "%": 1,
+    "habitants": 0,
+    "€ par UC": 0,
+    "m": 0,
+    "m²": 0,
+    "nombre": 0,
+    "votes": 0,
+    "km²": 2,
+    "km/km²": 2,
+    "ratio": 2,
+    "°C": 1,
+}
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a value is absent (None, NaN, NA or empty string)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(math.isnan(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def decimals_for(unit: str) -> int:
+    """Decimals shown for a unit."""
+    return DECIMALS.get(unit, 2)
+
+
+def fr_number(value: float, decimals: int = 0) -> str:
+    """Format a number the French way.
+
+    Examples
+    --------
+    >>> fr_number(85497.4)
+    '85\u202f497'
+    >>> fr_number(34.387, 1)
+    '34,4'
+    """
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def fr_value(value: Any, unit: str) -> str:
+    """Value with its unit, or « non disponible ».
+
+    Examples
+    --------
+    >>> fr_value(46085.2, "habitants")
+    '46\u202f085 habitants'
+    >>> fr_value(None, "%")
+    'non disponible'
+    """
+    if is_missing(value):
+        return "non disponible"
+    text = fr_number(float(value), decimals_for(unit))
+    if unit in ("nombre", "ratio", ""):
+        return text
+    sep = NBSP if unit == "%" else " "
+    return f"{text}{sep}{unit}"
