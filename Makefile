@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= diagnostics/meudon.toml
 
-.PHONY: demo test test-long install check lint typecheck bench clean
+.PHONY: demo livrables test test-long install check lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
@@ -34,6 +34,12 @@ install: $(STAMP)
 ## The main job: a full diagnostic of a bundled pilot commune (outputs in maps/<commune>/).
 demo: $(STAMP)
 	$(BIN)/qmi diagnose $(DEMO)
+
+## The livrables of the four pilot communes (PDF + HTML each) and the global livrable.
+PILOTS := aulnay-sous-bois meudon noisy-le-grand sceaux
+livrables: $(STAMP)
+	for c in $(PILOTS); do $(BIN)/qmi diagnose diagnostics/$$c.toml || exit 1; done
+	$(BIN)/qmi rapport --global $(foreach c,$(PILOTS),diagnostics/$(c).toml) diagnostics/issy-les-moulineaux.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check qmi_geo tests scripts

@@ -6,6 +6,11 @@ matching (solutions × sites) → maps and reports. The command line ``qmi`` is 
 this API.
 """
 
+from qmi_geo import _interrupt
+
+if _interrupt.is_command_line():  # Ctrl-C while the command is still importing: no traceback
+    _interrupt.install()
+
 from importlib.metadata import PackageNotFoundError, version
 
 from qmi_geo.errors import QmiGeoError, QmiGeoWarning

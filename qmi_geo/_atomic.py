@@ -18,10 +18,27 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "write_bytes", "write_csv", "write_text"]
+__all__ = ["atomic_path", "completed_outputs", "write_bytes", "write_csv", "write_text"]
 
 #: Temporary files start with this prefix (hidden, and ignored by the output listings).
 TMP_PREFIX = ".qmi-tmp-"
+
+#: Targets moved into place by this process, in order (what an interrupted run completed).
+_COMPLETED: list[Path] = []
+
+
+def completed_outputs() -> list[Path]:
+    """The files this process has written completely so far, in order, without repeats.
+
+    The command line names them when a run is interrupted (« Interrompu : ... »).
+    """
+    return list(dict.fromkeys(_COMPLETED))
+
+
+def _remove_tmp(tmp: Path) -> None:
+    """Remove a temporary file and its SQLite side files (GeoPackage journal, WAL)."""
+    for side in ("", "-journal", "-wal", "-shm"):
+        Path(f"{tmp}{side}").unlink(missing_ok=True)
 
 
 def _tmp_beside(target: Path) -> Path:
@@ -55,8 +72,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             raise FileNotFoundError(f"nothing was written to {tmp} for {target}")
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove_tmp(tmp)
         raise
+    _COMPLETED.append(target)
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:

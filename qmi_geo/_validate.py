@@ -54,6 +54,7 @@ __all__ = [
     "Issue",
     "SourceRef",
     "ValidationReport",
+    "check_crs_area",
     "check_geometry_types",
     "check_not_empty",
     "check_required_fields",
@@ -402,3 +403,51 @@ def check_geometry_types(
     )
     report.reject(gdf[~ok], f"type de géométrie {found} non accepté pour « {kind} »", source)
     return gdf[ok]
+
+
+def check_crs_area(gdf: gpd.GeoDataFrame, source: SourceRef) -> str | None:
+    """Why a layer's coordinates cannot be in its declared CRS, or None when they can.
+
+    The layer's bounds are compared with the declared CRS's area of use (from the EPSG
+    database, via pyproj), with a margin of a tenth of that area: Lambert-93 metres
+    declared as WGS84 degrees, or degrees declared as Lambert-93, fall far outside.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> wrong = gpd.GeoDataFrame(geometry=[Point(2.49, 48.93)], crs=2154)
+    >>> print(check_crs_area(wrong, SourceRef("qpv.gpkg")))  # doctest: +ELLIPSIS
+    qpv.gpkg : coordonnées (x de 2.49 à 2.49, y de 48.93 à 48.93) hors de la zone de validité...
+    >>> check_crs_area(wrong.set_crs(4326, allow_override=True), SourceRef("qpv.gpkg")) is None
+    True
+    """
+    crs = gdf.crs
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if crs is None or geoms.empty:
+        return None
+    area = crs.area_of_use
+    if area is None:
+        return None
+    from pyproj import Transformer
+
+    try:
+        xmin, ymin, xmax, ymax = Transformer.from_crs(
+            "EPSG:4326", crs, always_xy=True
+        ).transform_bounds(area.west, area.south, area.east, area.north)
+    except Exception:
+        return None
+    if crs.is_geographic:
+        xmin, ymin, xmax, ymax = -180.0, -90.0, 180.0, 90.0
+    mx, my = 0.1 * (xmax - xmin), 0.1 * (ymax - ymin)
+    bx0, by0, bx1, by1 = geoms.total_bounds
+    if bx0 >= xmin - mx and bx1 <= xmax + mx and by0 >= ymin - my and by1 <= ymax + my:
+        return None
+    name = crs.name
+    code = crs.to_epsg()
+    label = f"{name} (EPSG:{code})" if code else name
+    return (
+        f"{source.where()} : coordonnées (x de {bx0:.6g} à {bx1:.6g}, y de {by0:.6g} à "
+        f"{by1:.6g}) hors de la zone de validité du système de coordonnées déclaré {label}. "
+        "Le fichier déclare sans doute un mauvais système : corrigez-le (« Définir la "
+        "projection » dans QGIS)."
+    )

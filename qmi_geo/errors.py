@@ -15,9 +15,11 @@ __all__ = [
     "CRSInferredWarning",
     "CoordinatesSwappedWarning",
     "EmptyLayerError",
+    "EmptyWalkFileWarning",
     "GeometryRepairedWarning",
     "LayerError",
     "LayerFileNotFoundError",
+    "LayerOutsideWarning",
     "MissingDependencyError",
     "MissingFieldError",
     "OsmUnavailableError",
@@ -28,6 +30,7 @@ __all__ = [
     "SpecError",
     "UnknownCommuneError",
     "WalkError",
+    "WalkFileMissingWarning",
     "WrongGeometryTypeError",
 ]
 
@@ -108,3 +111,15 @@ class CoordinatesSwappedWarning(QmiGeoWarning):
 
 class GeometryRepairedWarning(QmiGeoWarning):
     """Invalid geometries were repaired with ``make_valid``."""
+
+
+class EmptyWalkFileWarning(QmiGeoWarning):
+    """A walk file has a header and no row: nothing was imported from it."""
+
+
+class WalkFileMissingWarning(QmiGeoWarning):
+    """A walk file listed in a spec does not exist (when the spec allows it)."""
+
+
+class LayerOutsideWarning(QmiGeoWarning):
+    """A layer is empty, outside the quarter, or outside its declared CRS's area of use."""

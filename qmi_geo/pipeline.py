@@ -20,7 +20,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from qmi_geo._validate import SourceRef, ValidationReport
+from qmi_geo._atomic import atomic_path, write_csv, write_text
+from qmi_geo._validate import SourceRef, ValidationReport, check_crs_area
 from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
 from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
 from qmi_geo.layers._normalise import LAMBERT93
@@ -59,6 +60,10 @@ class LayerSet:
     report: ValidationReport
     counts: dict[str, int] = field(default_factory=dict)
     rasters: dict[str, list[Path]] = field(default_factory=dict)
+    #: layer kind -> French reason it cannot be trusted (empty, unreadable, entirely outside
+    #: the quarter, coordinates outside the declared CRS's area): the indicators it feeds
+    #: are « non disponible » with that reason, never 0
+    layer_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -208,6 +213,14 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
+    layer_errors: dict[str, str] = {}
+
+    def failed(src: Source, reason: str, level: str = "erreur") -> None:
+        report.add(level, f"source « {src.name} » : {reason}")
+        previous = layer_errors.get(src.kind)
+        text = f"source « {src.name} » : {reason}"
+        layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
+
     show = settings.progress if progress is None else progress
     bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
     for src in bar:
@@ -218,6 +231,11 @@ def load_layers(
             continue
         try:
             raw = _read_source(src)
+            problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
+            if problem is not None:
+                failed(src, problem[1], problem[0])
+                counts[src.name] = 0
+                continue
             if src.filter_insee and src.filter_insee in raw.columns:
                 raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
             if raw.empty:
@@ -238,6 +256,9 @@ def load_layers(
                 )
         except QmiGeoError as exc:
             report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
+            text = f"source « {src.name} » illisible : {exc}"
+            previous = layer_errors.get(src.kind)
+            layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
             counts[src.name] = 0
             continue
         gdf["source"] = src.name
@@ -250,7 +271,41 @@ def load_layers(
     if "coupures" in layers:
         layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
-    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters)
+    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters, layer_errors)
+
+
+def _unusable(
+    raw: gpd.GeoDataFrame, src: Source, ref: SourceRef, area: shapely.Geometry
+) -> tuple[str, str] | None:
+    """(level, French reason) when a layer must not feed any figure, else None.
+
+    Empty, coordinates outside its declared CRS's area of use, or an extent that does not
+    reach the quarter at all (a layer of another territory). A layer whose extent covers
+    the quarter but has no feature in it is a true zero (a commune with no QPV), not this.
+    """
+    file = ref.where()
+    if raw.empty:
+        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+    crs_problem = check_crs_area(raw, ref)
+    if crs_problem is not None:
+        return "erreur", crs_problem
+    if raw.crs is None:
+        return None  # normalise_layer infers it (and says so)
+    geoms = raw.geometry[~(raw.geometry.isna() | raw.geometry.is_empty)]
+    if geoms.empty:
+        return "erreur", f"couche sans géométrie : {file}. Vérifiez le fichier."
+    try:
+        box = gpd.GeoSeries([shapely.box(*geoms.total_bounds)], crs=raw.crs).to_crs(LAMBERT93)
+    except Exception:
+        return None
+    if not box.iloc[0].intersects(area):
+        crs = raw.crs.to_epsg()
+        return (
+            "avertissement",
+            f"couche « {src.kind} » entièrement hors du quartier et de son tampon : {file} "
+            f"(EPSG:{crs}) ne couvre pas ce quartier. Donnez une source qui le couvre.",
+        )
+    return None
 
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
@@ -331,12 +386,21 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def write_geopackage(
     layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None = None
 ) -> Path:
-    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it."""
+    """Write every layer (and attribute-only tables) into one GeoPackage, replacing it.
+
+    Every layer goes into a temporary GeoPackage beside ``path``, which replaces ``path``
+    only once complete: an interrupted run leaves the previous file, never a partial one.
+    """
+    with atomic_path(path) as tmp:
+        _write_gpkg_layers(layers, tmp, tables)
+    return path
+
+
+def _write_gpkg_layers(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, tables: dict[str, pd.DataFrame] | None
+) -> None:
     import pyogrio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
     # GeoPackage 1.2: read without warnings by the GDAL/QGIS versions of current LTS distros.
     options: dict[str, str] = {"VERSION": "1.2"}
     for name, gdf in layers.items():
@@ -368,7 +432,10 @@ def write_geopackage(
             dataset_options=options,
         )
         options = {}
-    return path
+    if not path.exists():  # nothing to write: an empty but valid GeoPackage
+        pyogrio.write_dataframe(
+            pd.DataFrame({"vide": pd.Series([], dtype=str)}), path, layer="vide", driver="GPKG"
+        )
 
 
 def _report_text(layerset: LayerSet) -> str:
@@ -449,10 +516,10 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        rejects.to_csv(out / "rejets_couches.csv", sep=";", index=False, encoding="utf-8-sig")
+        write_csv(rejects, out / "rejets_couches.csv")
         result.files["rejets_couches"] = out / "rejets_couches.csv"
     report_path = out / "rapport_validation.txt"
-    report_path.write_text(_report_text(layerset), encoding="utf-8")
+    write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
     return result
 
@@ -487,6 +554,7 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
         table = compute_indicators(
             layerset.layers,
+            layer_errors=layerset.layer_errors,
             perimeter=layerset.perimeter,
             annotations=annotations,
             hotspots=hotspots,

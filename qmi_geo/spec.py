@@ -78,6 +78,7 @@ _TOP_KEYS = {
 _PERIMETER_KEYS = {"source", "layer", "buffer_m", "name"}
 _WALK_KEYS = {
     "files",
+    "allow_missing",
     "fub",
     "hotspot_radius_m",
     "hotspot_min_size",
@@ -105,6 +106,8 @@ class DiagnosticSpec:
     buffer_m: float = 500.0
     layers: dict[str, list[Source]] = field(default_factory=dict)
     walk_files: list[Path] = field(default_factory=list)
+    #: a missing walk file is a warning (recorded in the report) instead of an error
+    walks_allow_missing: bool = False
     walks_fub: bool = True
     hotspot_radius_m: float = 150.0
     hotspot_min_size: int = 4
@@ -186,6 +189,14 @@ def _parse(data: dict[str, Any], path: Path | None, base: Path) -> DiagnosticSpe
             "https://www.insee.fr (Code officiel géographique)."
         )
     name = str(data.get("name") or communes[insee])
+    if data.get("name") and slugify(name) != slugify(communes[insee]):
+        by_slug = {slugify(n): c for c, n in communes.items()}
+        other = by_slug.get(slugify(name))
+        named = f"{name} (code INSEE {other})" if other else f"« {name} »"
+        raise SpecError(
+            f"{origin} : le code INSEE {insee} est celui de {communes[insee]}, pas de {named}. "
+            f"Corrigez « insee » ou « name » pour qu'ils désignent la même commune."
+        )
     spec = DiagnosticSpec(
         path=path,
         insee=insee,
@@ -246,6 +257,10 @@ def _parse(data: dict[str, Any], path: Path | None, base: Path) -> DiagnosticSpe
     if not isinstance(files, list):
         raise SpecError(f"{origin} : walks.files doit être une liste de fichiers.")
     spec.walk_files = [_resolve(base, f, "walks.files", origin) for f in files]
+    if "allow_missing" in walks:
+        if not isinstance(walks["allow_missing"], bool):
+            raise SpecError(f"{origin} : walks.allow_missing doit valoir true ou false.")
+        spec.walks_allow_missing = walks["allow_missing"]
     if "fub" in walks:
         if not isinstance(walks["fub"], bool):
             raise SpecError(f"{origin} : walks.fub doit valoir true ou false.")

@@ -32,6 +32,8 @@ def import_cmd(fichier: Path, spec: str) -> None:
     from qmi_geo.spec import load_spec
 
     spec_obj = load_spec(spec)
+    from qmi_geo._atomic import write_csv
+
     report = ValidationReport()
     defis = read_defis_export(fichier, report)
     out = Path(spec_obj.output_dir)
@@ -41,7 +43,7 @@ def import_cmd(fichier: Path, spec: str) -> None:
     rejects = report.rejects_frame()
     if len(rejects):
         path = out / "defis_rejets.csv"
-        rejects.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+        write_csv(rejects, path)
         click.secho(f"{len(rejects)} défi(s) rejeté(s) : voir {path}", fg="red")
     click.secho(
         f"{len(defis)} défi(s) importé(s) ; {len(stored)} défi(s) au total dans "

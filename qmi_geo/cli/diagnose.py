@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qmi_geo.cli.options import friendly_errors, output_option, spec_argument
+from qmi_geo.cli.options import echo_warning, friendly_errors, output_option, spec_argument
 
 __all__ = ["diagnose"]
 
@@ -54,6 +54,10 @@ def diagnose(
     layerset = result.layerset
     counts = ", ".join(f"{k} {len(v)}" for k, v in layerset.layers.items())
     click.echo(f"Couches : {counts}")
+    for kind, reason in getattr(layerset, "layer_errors", {}).items():
+        echo_warning(
+            f"couche « {kind} » inutilisable, ses indicateurs sont « non disponible » : {reason}"
+        )
     for note in result.notes:
         click.echo(note)
     errors = [i for i in layerset.report.issues if i.level == "erreur"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from qmi_geo._interrupt import EXIT_INTERRUPTED, interrupted_message
 from qmi_geo.cli._french import install as _install_french
 
 __all__ = ["cli"]
@@ -59,8 +60,45 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: one French line saying what was completed, exit status 130."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__(interrupted_message())
+
+    def show(self, file: Any = None) -> None:
+        """Print the message on stderr (no « Erreur : » prefix)."""
+        click.echo(self.format_message(), err=True)
+
+
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use."""
+    """A click group whose subcommands are imported on first use.
+
+    Ctrl-C anywhere in a subcommand ends with :class:`Interrupted` (one French line, exit
+    status 130) instead of click's « Aborted! » or a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; turn ``KeyboardInterrupt`` into :class:`Interrupted`."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the command line; Ctrl-C while parsing is an :class:`Interrupted` too."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """List the subcommands whose module is present."""
@@ -111,4 +149,8 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI (used by ``python -m qmi_geo``)."""
-    return cli.main(args=argv, prog_name="qmi")
+    try:
+        return cli.main(args=argv, prog_name="qmi")
+    except KeyboardInterrupt:  # between click's own steps
+        Interrupted().show()
+        sys.exit(EXIT_INTERRUPTED)

@@ -40,21 +40,27 @@ def import_cmd(
     from qmi_geo.pipeline import perimeter_for
     from qmi_geo.spec import load_spec
     from qmi_geo.walks import import_walks, load_annotations, save_annotations, write_rejects
+    from qmi_geo.walks._store import store_lock
 
     spec_obj = load_spec(spec)
     out = Path(output or spec_obj.output_dir)
     store = out / "annotations.gpkg"
-    result = import_walks(
-        list(files),
-        perimeter=perimeter_for(spec_obj),
-        existing=load_annotations(store),
-        walk_id=walk_id,
-        progress=not as_json,
-    )
-    save_annotations(result, store)
-    rejects = write_rejects(
-        result.rejects, out / "rejets.csv", imported_files=[s.fichier for s in result.summary]
-    )
+    perimeter = perimeter_for(spec_obj)
+    # one import at a time into a commune's store: another one waits for the lock
+    with store_lock(store):
+        result = import_walks(
+            list(files),
+            perimeter=perimeter,
+            existing=load_annotations(store),
+            walk_id=walk_id,
+            progress=not as_json,
+        )
+        save_annotations(result, store)
+        rejects = write_rejects(
+            result.rejects,
+            out / "rejets.csv",
+            imported_files=[s.fichier for s in result.summary],
+        )
     if as_json:
         data = result.to_json_dict()
         data["annotations"] = str(store)

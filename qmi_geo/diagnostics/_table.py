@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo._atomic import write_csv
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
 from qmi_geo.diagnostics.context import context_rows
@@ -114,6 +115,7 @@ def indicator_table(
     severance: bool = True,
     n_pairs: int = 50,
     seed: int = 0,
+    layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Every indicator for every zone at once, in long form with a ``zone`` column.
 
@@ -124,7 +126,7 @@ def indicator_table(
     lay = _with_empty_layers(layers, sources, zones.crs)
     frames = [
         context_rows(zones, lay, buffer_m=buffer_m),
-        qpv_rows(zones, lay),
+        qpv_rows(zones, lay, layer_errors=layer_errors),
         mineral_rows(zones, lay, rasters=dict(rasters or {})),
         breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
         nuisances_rows(zones, lay),
@@ -153,6 +155,7 @@ def compute_indicators(
     buffer_m: float | None = None,
     n_pairs: int = 50,
     seed: int = 0,
+    layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The indicator table of one quarter, in long form.
 
@@ -175,6 +178,9 @@ def compute_indicators(
         The buffer used to clip layers around the quarter (quoted in some notes).
     n_pairs, seed
         Sampling of the pedestrian severance measure.
+    layer_errors
+        Layer kind -> French reason it failed (``LayerSet.layer_errors``): the indicators it
+        feeds are « non disponible » with that reason (QPV indicators so far).
 
     Returns
     -------
@@ -210,6 +216,7 @@ def compute_indicators(
         buffer_m=buffer_m,
         n_pairs=n_pairs,
         seed=seed,
+        layer_errors=layer_errors,
     )
     return long.drop(columns=["zone"]).reset_index(drop=True)
 
@@ -269,5 +276,4 @@ def write_indicators(df: pd.DataFrame, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "indicateurs.csv"
     table = df[[c for c in COLUMNS if c in df]].rename(columns=CSV_HEADERS)
-    table.to_csv(path, sep=";", index=False, encoding="utf-8-sig", float_format="%.6g", decimal=",")
-    return path
+    return write_csv(table, path, float_format="%.6g", decimal=",")

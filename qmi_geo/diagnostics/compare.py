@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
+from qmi_geo._atomic import write_bytes, write_csv, write_text
 from qmi_geo.diagnostics._rows import UNAVAILABLE
 
 if TYPE_CHECKING:
@@ -230,8 +231,7 @@ def _sources_of(tables: Mapping[str, pd.DataFrame], code: str) -> str:
 
 
 def _csv(frame: pd.DataFrame, path: Path, *, index: bool) -> Path:
-    frame.to_csv(path, sep=";", index=index, encoding="utf-8-sig", float_format="%.6g", decimal=",")
-    return path
+    return write_csv(frame, path, index=index, float_format="%.6g", decimal=",")
 
 
 def write_comparison(
@@ -286,12 +286,12 @@ def write_comparison(
         fig.savefig(buf, format="png")
         plt.close(fig)
         path = charts_dir / f"{code}.png"
-        path.write_bytes(buf.getvalue())
+        write_bytes(path, buf.getvalue())
         files[f"graphique_{code}"] = path
         charts.append((code, header_of[code], buf.getvalue()))
     page = _html_page(tables, cat, notes, charts, title or "Comparaison des quartiers d'innovation")
     files["html"] = out / "comparaison.html"
-    files["html"].write_text(page, encoding="utf-8")
+    write_text(files["html"], page)
     return files
 
 

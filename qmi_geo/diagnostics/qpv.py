@@ -12,6 +12,8 @@ Definitions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -127,12 +129,22 @@ def population_in_qpv(
     return res.where(known > 0).rename("population_qpv")
 
 
-def qpv_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """Long-form QPV indicators for every zone (see the module docstring)."""
+def qpv_rows(
+    zones: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    layer_errors: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Long-form QPV indicators for every zone (see the module docstring).
+
+    A QPV layer in ``layer_errors`` (empty, unreadable, outside the quarter, wrong CRS)
+    makes every QPV indicator « non disponible » with that reason, never 0.
+    """
     rows = Rows(zones.index, "QPV")
     qpv = layers.get("qpv")
-    if qpv is None:
-        reason = missing_layer("qpv")
+    failed = (layer_errors or {}).get("qpv")
+    if qpv is None or failed:
+        reason = failed or missing_layer("qpv")
         rows.unavailable("part_qpv", "Part du quartier en QPV", "%", reason, kinds=("qpv",))
         rows.unavailable("nb_qpv", "Nombre de QPV", "nombre", reason, kinds=("qpv",))
         rows.unavailable(

@@ -22,6 +22,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from folium.elements import JSCSSMixin
 from folium.map import Layer
@@ -37,6 +38,13 @@ from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
 __all__ = ["AnnotationLayer", "annotation_payload"]
 
 _MC = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
+
+
+def _undated(value: Any) -> bool:
+    """True for a missing date, whatever form it took (NaT, NA, None, "", "NaT")."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "NaT", "<NA>", "nan", "None")
 
 
 def _text(value: Any) -> str:
@@ -95,7 +103,8 @@ def annotation_payload(
     intens = [json_value(v) for v in col("intensite")]
     dates = []
     for v in col("horodatage"):
-        t = json_value(v)
+        # undated annotations (NaT, NA, empty) get no date line in their popup
+        t = None if _undated(v) else json_value(v)
         dates.append("" if t is None else str(t).replace("T", " ")[:16])
     geoms = np.asarray(wgs.geometry.values)
     is_point = shapely.get_type_id(geoms) == 0

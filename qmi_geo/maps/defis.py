@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from qmi_geo._atomic import atomic_path
 from qmi_geo._validate import (
     SourceRef,
     ValidationReport,
@@ -256,5 +257,6 @@ def save_defis(defis: gpd.GeoDataFrame, store_path: Path | str) -> gpd.GeoDataFr
     merged["priorite"] = merged["priorite"].astype("int64")
     merged = merged.sort_values(["priorite", "id"]).reset_index(drop=True)
     store_path.parent.mkdir(parents=True, exist_ok=True)
-    merged.to_file(store_path, layer=DEFIS_LAYER, driver="GPKG")
+    with atomic_path(store_path) as tmp:
+        merged.to_file(tmp, layer=DEFIS_LAYER, driver="GPKG")
     return merged

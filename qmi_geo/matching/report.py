@@ -32,6 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo import _atomic
 from qmi_geo.matching.allocation import Allocation
 from qmi_geo.matching.suitability import CRITERIA
 from qmi_geo.style import SITE_KINDS
@@ -66,9 +67,7 @@ CSV_HEADERS: dict[str, str] = {
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=";", encoding="utf-8-sig", index=False, decimal=",")
-    return path
+    return _atomic.write_csv(frame, path, decimal=",")
 
 
 def _french(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +145,7 @@ def write_allocation(allocation: Allocation, output_dir: Path) -> list[Path]:
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     report = output_dir / "repartition.txt"
-    report.write_text(allocation.report(), encoding="utf-8")
+    _atomic.write_text(report, allocation.report())
     return [
         write_csv(_french(allocation.assignments), output_dir / "repartition.csv"),
         write_csv(

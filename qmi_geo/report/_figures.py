@@ -37,7 +37,7 @@ from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
 __all__ = ["MAPS", "quarter_map", "small_multiples", "theme_chart", "to_data_uri"]
 
 DPI = 150
-MAP_SIZE_IN = (7.1, 4.7)
+MAP_SIZE_IN = (7.1, 4.1)
 MAP_AXES = (0.005, 0.01, 0.63, 0.98)
 
 #: The report's maps: key -> (title, layer kinds drawn under the overlays, in order).
@@ -70,7 +70,13 @@ def _png(fig: Figure) -> bytes:
 def _frame(
     perimeter: gpd.GeoDataFrame, aspect: float, span: float | None = None
 ) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = perimeter.total_bounds
+    return _frame_bounds(tuple(perimeter.total_bounds), aspect, span)
+
+
+def _frame_bounds(
+    bounds: tuple[float, ...], aspect: float, span: float | None = None
+) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     if span is None:
         pad = 0.06 * max(x1 - x0, y1 - y0)
@@ -84,12 +90,29 @@ def _frame(
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
+def _walk_frame(
+    aspect: float,
+    annotations: gpd.GeoDataFrame | None,
+    routes: gpd.GeoDataFrame | None,
+) -> tuple[float, float, float, float] | None:
+    """Frame the walk map on where the walk went (at least 800 m across)."""
+    parts = [g for g in (l93(annotations), l93(routes)) if g is not None]
+    if not parts:
+        return None
+    b = np.array([g.total_bounds for g in parts])
+    bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    span = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 800.0) * 1.15
+    return _frame_bounds(bounds, aspect, span)
+
+
 def _finish_axes(ax: Any, extent: tuple[float, float, float, float]) -> None:
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.set_facecolor("#f4f3ee")
 
 
@@ -114,6 +137,8 @@ def quarter_map(
     ax = fig.add_axes(MAP_AXES)
     aspect = (MAP_AXES[2] * MAP_SIZE_IN[0]) / (MAP_AXES[3] * MAP_SIZE_IN[1])
     extent = _frame(per, aspect)
+    if key == "marche":
+        extent = _walk_frame(aspect, annotations, routes) or extent
     handles: list[Any] = []
     labels: list[tuple[float, float, str]] = []
     for kind in MAPS[key][1]:
@@ -322,7 +347,7 @@ def small_multiples(
         _finish_axes(ax, extent)
         if i == 0:
             scale_bar(ax, extent)
-        ax.set_title(name, fontsize=9, fontweight="bold")
+        ax.set_title(name, fontsize=9, fontweight="bold", pad=3)
         handles += kh
     by_label: dict[str, Any] = {}
     for h in handles:

@@ -4,7 +4,7 @@ The rule (:func:`select_quotes`), so an analyst can explain why a sentence is qu
 
 1. only the walk's own annotations (the FUB barometer's generated lines and duplicates are
    left out) with a non-empty comment;
-2. themes in decreasing number of annotations;
+2. themes in decreasing number of annotations, the ``max_themes`` first (default 8);
 3. within a theme, the most intense feelings first (intensity 3 → 0, unknown last), then
    the longest comment (the most explicit), then the annotation id (stable order);
 4. at most ``per_theme`` quotes per theme (default 2), never the same text twice;
@@ -27,7 +27,8 @@ __all__ = ["QUOTE_RULE", "Quote", "select_quotes"]
 
 QUOTE_RULE = (
     "Citations choisies par une règle fixe : annotations de la marche (hors baromètre FUB et "
-    "doublons) ayant un commentaire ; par thème, les ressentis les plus intenses d'abord, "
+    "doublons) ayant un commentaire ; les 8 thèmes les plus annotés ; par thème, les "
+    "ressentis les plus intenses d'abord, "
     "puis les commentaires les plus longs ; deux citations au plus par thème, raccourcies à "
     "220 caractères ; les participants ne sont jamais nommés."
 )
@@ -56,6 +57,7 @@ def select_quotes(
     annotations: gpd.GeoDataFrame | None,
     *,
     per_theme: int = 2,
+    max_themes: int = 8,
     max_chars: int = 220,
     exclude_walks: tuple[str, ...] = ("fub_barometre_2017",),
 ) -> list[Quote]:
@@ -100,7 +102,7 @@ def select_quotes(
     )
     order = ann["theme"].value_counts(sort=True)
     out: list[Quote] = []
-    for theme in order.index:
+    for theme in order.index[:max_themes]:
         sub = ann[ann["theme"] == theme].sort_values(
             ["_int", "_len", "_id"], ascending=[False, False, True]
         )

@@ -64,7 +64,8 @@ def locate(
     Located
         A row is swapped when, read as given, it is not in Île-de-France but it is once
         swapped. A row that is in France neither as WGS84 longitude/latitude nor as
-        Lambert-93 gets a rejection reason.
+        Lambert-93, or in France outside Île-de-France's bounding box
+        (:data:`IDF_LONLAT`, :data:`IDF_LAMBERT93`), gets a rejection reason.
 
     Examples
     --------
@@ -94,9 +95,19 @@ def locate(
     outside = known & ~is_ll & ~is_l93
     if outside.any():
         problem[outside] = [
-            f"coordonnées hors de France ({a:.6g} ; {b:.6g})"
+            f"coordonnées hors de France ({a:.6g} ; {b:.6g}) : corrigez la position "
+            "(degrés décimaux en WGS84, ou X/Y en Lambert-93)"
             for a, b in zip(x[outside], y[outside], strict=True)
         ]
+    # in France but not in Île-de-France (its bounding box): typed for another place
+    away = (is_ll & ~_inside(x, y, IDF_LONLAT)) | (is_l93 & ~_inside(x, y, IDF_LAMBERT93))
+    if away.any():
+        problem[away] = [
+            f"coordonnées hors d'Île-de-France ({a:.6g} ; {b:.6g}) : corrigez la position, "
+            "ou importez ce fichier pour la commune où il a été saisi"
+            for a, b in zip(x[away], y[away], strict=True)
+        ]
+        is_ll, is_l93 = is_ll & ~away, is_l93 & ~away
     ex, ey = np.full(n, np.nan), np.full(n, np.nan)
     if is_ll.any():
         ex[is_ll], ey[is_ll] = _TO_L93.transform(x[is_ll], y[is_ll])

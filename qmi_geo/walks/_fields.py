@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -244,7 +245,13 @@ def parse_datetimes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _parse_texts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_datetimes` of stripped texts."""
+    """:func:`parse_datetimes` of stripped texts (pandas' own warnings never reach users)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _parse_texts_quietly(text)
+
+
+def _parse_texts_quietly(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     index = text.index
     out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     todo = text != ""

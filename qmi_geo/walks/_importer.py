@@ -6,8 +6,10 @@ Nothing is lost: for every file, ``accepted + rejected == rows read``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,12 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from qmi_geo.errors import WalkError
+from qmi_geo.errors import EmptyWalkFileWarning, WalkError
 from qmi_geo.walks._coords import locate
 from qmi_geo.walks._distinct import Distinct, distinct, str_series
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
 from qmi_geo.walks._ids import flag_text, hash_columns, hex_ids
-from qmi_geo.walks._privacy import pseudonyms
+from qmi_geo.walks._privacy import drop_personal_columns, pseudonyms
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._readers._columns import column_key
 from qmi_geo.walks._schema import (
@@ -38,6 +40,13 @@ from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme,
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
 REJECT_COLUMNS = ("fichier", "ligne", "raison", "coordonnees")
+
+#: Points (or shapes) farther than this from the quarter are rejected: they were typed for
+#: another place (a walk wanders a little outside its quarter; 2 km is far beyond that).
+MAX_DISTANCE_M = 2_000.0
+
+#: A date later than now by more than this is flagged ``date_future``.
+_FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -163,8 +172,48 @@ def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = 
     return str_series(d.text, d.codes[keep], index)
 
 
+def _km(metres: float) -> str:
+    return f"{metres / 1000:.1f}".replace(".", ",")
+
+
+def _too_far(
+    x: np.ndarray,
+    y: np.ndarray,
+    shapes: np.ndarray | None,
+    todo: np.ndarray,
+    area: shapely.Geometry,
+    max_distance_m: float,
+) -> np.ndarray:
+    """French reason for rows farther than ``max_distance_m`` from the quarter, else ""."""
+    out = np.full(len(x), "", dtype=object)
+    rows = np.flatnonzero(todo & ~np.isnan(x))
+    if not len(rows):
+        return out
+    geoms = shapely.points(x[rows], y[rows])
+    if shapes is not None:
+        own = shapes[rows]
+        geoms = np.where(shapely.is_missing(own), geoms, own)
+    outside = ~shapely.intersects(area, geoms)
+    if not outside.any():
+        return out
+    far_rows = rows[outside]
+    dist = shapely.distance(area, geoms[outside])
+    far = dist > max_distance_m
+    out[far_rows[far]] = [
+        f"à {_km(d)} km du quartier (au-delà de {_km(max_distance_m)} km) : corrigez la "
+        "position, ou importez ce fichier pour la commune où il a été saisi"
+        for d in dist[far]
+    ]
+    return out
+
+
 def _process_file(
-    raw: RawWalk, *, walk_id: str | None, salt: str | None
+    raw: RawWalk,
+    *,
+    walk_id: str | None,
+    salt: str | None,
+    area: shapely.Geometry | None = None,
+    max_distance_m: float = MAX_DISTANCE_M,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
     """Validate the rows of one file; returns accepted rows, rejects, summary, routes."""
     name = raw.path.name
@@ -179,19 +228,24 @@ def _process_file(
     empty = reason == ""
     reason[empty] = located.problem[empty]
 
-    # Timestamps: unreadable dates reject the row.
+    if area is not None:
+        far = _too_far(located.x, located.y, located.shapes, reason == "", area, max_distance_m)
+        reason = np.where(reason == "", far, reason)
+
+    # Timestamps: an unreadable or impossible date keeps the annotation, with no date.
+    n = len(table)
     stamp = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    date_bad = np.zeros(n, dtype=bool)
+    date_text = np.full(n, "", dtype=object)
     if "horodatage" in fields:
         values = table[fields["horodatage"]]
         if "heure" in fields and column_key(fields["horodatage"]) == "date":
             values = combine_date_time(values, table[fields["heure"]])
         stamp, bad_date = parse_datetimes(values)
-        bad = bad_date.to_numpy() & (reason == "")
-        if bad.any():
-            shown = text_of(values)[bad]
-            reason[bad] = [
-                f"date illisible « {v} » (attendu JJ/MM/AAAA HH:MM ou ISO 8601)" for v in shown
-            ]
+        date_bad = bad_date.to_numpy(dtype=bool)
+        if date_bad.any():
+            date_text[date_bad] = text_of(values).to_numpy(dtype=object)[date_bad]
+    future = (stamp > pd.Timestamp(datetime.now() + _FUTURE_SLACK)).to_numpy(dtype=bool)
     rejected = reason != ""
     keep = ~rejected
 
@@ -227,8 +281,12 @@ def _process_file(
     if walk_col is not None:
         walks = np.where(walk_col.text == "", default_walk, walk_col.text)
         walk = str_series(walks, walk_col.codes[keep], index)
+        # the walk id is part of an annotation's identity only when the file says it, not
+        # when it is the file's name: the same file under two names gives the same ids
+        named = str_series(walk_col.text, walk_col.codes[keep], index)
     else:
         walk = _text(None, keep, index, default_walk)
+        named = _text(None, keep, index, walk_id or "")
 
     x, y = located.x[keep], located.y[keep]
     geoms = shapely.points(x, y)
@@ -250,6 +308,10 @@ def _process_file(
             "poids": weight,
             "source_fichier": _text(None, keep, index, name),
             "source_ligne": raw.lines[keep],
+            "_marche_id": named,
+            "_date_illisible": date_bad[keep],
+            "_date_texte": date_text[keep],
+            "_date_future": future[keep],
             "_inversee": located.swapped[keep],
             "_theme_inconnu": ~matched[theme_rows[keep]],
             "_valence_inconnue": valence_bad[valence_rows[keep]],
@@ -270,11 +332,14 @@ def _process_file(
         }
     )
     if rejected.any():
-        originals = table[rejected].astype(object).where(table[rejected].notna(), "")
+        # the row's other columns, except personal ones (names, e-mails, phones, ids)
+        originals = drop_personal_columns(table[rejected])
+        originals = originals.astype(object).where(originals.notna(), "")
+        originals = originals.drop(columns=[c for c in REJECT_COLUMNS if c in originals])
         if author_col is not None:
-            originals[fields["auteur"]] = fakes[author_col.codes[rejected]]
+            originals["pseudonyme"] = fakes[author_col.codes[rejected]]
         rejects = pd.concat([rejects, originals.reset_index(drop=True).astype(str)], axis=1)
-        kinds = pd.Series(reason[rejected]).str.replace(r"\s*[(«].*$", "", regex=True)
+        kinds = pd.Series(reason[rejected]).str.replace(r"\s*(?:[(«]| :).*$", "", regex=True)
         for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
             summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
     summary.acceptes = int(keep.sum())
@@ -295,10 +360,21 @@ def _process_file(
     return accepted, rejects, summary, routes
 
 
+def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
+    """The quarter as one prepared geometry in Lambert-93."""
+    if perimeter is None:
+        return None
+    if perimeter.crs is None:
+        raise WalkError("Le périmètre du quartier n'a pas de système de coordonnées.")
+    area = perimeter.to_crs(CRS).union_all()
+    shapely.prepare(area)
+    return area
+
+
 def _finish(
     accepted: gpd.GeoDataFrame,
     summaries: dict[str, FileSummary],
-    perimeter: gpd.GeoDataFrame | None,
+    area: shapely.Geometry | None,
     existing: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
     """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
@@ -306,11 +382,7 @@ def _finish(
     geoms = np.asarray(acc.geometry.array)
     shapes = shapely.get_type_id(geoms) != 0
     outside = pd.Series(False, index=acc.index)
-    if perimeter is not None and len(acc):
-        if perimeter.crs is None:
-            raise WalkError("Le périmètre du quartier n'a pas de système de coordonnées.")
-        area = perimeter.to_crs(CRS).union_all()
-        shapely.prepare(area)
+    if area is not None and len(acc):
         inside = np.zeros(len(acc), dtype=bool)
         points = ~shapes
         inside[points] = shapely.contains_xy(
@@ -337,10 +409,13 @@ def _finish(
         key["g"] = pd.Series(g, index=acc.index, dtype="str")
     content = pd.Series(hash_columns(key), index=acc.index)
     duplicate = content.duplicated(keep="first")
-    id_key = pd.Series(hash_columns({"m": acc["marche"], "k": content}), index=acc.index)
+    id_key = pd.Series(hash_columns({"m": acc["_marche_id"], "k": content}), index=acc.index)
     repeat = np.zeros(len(acc), dtype=bool)
     if id_key.duplicated().any():
-        occurrence = id_key.groupby(id_key.to_numpy()).cumcount()
+        # repeats inside one file are distinct annotations; the same row in another file
+        # (a copy under another name) keeps the id of its first appearance: stored once
+        groups = [id_key.to_numpy(), acc["source_fichier"].to_numpy()]
+        occurrence = id_key.groupby(groups).cumcount()
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
@@ -350,6 +425,8 @@ def _finish(
         "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
         "hors_quartier": outside.to_numpy(bool),
         "doublon": duplicate.to_numpy(bool),
+        "date_illisible": acc["_date_illisible"].to_numpy(bool),
+        "date_future": acc["_date_future"].to_numpy(bool),
         "theme_inconnu": acc["_theme_inconnu"].to_numpy(bool),
         "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
         "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
@@ -382,6 +459,9 @@ def _finish(
                 texts = sorted(t for t in acc.loc[m, "theme_original"].unique() if t)
                 if texts:
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
+            if flag == "date_illisible":
+                texts = sorted(t for t in acc.loc[m, "_date_texte"].unique() if t)
+                detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "doublon" and first_of is not None:
                 firsts = first_of[m].to_numpy()
                 refs = sorted(
@@ -415,6 +495,7 @@ def import_raw_walks(
     parts, rejects, routes = [], [], []
     summaries: dict[str, FileSummary] = {}
     ordered: list[FileSummary] = []
+    area = _area(perimeter)
     for raw in raws:
         if isinstance(raw, tuple):
             path, error = raw
@@ -423,7 +504,17 @@ def import_raw_walks(
             )
             ordered.append(s)
             continue
-        accepted, rej, s, route = _process_file(raw, walk_id=walk_id, salt=salt)
+        if not len(raw) and raw.format in ("csv", "xlsx"):
+            warnings.warn(
+                EmptyWalkFileWarning(
+                    f"{raw.path.name} : aucune ligne de données (seulement l'en-tête), rien à "
+                    "importer. Vérifiez que l'export contient bien les réponses."
+                ),
+                stacklevel=2,
+            )
+        accepted, rej, s, route = _process_file(raw, walk_id=walk_id, salt=salt, area=area)
+        if not len(raw):
+            s.messages.append("aucune ligne de données (seulement l'en-tête) : rien à importer")
         if s.fichier in summaries:  # two files with the same name in different folders
             s.fichier = str(raw.path)
             accepted["source_fichier"] = s.fichier
@@ -442,7 +533,7 @@ def import_raw_walks(
             if len(parts) == 1
             else gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
         )
-        annotations = _finish(accepted_all, summaries, perimeter, existing)
+        annotations = _finish(accepted_all, summaries, area, existing)
     else:
         annotations = empty_annotations()
     nonempty = [r for r in rejects if len(r)]
@@ -474,10 +565,13 @@ def import_walks(
 
     Every row of every file ends up either accepted (in ``.annotations``) or rejected (in
     ``.rejects`` with its file, row and French reason). Rows are rejected when their
-    coordinates are empty or unreadable, outside France, or their date is unreadable.
-    Swapped latitude/longitude are put back and flagged ``coordonnees_inversees``; points
-    outside the quarter (``hors_quartier``), exact duplicates (``doublon``), unknown themes
-    (``theme_inconnu``, kept as ``autre``) are kept and flagged. Author names become stable
+    coordinates are empty or unreadable, outside Île-de-France, or farther than
+    :data:`MAX_DISTANCE_M` (2 km) from the quarter. Swapped latitude/longitude are put back
+    and flagged ``coordonnees_inversees``; points just outside the quarter
+    (``hors_quartier``), exact duplicates (``doublon``, a copy of a file under another
+    name gives the same ids and is stored once), unknown themes (``theme_inconnu``, kept as
+    ``autre``), unreadable or impossible dates (``date_illisible``, kept without a date)
+    and dates in the future (``date_future``) are kept and flagged. Author names become stable
     pseudonyms. Ids are stable hashes of the content, so re-importing a file gives the
     same ids (and :func:`save_annotations` replaces instead of duplicating).
 
@@ -521,7 +615,7 @@ def import_walks(
     >>> result.annotations["theme"].tolist(), result.annotations["signalements"].tolist()
     (['chaleur', 'bruit'], ['', 'coordonnees_inversees'])
     >>> result.rejects[["ligne", "raison"]].values.tolist()
-    [[4, 'coordonnées vides ou incomplètes']]
+    [[4, 'coordonnées vides : renseignez latitude et longitude ou une colonne WKT']]
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -46,7 +46,9 @@ ROUTE_COLUMNS: tuple[str, ...] = ("marche", "nom", "source_fichier")
 FLAGS: dict[str, str] = {
     "coordonnees_inversees": "latitude et longitude inversées, remises dans l'ordre",
     "hors_quartier": "hors du quartier d'innovation",
-    "doublon": "doublon exact d'une autre ligne",
+    "doublon": "doublon exact d'une autre ligne (compté une fois)",
+    "date_illisible": "date illisible ou impossible, laissée vide (écrivez JJ/MM/AAAA HH:MM)",
+    "date_future": "date dans le futur : vérifiez l'année",
     "theme_inconnu": "thème inconnu, classé « autre »",
     "valence_inconnue": "ressenti illisible, classé « neutre »",
     "intensite_invalide": "intensité hors de l'échelle 0–3, laissée vide",

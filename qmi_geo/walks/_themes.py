@@ -18,6 +18,7 @@ from qmi_geo.walks._distinct import distinct
 
 __all__ = [
     "DEFAULT_VALENCE",
+    "WALK_SYNONYMS",
     "match_intensity",
     "match_theme",
     "match_valence",
@@ -56,8 +57,40 @@ def normalise_text(text: object) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
+#: What walk participants write, beyond the style's synonyms: field words, by theme code.
+#: They are matched like the synonyms (longest term first, so « passage piéton dangereux »
+#: is a hard crossing, not « dangereux », a feeling of unsafety).
+WALK_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "coupure": (
+        "traversee dangereuse",
+        "traversees dangereuses",
+        "traversee impossible",
+        "difficile de traverser",
+        "impossible de traverser",
+        "passage pieton dangereux",
+        "passages pietons dangereux",
+        "passage pieton",
+        "pas de passage pieton",
+        "passage pieton absent",
+        "carrefour dangereux",
+        "rond point dangereux",
+        "feu trop court",
+        "feu pieton trop court",
+        "feu rouge trop court",
+        "temps de traversee",
+        "franchissement difficile",
+        "infranchissable",
+        "dangerous crossing",
+    ),
+    "pollution_air": ("nuisance olfactive", "nuisances olfactives", "mauvaises odeurs"),
+}
+
+
 def _build_lookup() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
     exact: dict[str, str] = {}
+    for code, words in WALK_SYNONYMS.items():
+        for word in words:
+            exact.setdefault(normalise_text(word), code)
     for theme in THEMES.values():
         for term in (theme.code, theme.label, *theme.synonyms):
             key = normalise_text(term)
@@ -99,6 +132,8 @@ def match_theme(text: str) -> tuple[str, bool]:
     ('chaleur', True)
     >>> match_theme("il n'y a pas d'ombre ici")
     ('chaleur', True)
+    >>> match_theme("Traversée dangereuse"), match_theme("passage piéton dangereux")
+    (('coupure', True), ('coupure', True))
     >>> match_theme("licorne")
     ('autre', False)
     """

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from qmi_geo._atomic import atomic_path
 from qmi_geo.errors import CRSError, MissingDependencyError
 from qmi_geo.style import THEMES
 from qmi_geo.walks._schema import CRS
@@ -353,7 +354,7 @@ def density_surface(
         "compress": "lzw",
         "transform": from_origin(xmin, ymax, cell_m, cell_m),
     }
-    with rasterio.open(out, "w", **profile) as dst:
+    with atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(density.astype("float32"), 1)
         dst.set_band_description(1, "Densité de ressentis (annotations pondérées par km²)")
         dst.update_tags(

@@ -8,18 +8,66 @@ imports the pipeline) and adds the layers ``annotations``, ``parcours`` and
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from qmi_geo.errors import WalkError, WalkFileMissingWarning
 from qmi_geo.walks._importer import WalkImport, import_walks
-from qmi_geo.walks._store import load_annotations, save_annotations, write_rejects
+from qmi_geo.walks._store import (
+    FROM_SPEC,
+    load_annotations,
+    load_files,
+    remove_files,
+    save_annotations,
+    store_lock,
+    write_rejects,
+)
 from qmi_geo.walks.analysis import density_surface, hotspots, link_context
 from qmi_geo.walks.fub import annotations_from_rues_citees
 
 __all__ = ["walks_stage"]
+
+
+def _present_files(layerset: Any, result: Any) -> list[Path]:
+    """The spec's walk files; a missing one is an error, or a recorded warning if allowed."""
+    spec = layerset.spec
+    files = [Path(p) for p in getattr(spec, "walk_files", [])]
+    missing = [p for p in files if not p.is_file()]
+    if not missing:
+        return files
+    origin = Path(spec.path).name if getattr(spec, "path", None) else "la spec"
+    names = ", ".join(str(p) for p in missing)
+    if not getattr(spec, "walks_allow_missing", False):
+        raise WalkError(
+            f"Fichier(s) de marche introuvable(s) : {names} (listé(s) dans {origin}, [walks] "
+            "files). Corrigez le chemin, ou ajoutez « allow_missing = true » dans [walks] pour "
+            "continuer sans ce(s) fichier(s)."
+        )
+    message = f"fichier(s) de marche introuvable(s), ignoré(s) (allow_missing = true) : {names}"
+    layerset.report.add("avertissement", message)
+    result.notes.append(f"Attention : {message}.")
+    warnings.warn(WalkFileMissingWarning(message), stacklevel=3)
+    return [p for p in files if p.is_file()]
+
+
+def _forget_removed_files(store: Path, imported: WalkImport, result: Any) -> None:
+    """Remove from the store the annotations of spec files no longer in the spec (say so)."""
+    if not store.exists():
+        return
+    table = load_files(store)
+    listed = {s.fichier for s in imported.summary}
+    gone = sorted(set(table.loc[table["origine"] == FROM_SPEC, "fichier"]) - listed)
+    if not gone:
+        return
+    n = remove_files(store, gone)
+    result.notes.append(
+        f"Marches sensibles : fichier(s) retiré(s) de la spec : {', '.join(gone)} — "
+        f"{n} annotation(s) retirée(s) de la couche de la commune."
+    )
 
 
 def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
@@ -40,7 +88,7 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
         None when the spec lists no walk file and no FUB cited street is at hand.
     """
     spec = layerset.spec
-    files = [Path(p) for p in getattr(spec, "walk_files", [])]
+    files = _present_files(layerset, result)
     layers = layerset.layers
     fub = layers.get("rues_citees")
     use_fub = bool(getattr(spec, "walks_fub", True)) and fub is not None and len(fub) > 0
@@ -48,15 +96,19 @@ def walks_stage(layerset: Any, result: Any) -> WalkImport | None:
     store = out / "annotations.gpkg"
     if not files and not use_fub and not store.exists():
         return None
-    imported = import_walks(files, perimeter=layerset.perimeter, existing=load_annotations(store))
-    if files:
-        save_annotations(imported, store)
-        rejects = write_rejects(
-            imported.rejects,
-            out / "rejets.csv",
-            imported_files=[s.fichier for s in imported.summary],
+    with store_lock(store):
+        imported = import_walks(
+            files, perimeter=layerset.perimeter, existing=load_annotations(store)
         )
-        result.files["rejets_marches"] = rejects
+        _forget_removed_files(store, imported, result)
+        if files:
+            save_annotations(imported, store, origin=FROM_SPEC)
+            rejects = write_rejects(
+                imported.rejects,
+                out / "rejets.csv",
+                imported_files=[s.fichier for s in imported.summary],
+            )
+            result.files["rejets_marches"] = rejects
     if store.exists():
         # the commune's annotation layer: the spec's files plus every earlier
         # `qmi walks import`, merged by id (no duplicates)

@@ -20,12 +20,26 @@ def fr(v: float) -> str:
     return str(v).replace(".", ",")
 
 
+def just_outside(aulnay, metres: float = 300.0) -> tuple[float, float]:
+    """(lat, lon) of a point ``metres`` east of the quarter's easternmost point."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    xmax = aulnay.total_bounds[2]
+    border = aulnay.geometry.iloc[0].intersection(aulnay.geometry.iloc[0].envelope)
+    ys = [y for x, y in border.exterior.coords if x == xmax] or [aulnay.total_bounds[1]]
+    p = gpd.GeoSeries([Point(xmax + metres, ys[0])], crs=aulnay.crs).to_crs(4326).iloc[0]
+    return round(p.y, 6), round(p.x, 6)
+
+
 @pytest.fixture
-def mixed_file(tmp_path, places):
+def mixed_file(tmp_path, places, aulnay):
     """Good rows, swapped coordinates, blank coordinates, the Atlantic, an unknown theme,
-    a duplicate, an unreadable date, a point outside the quarter (Meudon)."""
+    a duplicate, an unreadable date, a point in Meudon (far from the quarter), a point just
+    outside the quarter."""
     (la, lo), (lb, lb_lon), (lc, lc_lon) = places[GARE], places[PARC], places[HUGO]
     lm, lm_lon = places[MEUDON]
+    lj, lj_lon = just_outside(aulnay)
     rows = [
         "Date;Thème;Ressenti;Intensité;Commentaire;Latitude;Longitude;Nom",
         f"15/06/2024 14:00;trop chaud;-;3;Parvis sans ombre;{fr(la)};{fr(lo)};Jeanne Dupont",  # 2
@@ -39,6 +53,7 @@ def mixed_file(tmp_path, places):
         f"15/06/2024 15:00;proprete;negatif;1;Vu à Meudon;{fr(lm)};{fr(lm_lon)};Léa",  # 10 out
         f"15/06/2024 15:10;bruit;neg;1;<script>alert('x')</script> <b>fort</b>;"
         f"{fr(la)};{fr(lo)};Léa",  # 11 HTML kept verbatim
+        f"15/06/2024 15:20;bruit;neg;1;Juste à côté;{fr(lj)};{fr(lj_lon)};Léa",  # 12 near
     ]
     path = tmp_path / "marche_melangee_synthetique.csv"
     path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
@@ -48,17 +63,19 @@ def mixed_file(tmp_path, places):
 def test_mixed_file_exact_counts_and_rejects(mixed_file, aulnay, tmp_path):
     res = import_walks(mixed_file, perimeter=aulnay, salt="test")
     s = res.summary[0]
-    assert s.lus == 10
-    assert (s.acceptes, s.rejetes) == (7, 3)
+    assert s.lus == 11
+    assert (s.acceptes, s.rejetes) == (8, 3)
     assert s.lus == s.acceptes + s.rejetes
     assert s.corriges == 1  # swapped row
-    assert s.signales == 3  # unknown theme, duplicate, outside the quarter
+    assert s.signales == 4  # unknown theme, duplicate, unreadable date, just outside
     ann = res.annotations.set_index("source_ligne")
     assert ann.loc[4, "signalements"] == "coordonnees_inversees"
     assert ann.loc[7, "signalements"] == "theme_inconnu"
     assert ann.loc[7, "theme"] == "autre" and ann.loc[7, "theme_original"] == "licorne rose"
     assert ann.loc[8, "signalements"] == "doublon"
-    assert ann.loc[10, "signalements"] == "hors_quartier"
+    assert ann.loc[12, "signalements"] == "hors_quartier"
+    # an unreadable date keeps the annotation, without a date
+    assert ann.loc[9, "signalements"] == "date_illisible" and pd.isna(ann.loc[9, "horodatage"])
     assert ann.loc[2, "signalements"] == ""
     assert ann.loc[4, "valence"] == "negatif"  # no valence given: deduced from « chaleur »
     assert ann.loc[2, "theme"] == "chaleur" and ann.loc[4, "theme"] == "chaleur"
@@ -66,10 +83,18 @@ def test_mixed_file_exact_counts_and_rejects(mixed_file, aulnay, tmp_path):
     assert ann.loc[4].geometry.within(aulnay.geometry.iloc[0])
 
     rejects = res.rejects.set_index("ligne")
-    assert sorted(rejects.index) == [5, 6, 9]
-    assert "vides" in rejects.loc[5, "raison"]
-    assert "hors de France" in rejects.loc[6, "raison"]
-    assert "date illisible « le matin »" in rejects.loc[9, "raison"]
+    assert sorted(rejects.index) == [5, 6, 10]
+    assert rejects.loc[5, "raison"] == (
+        "coordonnées vides : renseignez latitude et longitude ou une colonne WKT"
+    )
+    assert rejects.loc[6, "raison"] == (
+        "coordonnées hors de France (-30 ; 45) : corrigez la position (degrés décimaux en "
+        "WGS84, ou X/Y en Lambert-93)"
+    )
+    assert rejects.loc[10, "raison"].endswith(
+        " km du quartier (au-delà de 2,0 km) : corrigez la position, ou importez ce fichier "
+        "pour la commune où il a été saisi"
+    )
 
     out = write_rejects(res.rejects, tmp_path / "rejets.csv")
     raw = out.read_bytes()
@@ -78,15 +103,19 @@ def test_mixed_file_exact_counts_and_rejects(mixed_file, aulnay, tmp_path):
     assert back[["fichier", "ligne"]].values.tolist() == [
         ["marche_melangee_synthetique.csv", "5"],
         ["marche_melangee_synthetique.csv", "6"],
-        ["marche_melangee_synthetique.csv", "9"],
+        ["marche_melangee_synthetique.csv", "10"],
     ]
     assert list(back.columns[:3]) == ["fichier", "ligne", "raison"]
     # names never reach the rejects file: they are pseudonymised there too
     assert "Karim" not in out.read_text(encoding="utf-8-sig")
 
     text = res.describe()
-    assert "10 lu(s) : 7 accepté(s), 3 rejeté(s)" in text
+    assert "11 lu(s) : 8 accepté(s), 3 rejeté(s)" in text
     assert "licorne rose" in text and "ligne 8" in text
+    assert (
+        "à vérifier — date illisible ou impossible, laissée vide (écrivez JJ/MM/AAAA HH:MM) : "
+        "ligne 9 — texte(s) : « le matin »"
+    ) in text
 
 
 def test_html_comment_is_stored_verbatim(mixed_file, aulnay):
@@ -99,13 +128,13 @@ def test_json_summary(mixed_file, aulnay):
     data = json.loads(json.dumps(import_walks(mixed_file, perimeter=aulnay).to_json_dict()))
     f = data["fichiers"][0]
     assert {k: f[k] for k in ("lus", "acceptes", "rejetes", "corriges", "signales")} == {
-        "lus": 10,
-        "acceptes": 7,
+        "lus": 11,
+        "acceptes": 8,
         "rejetes": 3,
         "corriges": 1,
-        "signales": 3,
+        "signales": 4,
     }
-    assert data["total"]["lus"] == 10
+    assert data["total"]["lus"] == 11
     assert any("rejet" in m for m in f["messages"])
 
 
@@ -118,7 +147,7 @@ def test_reimport_does_not_duplicate_and_names_stay_out(mixed_file, aulnay, tmp_
     assert any("déjà présente" in m for m in again.summary[0].messages)
     save_annotations(again, store)
     stored = load_annotations(store)
-    assert len(stored) == 7
+    assert len(stored) == 8
     assert stored["id"].is_unique
     assert stored.crs.to_epsg() == 2154
     assert stored.set_index("source_ligne").loc[7, "theme_original"] == "licorne rose"
@@ -133,7 +162,7 @@ def test_reimport_does_not_duplicate_and_names_stay_out(mixed_file, aulnay, tmp_
 
 def test_rejects_file_keeps_other_files_rows(mixed_file, aulnay, tmp_path, places):
     out = tmp_path / "rejets.csv"
-    write_rejects(import_walks(mixed_file).rejects, out)
+    write_rejects(import_walks(mixed_file, perimeter=aulnay).rejects, out)
     other = tmp_path / "autre_synthetique.csv"
     la, lo = places[GARE]
     other.write_text(f"lat;lon;theme\n;;bruit\n{la};{lo};bruit\n", encoding="utf-8")

@@ -87,6 +87,9 @@ _PAIR_NAMES = (
     "coords",
 )
 
+#: Reason of a row without coordinates (also used by the geographic readers).
+EMPTY_COORDINATES = "coordonnées vides : renseignez latitude et longitude ou une colonne WKT"
+
 _NUM = r"[-+]?\d+(?:[.,]\d+)?"
 _GEOPOINT = re.compile(rf"^\s*({_NUM})\s+({_NUM})(?:\s+{_NUM}){{0,2}}\s*$")
 _PAIR = re.compile(r"^\s*\[?\s*([-+]?\d+\.\d+)\s*[,;]\s*([-+]?\d+\.\d+)\s*\]?\s*$")
@@ -208,8 +211,11 @@ def extract_coordinates(
             x, y = a, b
         text = _joined(first, second)
         empty = blank_mask(first) | blank_mask(second)
-        problem[bad_a | bad_b] = "coordonnées illisibles (pas des nombres)"
-        problem[empty] = "coordonnées vides ou incomplètes"
+        problem[bad_a | bad_b] = (
+            "coordonnées illisibles (pas des nombres) : écrivez des degrés décimaux (48,9322) "
+            "ou en degrés, minutes, secondes (48°55'56\"N)"
+        )
+        problem[empty] = EMPTY_COORDINATES
     elif found.kind == "pair":
         col = table[found.columns[0]]
         text = _as_text(col)
@@ -221,9 +227,10 @@ def extract_coordinates(
         x, _ = parse_numbers(lon_t)
         empty = blank_mask(col)
         problem[np.isnan(x) | np.isnan(y)] = (
-            "coordonnées illisibles (attendu « latitude longitude »)"
+            "coordonnées illisibles (attendu « latitude longitude ») : écrivez par exemple "
+            "« 48.9322 2.4955 »"
         )
-        problem[empty] = "coordonnées vides ou incomplètes"
+        problem[empty] = EMPTY_COORDINATES
     else:
         col = table[found.columns[0]]
         text = _as_text(col)
@@ -233,8 +240,8 @@ def extract_coordinates(
         )
         empty = blank_mask(col)
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        problem[missing] = "géométrie WKT illisible"
-        problem[empty] = "coordonnées vides ou incomplètes"
+        problem[missing] = "géométrie WKT illisible : écrivez par exemple POINT (2.4955 48.9322)"
+        problem[empty] = EMPTY_COORDINATES
         geoms = shapely.force_2d(geoms)
         is_point = shapely.get_type_id(geoms) == 0
         rep = shapely.point_on_surface(geoms)

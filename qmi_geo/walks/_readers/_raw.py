@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,10 +70,13 @@ class RawWalk:
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse numbers written the French or the English way.
+    r"""Parse numbers written the French or the English way.
 
     Spaces (thousands separators, also non-breaking) are removed and a decimal comma
-    becomes a point.
+    becomes a point. Degrees with a degree sign are read too, as GPS apps and
+    Wikipedia write them: degrees-minutes-seconds (``48°47'24"N``, ``2°13'5"E``),
+    degrees and decimal minutes (``48°47,4'N``) and decimal degrees (``48.7800°``);
+    S, W and the French O (ouest) make the value negative.
 
     Parameters
     ----------
@@ -91,6 +95,9 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> n, bad = parse_numbers(pd.Series(["48,9312", " 658 123,5 ", "", "abc", 2.5]))
     >>> n.tolist()[:2], bad.tolist()
     ([48.9312, 658123.5], [False, False, False, True, False])
+    >>> n, bad = parse_numbers(pd.Series(["48°47'24\"N", "48.7800°", "2°13'5\"O", "1°2'3\"W"]))
+    >>> [round(float(v), 6) for v in n], bad.tolist()
+    ([48.79, 48.78, -2.218056, -1.034167], [False, False, False, False])
     """
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
@@ -113,9 +120,38 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if text.str.contains(r"[\s\u00a0\u202f]", regex=True).any():
         text = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
     text = text.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", copy=True)
     unreadable = (text != "").to_numpy() & np.isnan(numbers)
+    if unreadable.any():
+        todo = np.flatnonzero(unreadable)
+        degrees = _degrees(text.iloc[todo])
+        ok = ~np.isnan(degrees)
+        numbers[todo[ok]] = degrees[ok]
+        unreadable[todo[ok]] = False
     return numbers, unreadable
+
+
+# 48°47'24"N, 48°47,4'N, 48.78°, N48°47'24", 2°13'5"O (spaces already removed, "," -> ".")
+_DEGREES = re.compile(
+    r"^(?P<h1>[NSEWO])?(?P<sign>[-+])?(?P<d>\d+(?:\.\d+)?)(?:°|º|deg)"
+    r"(?:(?P<m>\d+(?:\.\d+)?)(?:'|′|’|min))?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)(?:\"|″|”|''|’’|sec))?"
+    r"(?P<h2>[NSEWO])?$",
+    re.IGNORECASE,
+)
+
+
+def _degrees(text: pd.Series) -> np.ndarray:
+    """Decimal degrees of texts written with a degree sign; NaN where not such a text."""
+    parts = text.astype(str).str.extract(_DEGREES)
+    d = pd.to_numeric(parts["d"], errors="coerce").to_numpy(dtype="float64")
+    m = pd.to_numeric(parts["m"], errors="coerce").fillna(0).to_numpy(dtype="float64")
+    sec = pd.to_numeric(parts["s"], errors="coerce").fillna(0).to_numpy(dtype="float64")
+    value = d + m / 60 + sec / 3600
+    hemisphere = parts["h1"].fillna(parts["h2"]).fillna("").str.upper().to_numpy(dtype=object)
+    negative = np.isin(hemisphere, ["S", "W", "O"]) | (parts["sign"] == "-").to_numpy()
+    valid = (m < 60) & (sec < 60) & ~(parts["h1"].notna() & parts["h2"].notna()).to_numpy()
+    return np.where(valid, np.where(negative, -value, value), np.nan)
 
 
 def arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:

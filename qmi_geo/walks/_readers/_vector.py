@@ -5,6 +5,7 @@ GeoJSON (uMap), KML/KMZ (Google My Maps, uMap), GPX, GeoPackage (QField) and Sha
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -59,7 +60,9 @@ def _from_geometries(
     geoms = shapely.force_2d(geoms)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     problem = np.where(
-        empty & (problem == ""), "géométrie absente (élément sans position)", problem
+        empty & (problem == ""),
+        "géométrie absente (élément sans position) : placez-le sur la carte et réexportez",
+        problem,
     )
     is_point = shapely.get_type_id(geoms) == 0
     rep = shapely.point_on_surface(blank_where(empty, geoms))
@@ -85,6 +88,65 @@ def _from_geometries(
         route=route,
         title_columns=title_columns,
         messages=messages,
+    )
+
+
+#: Words in a line's or zone's title (or its folder / layer) that make it the walk's route.
+_ROUTE_TITLE_WORDS = ("parcours", "trace", "itineraire", "trajet", "track", "cheminement")
+
+
+def _split_routes(
+    table: pd.DataFrame,
+    geoms: np.ndarray,
+    lines: np.ndarray,
+    problem: np.ndarray,
+    titles: list[str],
+    crs: str | None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, gpd.GeoDataFrame | None]:
+    """Move the lines and zones that are the walk's route out of the annotations.
+
+    A line or zone is a route when its title, or its folder/layer name, says so
+    (« Parcours », « Tracé de la marche »...), or when it carries no text at all (a bare
+    line drawn in uMap or My Maps). Lines with a theme or a comment stay annotations
+    (« Franchissement des voies »).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    kind = shapely.get_type_id(geoms)
+    shaped = np.isin(kind, [1, 2, 3, 5, 6]) & ~shapely.is_empty(geoms)
+    if not shaped.any():
+        return table, geoms, lines, problem, None
+    from qmi_geo.walks._themes import normalise_text
+
+    text = pd.Series("", index=table.index, dtype=object)
+    for col in titles:
+        text = text + " " + table[col].map(normalise_text)
+    words = text.str.split()
+    named = words.map(lambda w: any(t in w for t in _ROUTE_TITLE_WORDS)).to_numpy(dtype=bool)
+    content_cols = [c for c in table.columns if c not in ("couche",)]
+    if content_cols:
+        filled = table[content_cols].map(lambda v: normalise_text(v) != "").any(axis=1)
+        bare = ~filled.to_numpy(dtype=bool)
+    else:
+        bare = np.ones(len(table), dtype=bool)
+    route = shaped & (named | bare)
+    if not route.any():
+        return table, geoms, lines, problem, None
+    name_col = next((c for c in titles if c != "couche"), None)
+    names = (
+        table.loc[route, name_col].fillna("").astype(str).to_numpy()
+        if name_col
+        else np.full(int(route.sum()), "")
+    )
+    route_gdf = gpd.GeoDataFrame(
+        {"nom": names}, geometry=shapely.force_2d(geoms[route]), crs=crs or "EPSG:4326"
+    )
+    keep = ~route
+    return (
+        table.loc[keep].reset_index(drop=True),
+        geoms[keep],
+        lines[keep],
+        problem[keep],
+        route_gdf,
     )
 
 
@@ -141,29 +203,36 @@ def read_geojson_walk(path: Path) -> RawWalk:
             problem.append("")
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             geoms.append(None)
-            problem.append("géométrie GeoJSON illisible")
+            problem.append("géométrie GeoJSON illisible : réexportez le fichier depuis uMap")
     table = pd.DataFrame(rows, index=pd.RangeIndex(len(rows)))
     if table.empty and len(rows):
         table = pd.DataFrame(index=pd.RangeIndex(len(rows)))
     lines = np.arange(1, len(rows) + 1, dtype="int64")
     titles = [c for c in ("name", "nom", "titre", "title") if c in table.columns]
+    crs = _crs_of_geojson(doc)
+    messages = [f"{len(rows)} élément(s) GeoJSON"]
+    table, shapes, lines, problems, route = _split_routes(
+        table, _object_array(geoms), lines, np.array(problem, dtype=object), titles, crs
+    )
+    if route is not None:
+        messages.append(_route_message(len(route)))
     return _from_geometries(
-        path,
-        "geojson",
-        table,
-        _object_array(geoms),
-        lines,
-        _crs_of_geojson(doc),
-        np.array(problem, dtype=object),
-        titles,
-        [f"{len(rows)} élément(s) GeoJSON"],
+        path, "geojson", table, shapes, lines, crs, problems, titles, messages, route
     )
 
 
-def _read_layers(path: Path, layers: list[str]) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+def _route_message(n: int) -> str:
+    return f"{n} ligne(s) ou zone(s) du parcours de la marche mise(s) dans la couche « parcours »"
+
+
+def _read_layers(
+    path: Path | io.BytesIO, layers: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, str | None]:
     """Read vector layers through GDAL into one table of attributes + geometries in WGS84."""
     frames = []
     for layer in layers:
+        if isinstance(path, io.BytesIO):
+            path.seek(0)
         gdf = pyogrio.read_dataframe(path, layer=layer)
         if gdf.crs is not None and len(gdf):
             gdf = gdf.to_crs(4326)
@@ -211,27 +280,102 @@ def read_kml_walk(path: Path) -> RawWalk:
     name is kept in ``couche`` and can serve as the theme.
     """
     try:
-        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-        table, geoms, crs = _read_layers(path, layers)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise WalkError(f"Le fichier {path.name} n'est pas un KML/KMZ lisible ({exc}).") from None
+        # a KMZ is read as the KML inside it: GDAL's KMZ reading drops SchemaData fields
+        source: Path | io.BytesIO = (
+            io.BytesIO(_kml_text(path).encode("utf-8")) if path.suffix.lower() == ".kmz" else path
+        )
+        layers = [str(name) for name in pyogrio.list_layers(source)[:, 0]]
+        table, geoms, crs = _read_layers(source, layers)
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        zipfile.BadZipFile,
+        OSError,
+    ) as exc:
+        raise WalkError(
+            f"Le fichier {path.name} n'est pas un KML/KMZ lisible ({exc}). Réexportez-le "
+            "depuis Google My Maps ou uMap."
+        ) from None
     table = table.rename(columns=_restore_kml_names(path, list(table.columns)))
+    table = _add_extended_data(path, table, layers)
     for col in _KML_NOISE:
         if col in table.columns:
             table = table.drop(columns=col)
     titles = [c for c in ("Name", "name", "couche") if c in table.columns]
     lines = np.arange(1, len(table) + 1, dtype="int64")
+    messages = [f"{len(table)} repère(s) dans {len(layers)} dossier(s)"]
+    table, shapes, lines, problems, route = _split_routes(
+        table, geoms, lines, np.full(len(table), "", dtype=object), titles, crs
+    )
+    if route is not None:
+        messages.append(_route_message(len(route)))
     return _from_geometries(
         path,
         path.suffix.lower().lstrip("."),
         table,
-        geoms,
+        shapes,
         lines,
         crs,
-        np.full(len(table), "", dtype=object),
+        problems,
         titles,
-        [f"{len(table)} repère(s) dans {len(layers)} dossier(s)"],
+        messages,
+        route,
     )
+
+
+def _add_extended_data(path: Path, table: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
+    """Fill in the ExtendedData fields (``Data`` and ``SimpleData``) GDAL did not return.
+
+    GDAL drops ``Data`` fields of placemarks that also have ``SchemaData``. Placemarks are
+    read from the KML text in document order, per folder, and matched to GDAL's rows in
+    the same order; nothing is added if the counts disagree.
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(_kml_text(path).encode("utf-8"))
+    except (ET.ParseError, OSError, zipfile.BadZipFile):
+        return table
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    records: list[dict[str, str]] = []
+    titles: list[str] = []
+
+    def walk(node: ET.Element) -> None:
+        for child in node:
+            tag = local(child.tag)
+            if tag == "Placemark":
+                fields: dict[str, str] = {}
+                for el in child.iter():
+                    name = el.get("name")
+                    if local(el.tag) == "Data" and name:
+                        value = next((v for v in el if local(v.tag) == "value"), None)
+                        fields[name] = (value.text or "").strip() if value is not None else ""
+                    elif local(el.tag) == "SimpleData" and name:
+                        fields[name] = (el.text or "").strip()
+                records.append(fields)
+                title = next((c for c in child if local(c.tag) == "name"), None)
+                titles.append(((title.text or "") if title is not None else "").strip())
+            elif tag in ("Document", "Folder"):
+                walk(child)
+
+    walk(root)
+    if len(records) != len(table) or not any(records):
+        return table
+    if "Name" in table.columns:  # the same placemarks in the same order, or nothing added
+        gdal_titles = table["Name"].fillna("").astype(str).str.strip().tolist()
+        if gdal_titles != titles:
+            return table
+    extra = pd.DataFrame(records, index=table.index)
+    out = table.copy()
+    for col in extra.columns:
+        if col not in out.columns:
+            out[col] = extra[col].replace("", None)
+        else:
+            out[col] = out[col].where(out[col].notna(), extra[col].replace("", None))
+    return out
 
 
 def read_gpx_walk(path: Path) -> RawWalk:
