@@ -516,8 +516,7 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        write_csv(rejects, out / "rejets_couches.csv")
-        result.files["rejets_couches"] = out / "rejets_couches.csv"
+        result.files["rejets_couches"] = write_csv(rejects, out / "rejets_couches.csv")
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
@@ -601,8 +600,11 @@ def matching_stage(
     if not spec.solutions_enabled or catalogue is None:
         return
     solutions = load_solutions(catalogue, only=spec.solutions or None)
+    layers = dict(layerset.layers)
+    if "sites" in layers and len(layers["sites"]):
+        layers["sites"] = _site_origins(layers["sites"])
     matched = match_quarter(
-        layerset.layers,
+        layers,
         solutions,
         annotations=result.extra_layers.get("annotations"),
         hotspots=result.extra_layers.get("points_chauds"),
@@ -611,18 +613,64 @@ def matching_stage(
     )
     scores = matched.suitability.scores
     paths = write_matches(
-        scores, result.output_dir, excluded=matched.suitability.excluded, sites=matched.sites
+        scores,
+        result.output_dir,
+        excluded=matched.suitability.excluded,
+        sites=matched.sites,
+        summary_frame=matched.suitability.summary,
     )
     result.files["appariements"] = paths[0]
     if len(scores):
         result.extra_layers["appariements"] = matches_layer(scores, matched.sites)
         result.products["matches_for_map"] = matches_for_map(scores, matched.sites)
     result.products["matching"] = matched
+    services = [s for s in solutions if s.exigences.sans_site]
+    if services:
+        from qmi_geo.matching.communes import quarter_profile, score_services
+        from qmi_geo.matching.report import write_csv
+
+        profile = quarter_profile(
+            spec.name,
+            layers,
+            perimeter=layerset.perimeter,
+            annotations=result.extra_layers.get("annotations"),
+            hotspots=result.extra_layers.get("points_chauds"),
+            defis=layerset.layers.get("defis"),
+        )
+        service_scores = score_services(services, [profile], weights=spec.weights)
+        result.products["services"] = service_scores
+        result.files["services_commune"] = write_csv(
+            service_scores, result.output_dir / "services_commune.csv"
+        )
     placed = scores["solution_id"].nunique() if len(scores) else 0
     result.notes.append(
         f"Appariement : {len(solutions)} solution(s), {len(matched.sites)} site(s) candidat(s), "
         f"{placed} solution(s) avec au moins un site possible."
     )
+
+
+def _site_origins(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Tell each site's channel: workshop, the commune's own inventory, OSM or a bundled layer.
+
+    A site source that is not in the bundled catalogue was declared by the commune in its
+    spec (its own inventory file); workshop sites come from ``qmi atelier import``.
+    """
+    catalogue = set(load_catalogue())
+    src = sites["source"].astype(str) if "source" in sites.columns else pd.Series("", sites.index)
+    origin = src.map(
+        lambda s: (
+            "atelier"
+            if "atelier" in s
+            else "osm"
+            if s.startswith("osm")
+            else "couche"
+            if s in catalogue
+            else "commune"
+        )
+    )
+    if "origine" in sites.columns:
+        origin = sites["origine"].where(sites["origine"].notna(), origin)
+    return sites.assign(origine=origin)
 
 
 def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:

@@ -489,6 +489,7 @@ SITE_KINDS: dict[str, SiteKind] = {
         SiteKind("cimetiere", "Cimetière", "#b3de69", "plus", "8"),
         SiteKind("friche", "Friche", "#d9b365", "recycle", "s"),
         SiteKind("pont", "Pont, franchissement", "#525252", "exchange", "h"),
+        SiteKind("croisement", "Croisement sans pont connu", "#a6a6a6", "crosshairs", "*"),
         SiteKind("gare", "Gare, pôle d'échanges", "#1f78b4", "train", "P"),
         SiteKind("equipement_sportif", "Équipement sportif", "#fdb462", "futbol-o", "D"),
         SiteKind("autre", "Autre site", "#cccccc", "map-marker", "X"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import sys
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +39,8 @@ def friendly_errors(func: F) -> F:
     User input never ends in a bare traceback: a :class:`~qmi_geo.errors.QmiGeoError`
     carries a message that says what is wrong and how to fix it; other ``OSError``s (disk
     full, permission denied) are reported the same way. qmi_geo warnings are shown as
-    « Attention : ... » lines instead of Python's warning format.
+    « Attention : ... » lines instead of Python's warning format; other libraries' warnings
+    (English, for developers) only in the debug log (``-vv``).
     """
 
     @functools.wraps(func)
@@ -65,8 +66,8 @@ def _show_warning(
 ) -> None:
     if issubclass(category, QmiGeoWarning):
         echo_warning(str(message))
-    else:  # pragma: no cover - third-party warnings keep their usual form
-        print(f"{category.__name__}: {message}", file=sys.stderr)
+    else:  # library warnings (pandas, GDAL...) are for developers: shown with -vv only
+        logging.getLogger("qmi_geo").debug("%s: %s", category.__name__, message)
 
 
 def echo_warning(message: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from qmi_geo.maps._geojson import web_features
 from qmi_geo.maps._layers import HATCH_DEFS, add_kind
 from qmi_geo.maps._page import PageBehaviour
 from qmi_geo.maps._ranked import RankedSites, ranked_list_html
+from qmi_geo.maps._render import StaticElement, render_page, rendered_text
 from qmi_geo.maps.draw import AtelierLayer
 from qmi_geo.maps.legend import (
     PAGE_CSS,
@@ -135,14 +135,58 @@ class OfflineMap(folium.Map):
     default_js: list[tuple[str, str]] = [("leaflet", LEAFLET_JS)]  # noqa: RUF012
     default_css: list[tuple[str, str]] = [("leaflet_css", LEAFLET_CSS)]  # noqa: RUF012
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with rendered_text():  # the new Figure's fixed <meta> is not compiled as a template
+            super().__init__(*args, **kwargs)
+
+
+def _colour_ramp(values: np.ndarray, colours: Sequence[str]) -> np.ndarray:
+    """RGBA floats (0-1) of ``values`` (0-1) on a linear ramp through ``colours`` (``#rrggbb``).
+
+    The same ramp as matplotlib's ``LinearSegmentedColormap.from_list``, without importing
+    matplotlib for a web map.
+
+    Examples
+    --------
+    >>> _colour_ramp(np.array([0.0, 0.5, 1.0]), ("#000000", "#ffffff"))[:, 0].tolist()
+    [0.0, 0.5, 1.0]
+    """
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colours])
+    stops = np.linspace(0.0, 1.0, len(colours))
+    flat = np.clip(np.asarray(values, dtype="float64"), 0, 1).ravel()
+    out = np.ones((flat.size, 4))
+    for channel in range(3):
+        out[:, channel] = np.interp(flat, stops, rgb[:, channel])
+    return out.reshape(*np.shape(values), 4)
+
+
+def _png_rgba(pixels: np.ndarray) -> bytes:
+    """A PNG file (8-bit RGBA, no filter) of a ``(height, width, 4)`` uint8 array."""
+    import struct
+    import zlib
+
+    height, width = pixels.shape[:2]
+    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # filter byte 0 per row
+    rows[:, 1:] = pixels.reshape(height, 4 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+
 
 def _density_overlay(
     m: folium.Map, density_tif: Path | str, *, name: str = _DENSITY_LABEL, show: bool = True
 ) -> LegendEntry | None:
     """Add the annotation density raster as a transparent colour image."""
     import rasterio
-    from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.image import imsave
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
     path = Path(density_tif)
@@ -170,12 +214,10 @@ def _density_overlay(
     if vmax <= 0:
         return None
     norm = np.clip(out / vmax, 0, 1)
-    cmap = LinearSegmentedColormap.from_list("densite", list(_DENSITY_COLOURS))
-    rgba = cmap(norm)
+    rgba = _colour_ramp(norm, _DENSITY_COLOURS)
     rgba[..., 3] = np.where(norm > 0.02, 0.25 + 0.5 * norm, 0.0)
-    buf = io.BytesIO()
-    imsave(buf, rgba, format="png")
-    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    png = _png_rgba(np.round(rgba * 255).astype(np.uint8))
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     west = transform.c
     north = transform.f
     east = west + transform.a * width
@@ -540,17 +582,16 @@ def build_web_map(
         control, [(title, [names[k] for k in kinds]) for title, kinds in groups.items()]
     ).add_to(m)
     m.get_root().script.add_child(  # type: ignore[attr-defined]
-        folium.Element(_SMALL_SCREEN_JS), name="qmi_small_screen"
+        StaticElement(_SMALL_SCREEN_JS), name="qmi_small_screen"
     )
 
     root: Any = m.get_root()
-    root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="qmi_css")
+    root.header.add_child(StaticElement(f"<style>{PAGE_CSS}</style>"), name="qmi_css")
     root.header.add_child(
-        folium.Element('<meta name="generator" content="qmi_geo">'), name="qmi_meta"
+        StaticElement('<meta name="generator" content="qmi_geo">'), name="qmi_meta"
     )
-    root.html.add_child(folium.Element(HATCH_DEFS), name="qmi_hatch")
-    html = inline_assets(root.render())
+    root.html.add_child(StaticElement(HATCH_DEFS), name="qmi_hatch")
+    html = inline_assets(render_page(root))
     html = html.replace("<html>", '<html lang="fr">', 1)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out_path, html)
     return out_path

@@ -215,27 +215,49 @@ def _no_points(perimeter: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _atelier(layerset: Any) -> dict[str, Any]:
+    """The workshop's défis by priority, and the sites the commune itself proposed.
+
+    A site is « proposé par la commune » when its source is one the spec declares inline (a
+    commune's own inventory, ``sites_<n>``) or whose producer is the commune (« Ville de … »),
+    as opposed to the region-wide catalogue sources (collèges, stations, OSM…).
+    """
+    from qmi_geo.style import SITE_KINDS, THEMES
+
     defis = layerset.layers.get("defis")
     rows = []
     if defis is not None and len(defis):
         frame = pd.DataFrame(defis.drop(columns=defis.geometry.name))
         if "priorite" in frame:
-            frame = frame.sort_values("priorite", na_position="last")
+            order = pd.to_numeric(frame["priorite"], errors="coerce")
+            frame = frame.assign(_p=order).sort_values("_p", na_position="last")
         for _, r in frame.iterrows():
+            theme = str(r.get("theme", "") or "")
             rows.append(
                 {
                     "priorite": "" if is_missing(r.get("priorite")) else str(r.get("priorite")),
-                    "titre": str(r.get("titre", r.get("nom", "")) or ""),
-                    "theme": str(r.get("theme", "") or ""),
-                    "description": str(r.get("description", "") or ""),
+                    "theme": THEMES[theme].label if theme in THEMES else theme,
+                    "commentaire": ""
+                    if is_missing(r.get("commentaire"))
+                    else str(r["commentaire"]),
                 }
             )
+    own = {
+        src.name
+        for src in layerset.sources
+        if src.kind == "sites"
+        and (re.fullmatch(r"sites_\d+", src.name) or str(src.producer).startswith("Ville"))
+    }
     sites = layerset.layers.get("sites")
     proposed = []
-    if sites is not None and len(sites) and "source" in sites:
-        mask = sites["source"].astype(str).str.contains("atelier|defis|commune", regex=True)
-        for _, r in sites[mask].iterrows():
-            proposed.append({"nom": str(r.get("nom", "")), "type": str(r.get("type", ""))})
+    if sites is not None and len(sites) and "source" in sites and own:
+        for _, r in sites[sites["source"].isin(own)].iterrows():
+            kind = str(r.get("type", ""))
+            proposed.append(
+                {
+                    "nom": str(r.get("nom", "") or "site sans nom"),
+                    "type": SITE_KINDS[kind].label if kind in SITE_KINDS else kind,
+                }
+            )
     return {"defis": rows, "sites": proposed}
 
 
@@ -263,7 +285,9 @@ def _solutions(result: Any) -> dict[str, Any]:
                     "type": SITE_KINDS[r["type_site"]].label
                     if r["type_site"] in SITE_KINDS
                     else str(r["type_site"]),
-                    "score": fr_number(float(r["total"]), 2),
+                    "score": "non classé (besoin non mesuré)"
+                    if is_missing(r["total"])
+                    else fr_number(float(r["total"]), 2),
                     "raison": str(r.get("explication", "")),
                     "verifier": "" if is_missing(r.get("a_verifier")) else str(r["a_verifier"]),
                     "robustesse": robust,
@@ -276,7 +300,12 @@ def _solutions(result: Any) -> dict[str, Any]:
         by_theme.setdefault(label, []).append(s)
     per_site = []
     if len(scores):
-        top = scores.sort_values("total", ascending=False).drop_duplicates("site_id").head(10)
+        top = (
+            scores[scores["total"].notna()]
+            .sort_values("total", ascending=False)
+            .drop_duplicates("site_id")
+            .head(10)
+        )
         for _, r in top.iterrows():
             per_site.append(
                 {

@@ -236,9 +236,14 @@ def quarter_map(
         if label not in seen and not label.startswith("_"):
             seen.add(label)
             unique.append(h)
+    # the valence shapes before the theme colours, so they are never cut off
+    valences = {v.label for v in VALENCES.values()}
+    unique = [h for h in unique if h.get_label() in valences] + [
+        h for h in unique if h.get_label() not in valences
+    ]
     if unique:
         legend_ax.legend(
-            handles=unique[:22],
+            handles=unique[:26],
             loc="upper left",
             fontsize=6.5,
             frameon=False,
