@@ -38,6 +38,10 @@ KEY_INDICATORS = (
     "ratio_detour",
     "distance_gare",
     "distance_gare_gpe",
+    "nb_gares",
+    "nb_colleges",
+    "ips_colleges",
+    "nb_friches",
     "annotations",
     "part_negative",
     "rues_citees",
@@ -97,7 +101,8 @@ def _short_source(text: Any) -> str:
         return "non renseignée"
     from qmi_geo.maps.sources import short_credit, source_items
 
-    return short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    short = short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    return re.sub(r"\s*\([^)]*$", "", short)  # no half-open parenthesis from the cut
 
 
 def _date_of(src: Any) -> str:
@@ -423,6 +428,11 @@ def commune_context(
     walk_synthetic = [f for f in walk_files if "synthetique" in f or "synthetic" in f]
     out_dir = Path(result.output_dir)
     walk.pop("_walk", None)
+    heat = [
+        r
+        for r in rows
+        if r["code"].startswith(("chaleur_", "lcz_", "part_nuisances", "part_points_noirs"))
+    ]
     themes: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         themes.setdefault(r["theme"], []).append(r)
@@ -445,6 +455,7 @@ def commune_context(
         "metropole_note": NO_METROPOLE,
         "indicateurs": list(themes.items()),
         "maps": maps,
+        "heat": heat,
         "walk": walk,
         "atelier": atelier,
         "atouts": [e for e in sentences if e.kind == ATOUT],

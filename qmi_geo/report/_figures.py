@@ -339,8 +339,8 @@ def small_multiples(
     handles: list[Any] = []
     for i, (name, layers, per) in enumerate(quarters):
         r, c = divmod(i, cols)
-        top = 1 - (r * 3.0 + 0.1) / (3.0 * rows + 0.9)
-        hgt = 2.7 / (3.0 * rows + 0.9)
+        top = 1 - (r * 3.0 + 0.3) / (3.0 * rows + 0.9)
+        hgt = 2.6 / (3.0 * rows + 0.9)
         ax = fig.add_axes((c / cols + 0.01, top - hgt, 1 / cols - 0.02, hgt))
         extent = _frame(per, (1 / cols - 0.02) * 7.1 / (hgt * (3.0 * rows + 0.9)), span)
         kh: list[Any] = []
