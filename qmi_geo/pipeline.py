@@ -689,6 +689,8 @@ def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
         "matches": result.products.get("matches_for_map"),
         "defis": layerset.layers.get("defis"),
         "sources": [s for s in layerset.sources if layerset.counts.get(s.name, 0) > 0],
+        # photos named by the walks are looked for next to the walk files
+        "photo_dirs": list(dict.fromkeys(Path(p).parent for p in spec.walk_files)),
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from qmi_geo.maps._escape import escape_text
 
-__all__ = ["SourceItem", "short_credit", "source_items", "sources_html"]
+__all__ = ["SourceItem", "short_credit", "source_items", "sources_html", "split_credits"]
 
 # Short names of the usual producers, in the order the credit line lists them.
 _SHORT: tuple[tuple[str, str], ...] = (
@@ -47,6 +47,34 @@ class SourceItem:
     text: str
     licence: str = ""
     real: bool = True
+
+
+def split_credits(text: str) -> list[str]:
+    """Split an attribution on `` ; `` outside parentheses (a credit's own details stay whole).
+
+    Examples
+    --------
+    >>> split_credits("A (RP 2021, BPE ; Source : Insee), CSTB ; Airparif")
+    ['A (RP 2021, BPE ; Source : Insee), CSTB', 'Airparif']
+    """
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and text.startswith(" ; ", i):
+            parts.append(text[start:i])
+            start = i + 3
+            i += 3
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _attribution(source: Any) -> str:
@@ -82,10 +110,8 @@ def source_items(sources: Sequence[Any], extra: Sequence[str] = ()) -> list[Sour
     for s in [*sources, *extra]:
         licence = getattr(s, "licence", "") or ""
         real = bool(getattr(s, "real", True))
-        for part in _attribution(s).split(" ; "):
-            part = part.strip()
-            if part:
-                pieces.append(SourceItem(part, str(licence), real))
+        for part in split_credits(_attribution(s)):
+            pieces.append(SourceItem(part, str(licence), real))
     out: list[SourceItem] = []
     seen: set[str] = set()
     for item in pieces:
