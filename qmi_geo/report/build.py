@@ -41,7 +41,7 @@ def _bar(total: int, desc: str, progress: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     show = settings.progress if progress is None else progress
-    return tqdm(total=total, desc=desc, unit="section", disable=not show, leave=False)
+    return tqdm(total=total, desc=desc, unit="section", disable=None if show else True, leave=False)
 
 
 def _write(out_dir: Path, stem: str, html: str, formats: Sequence[str]) -> dict[str, Path]:
