@@ -379,6 +379,21 @@ def commune_context(
             ("nuisances", "Cumul de nuisances et ressentis de chaleur et de bruit."),
             ("sites", "Sites candidats par type et meilleur site de chaque solution."),
         ):
+            main_kind = {
+                "qpv": "qpv",
+                "mineral": "surfaces_minerales",
+                "nuisances": "nuisances",
+                "sites": "sites",
+            }
+            kind = main_kind.get(key, "")
+            if kind and (lay.get(kind) is None or not len(lay[kind])):
+                reason = getattr(layerset, "layer_errors", {}).get(kind)
+                caption += (
+                    f" Couche non disponible : {reason}."
+                    if reason
+                    else f" Aucune entité de cette couche dans le quartier ni à moins de "
+                    f"{fr_number(spec.buffer_m)} m."
+                )
             maps.append(
                 {
                     "key": key,

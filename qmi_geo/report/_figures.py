@@ -24,10 +24,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from qmi_geo.maps._print_layers import (
+    GLYPH_HANDLERS,
     dash_pattern,
     draw_annotations,
     draw_kind,
     l93,
+    mask_outside,
     north_arrow,
     place_labels,
     scale_bar,
@@ -148,6 +150,8 @@ def quarter_map(
             draw_kind(ax, kind, g, kind_handles, labels if key == "situation" else None)
             if kind != "rues":
                 handles += kind_handles
+    if key != "situation":  # the situation map shows the neighbours as they are
+        mask_outside(ax, per, extent)
     per.boundary.plot(ax=ax, color=LAYER_STYLES["quartier"].colour, linewidth=2.0, zorder=15)
     handles.insert(
         0,
@@ -244,6 +248,7 @@ def quarter_map(
     if unique:
         legend_ax.legend(
             handles=unique[:26],
+            handler_map=GLYPH_HANDLERS,
             loc="upper left",
             fontsize=6.5,
             frameon=False,
