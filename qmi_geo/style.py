@@ -538,9 +538,9 @@ LAYER_STYLES: dict[str, LayerStyle] = {
 #: Classes of the sealed share per IRIS (``surfaces_minerales.taux_impermeable``, 0–1): a
 #: lightness ramp (readable without colour vision), the same on the web and print maps.
 SEALED_SHARE_CLASSES: tuple[GraduatedClass, ...] = (
-    GraduatedClass(0.0, 0.2, "moins de 20 %", "#f1ede4"),
-    GraduatedClass(0.2, 0.4, "20 à 40 %", "#d9cfbe"),
-    GraduatedClass(0.4, 0.6, "40 à 60 %", "#bba996"),
-    GraduatedClass(0.6, 0.8, "60 à 80 %", "#97846c"),
-    GraduatedClass(0.8, 1.0, "80 % et plus", "#6b5a45"),
+    GraduatedClass(0.0, 0.2, "moins de 20 %", "#f3efe6"),
+    GraduatedClass(0.2, 0.4, "20 à 40 %", "#d0c3ae"),
+    GraduatedClass(0.4, 0.6, "40 à 60 %", "#ad9982"),
+    GraduatedClass(0.6, 0.8, "60 à 80 %", "#88735a"),
+    GraduatedClass(0.8, 1.0, "80 % et plus", "#5e4c38"),
 )

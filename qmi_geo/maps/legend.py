@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from qmi_geo.maps._escape import escape_text
+from qmi_geo.maps._numbers import fr_value
 from qmi_geo.maps._symbols import marker_svg
 from qmi_geo.style import (
     BREAK_KINDS,
@@ -282,19 +283,6 @@ def legend_html(
     return "".join(parts)
 
 
-def _fmt_value(value: Any, unit: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    if isinstance(value, float):
-        text = f"{value:,.1f}".replace(",", " ").replace(".", ",")
-        if text.endswith(",0"):
-            text = text[:-2]
-    else:
-        text = str(value)
-    u = "" if unit is None or (isinstance(unit, float) and pd.isna(unit)) else str(unit)
-    return f"{text} {u}".strip()
-
-
 def panel_html(
     title: str,
     indicators: pd.DataFrame | None,
@@ -335,6 +323,7 @@ def panel_html(
             '<table class="qmi-indicateurs"><tbody>'
         )
         for row in indicators.to_dict("records"):
+            code = str(row.get("code") or "")
             note = row.get("note")
             title_attr = f' title="{escape_text(note)}"' if isinstance(note, str) and note else ""
             statut = row.get("statut")
@@ -345,7 +334,7 @@ def panel_html(
             )
             parts.append(
                 f'<tr{title_attr}><th scope="row">{escape_text(row.get("libelle"))}'
-                f"</th><td>{escape_text(_fmt_value(row.get('valeur'), row.get('unite')))}"
+                f"</th><td>{escape_text(fr_value(row.get('valeur'), row.get('unite'), code))}"
                 f"{flag}</td></tr>"
             )
         parts.append("</tbody></table></details>")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qmi_geo._credits import split_credits
 from qmi_geo.maps._escape import escape_text
 
 __all__ = ["SourceItem", "short_credit", "source_items", "sources_html", "split_credits"]
@@ -47,34 +48,6 @@ class SourceItem:
     text: str
     licence: str = ""
     real: bool = True
-
-
-def split_credits(text: str) -> list[str]:
-    """Split an attribution on `` ; `` outside parentheses (a credit's own details stay whole).
-
-    Examples
-    --------
-    >>> split_credits("A (RP 2021, BPE ; Source : Insee), CSTB ; Airparif")
-    ['A (RP 2021, BPE ; Source : Insee), CSTB', 'Airparif']
-    """
-    parts: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(0, depth - 1)
-        elif depth == 0 and text.startswith(" ; ", i):
-            parts.append(text[start:i])
-            start = i + 3
-            i += 3
-            continue
-        i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
 
 
 def _attribution(source: Any) -> str:

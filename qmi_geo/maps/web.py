@@ -499,10 +499,16 @@ def build_web_map(
     group_of = {kind: title for title, kinds in GROUPS for kind in kinds}
     names = {kind: _layer_name(kind) for kind in group_of}
     drawn: set[str] = {"quartier"}  # kinds with a layer on the map
+    iris = layers.get("iris")
+    iris_names = (
+        {str(c): str(n) for c, n in zip(iris["code_iris"], iris["nom_iris"], strict=True)}
+        if iris is not None and {"code_iris", "nom_iris"} <= set(iris.columns)
+        else {}
+    )
     for kind in _ORDER:
         if kind in layers and layers[kind] is not None and len(layers[kind]):
             show = False if kind in hidden else None
-            entries = add_kind(m, kind, layers[kind], show=show)
+            entries = add_kind(m, kind, layers[kind], show=show, names=iris_names)
             legend[group_of[kind]] += entries
             if entries:
                 drawn.add(kind)

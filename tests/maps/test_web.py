@@ -165,7 +165,7 @@ def test_coordinates_are_rounded_to_six_decimals(full_map: Path) -> None:
 
 def test_indicators_and_legend_are_in_the_page(full_map: Path) -> None:
     text = _page_text(full_map.read_text(encoding="utf-8"))
-    assert "Part du quartier en QPV" in text and "23,5 %" in text
+    assert "Part du quartier en QPV" in text and "23,5\u202f%" in text
     assert 'aria-labelledby=\\"qmi-legende-titre' in text
     assert "Chaleur, îlot de chaleur" in text
     assert "Exporter les défis" in text
@@ -253,3 +253,26 @@ def test_a_quarter_with_no_walk_never_says_marche_sensible(
     assert "Ressentis" not in re.findall(r"<h3>(.*?)</h3>", legend)
     assert "qmiAnnotationLayer" not in text  # the FUB streets are not drawn as a walk
     assert "marche sensible" not in seen.lower()
+
+
+def test_panel_numbers_are_french_integers_with_words(tmp_path: Path, perimeter) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "code": ["population", "sites", "nb_qpv", "part_qpv"],
+            "libelle": ["Population", "Sites de déploiement candidats", "Nombre de QPV", "QPV"],
+            "valeur": [85497.2, 4.0, 1.0, 9.26631],
+            "unite": ["habitants", "nombre", "nombre", "%"],
+            "statut": ["estimé", "ok", "ok", "ok"],
+            "note": ["", "", "", ""],
+        }
+    )
+    text = _page_text(
+        build_web_map(
+            {}, perimeter=perimeter, title="t", out_path=tmp_path / "m.html", indicators=table
+        ).read_text(encoding="utf-8")
+    )
+    assert "85\u202f497 habitants" in text and "85\u202f497,2" not in text
+    assert "4 sites" in text and "1 QPV" in text and "nombre" not in text.split("qmi-panneau")[1]
+    assert "9,3\u202f%" in text
