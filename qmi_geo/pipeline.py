@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +228,15 @@ def load_layers(
         layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
 
     show = settings.progress if progress is None else progress
-    bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
+    # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
+    bar = tqdm(
+        sources,
+        desc=f"Couches {spec.name}",
+        unit="couche",
+        disable=None if show else True,
+        leave=False,
+    )
+    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
     for src in bar:
         bar.set_postfix_str(src.name)
         ref = SourceRef(Path(src.path).name, src.layer)
@@ -313,7 +321,8 @@ def _unusable(
     """
     file = ref.where()
     if raw.empty:
-        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+        crs = f" (EPSG:{raw.crs.to_epsg()})" if raw.crs is not None else ""
+        return "erreur", f"couche vide : aucune entité dans {file}{crs}. Vérifiez le fichier."
     crs_problem = check_crs_area(raw, ref)
     if crs_problem is not None:
         return "erreur", crs_problem
@@ -566,9 +575,37 @@ def analyse(
     out.mkdir(parents=True, exist_ok=True)
     layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
+    show = settings.progress if progress is None else progress
     for stage in stages or []:
+        _log_step(show, f"{spec.name} : {_stage_label(stage)}")
         stage(layerset, result)
     return result
+
+
+#: French names of the stages, for the one line per stage written when not on a terminal.
+_STAGE_LABELS = {
+    "walks_stage": "marches sensibles",
+    "indicators_stage": "indicateurs",
+    "matching_stage": "appariement des solutions",
+    "map_stage": "carte sensible",
+    "print_map_stage": "carte à imprimer",
+    "report_stage": "livrable",
+    "solution_maps_stage": "cartes des porteurs de projet",
+}
+
+
+def _stage_label(stage: Stage) -> str:
+    func = getattr(stage, "func", stage)  # functools.partial
+    name = getattr(func, "__name__", "")
+    return _STAGE_LABELS.get(name, name.removesuffix("_stage").replace("_", " ") or "étape")
+
+
+def _log_step(show: bool, message: str) -> None:
+    """One plain line per step on stderr when it is not a terminal (a log file, CI)."""
+    import sys
+
+    if show and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        print(f"[qmi] {message}", file=sys.stderr, flush=True)
 
 
 def diagnose(
@@ -593,8 +630,7 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        write_csv(rejects, out / "rejets_couches.csv")
-        result.files["rejets_couches"] = out / "rejets_couches.csv"
+        result.files["rejets_couches"] = write_csv(rejects, out / "rejets_couches.csv")
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
@@ -685,8 +721,11 @@ def matching_stage(
     if not spec.solutions_enabled or catalogue is None:
         return
     solutions = load_solutions(catalogue, only=spec.solutions or None)
+    layers = dict(layerset.layers)
+    if "sites" in layers and len(layers["sites"]):
+        layers["sites"] = _site_origins(layers["sites"])
     matched = match_quarter(
-        layerset.layers,
+        layers,
         solutions,
         annotations=result.extra_layers.get("annotations"),
         hotspots=result.extra_layers.get("points_chauds"),
@@ -695,18 +734,88 @@ def matching_stage(
     )
     scores = matched.suitability.scores
     paths = write_matches(
-        scores, result.output_dir, excluded=matched.suitability.excluded, sites=matched.sites
+        scores,
+        result.output_dir,
+        excluded=matched.suitability.excluded,
+        sites=matched.sites,
+        summary_frame=matched.suitability.summary,
     )
     result.files["appariements"] = paths[0]
     if len(scores):
         result.extra_layers["appariements"] = matches_layer(scores, matched.sites)
         result.products["matches_for_map"] = matches_for_map(scores, matched.sites)
     result.products["matching"] = matched
+    services = [s for s in solutions if s.exigences.sans_site]
+    if services:
+        from qmi_geo.matching.communes import quarter_profile, score_services
+        from qmi_geo.matching.report import write_csv
+
+        profile = quarter_profile(
+            spec.name,
+            layers,
+            perimeter=layerset.perimeter,
+            annotations=result.extra_layers.get("annotations"),
+            hotspots=result.extra_layers.get("points_chauds"),
+            defis=layerset.layers.get("defis"),
+        )
+        service_scores = score_services(services, [profile], weights=spec.weights)
+        result.products["services"] = service_scores
+        result.files["services_commune"] = write_csv(
+            service_scores, result.output_dir / "services_commune.csv"
+        )
     placed = scores["solution_id"].nunique() if len(scores) else 0
     result.notes.append(
-        f"Appariement : {len(solutions)} solution(s), {len(matched.sites)} site(s) candidat(s), "
+        f"Appariement : {len(solutions)} solution(s), {_site_count_text(result, matched.sites)}, "
         f"{placed} solution(s) avec au moins un site possible."
     )
+
+
+def _site_origins(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Tell each site's channel: workshop, the commune's own inventory, OSM or a bundled layer.
+
+    A site source that is not in the bundled catalogue was declared by the commune in its
+    spec (its own inventory file); workshop sites come from ``qmi atelier import``.
+    """
+    catalogue = set(load_catalogue())
+    src = sites["source"].astype(str) if "source" in sites.columns else pd.Series("", sites.index)
+    origin = src.map(
+        lambda s: (
+            "atelier"
+            if "atelier" in s
+            else "osm"
+            if s.startswith("osm")
+            else "couche"
+            if s in catalogue
+            else "commune"
+        )
+    )
+    if "origine" in sites.columns:
+        origin = sites["origine"].where(sites["origine"].notna(), origin)
+    return sites.assign(origine=origin)
+
+
+def _site_count_text(result: DiagnoseResult, sites: gpd.GeoDataFrame) -> str:
+    """The sites the matching examined, said with the same count as the indicator table.
+
+    « Sites de déploiement candidats » is one number everywhere (panel, report, log): the
+    sites layer in the quarter. The matching also looks at stations, cited streets and sites
+    just outside; those are counted apart, never under the same words.
+    """
+    table = result.products.get("indicators")
+    n_candidates: int | None = None
+    if table is not None and "code" in table:
+        row = table[table["code"] == "sites"]
+        if len(row) and pd.notna(row["valeur"].iloc[0]):
+            n_candidates = int(row["valeur"].iloc[0])
+    if n_candidates is None:
+        return f"{len(sites)} site(s) examiné(s)"
+    more = len(sites) - n_candidates
+    extra = (
+        f" + {more} autre(s) lieu(x) examiné(s) (gares, rues citées, abords du quartier)"
+        if more > 0
+        else ""
+    )
+    return f"{n_candidates} site(s) de déploiement candidat(s){extra}"
 
 
 def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
@@ -725,6 +834,8 @@ def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
         "matches": result.products.get("matches_for_map"),
         "defis": layerset.layers.get("defis"),
         "sources": [s for s in layerset.sources if layerset.counts.get(s.name, 0) > 0],
+        # photos named by the walks are looked for next to the walk files
+        "photo_dirs": list(dict.fromkeys(Path(p).parent for p in spec.walk_files)),
     }
 
 
@@ -766,7 +877,7 @@ def solution_map_stage(
     ``top_n`` keeps each solution's best sites (all ranked sites when None).
     """
 
-    def stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    def solution_maps_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
         from qmi_geo.errors import SolutionError
         from qmi_geo.maps import build_solution_map
         from qmi_geo.matching import matches_for_map
@@ -809,7 +920,7 @@ def solution_map_stage(
                 f"{result.output_dir / 'solutions'}."
             )
 
-    return stage
+    return solution_maps_stage
 
 
 def report_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
@@ -831,7 +942,7 @@ def default_stages(
     """The stages ``qmi diagnose`` runs after the layers, in order."""
     stages: list[Stage] = [walks_stage, indicators_stage, matching_stage]
     if with_map:
-        stages.append(lambda ls, res: map_stage(ls, res, basemap=basemap))
+        stages.append(partial(map_stage, basemap=basemap))
     if with_report:
         stages.append(report_stage)
     return stages

@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import signal
 import sys
 from typing import Any
 
 import click
 
-from qmi_geo._interrupt import EXIT_INTERRUPTED, interrupted_message
+from qmi_geo._interrupt import EXIT_INTERRUPTED, interrupted_message, is_command_line
 from qmi_geo.cli._french import install as _install_french
 
 __all__ = ["cli"]
@@ -86,6 +87,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted() from None
+        finally:
+            if is_command_line():
+                # the work is done and reported: a Ctrl-C while Python shuts down must not
+                # kill the process with no word (it used to end with status -2)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def make_context(
         self,

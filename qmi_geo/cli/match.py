@@ -26,9 +26,26 @@ __all__ = ["match"]
     default=None,
     help="Catalogue de solutions (TOML) ; par défaut celui de la spécification.",
 )
-@click.option("--min-par-commune", "min_per", default=6, show_default=True, type=int)
-@click.option("--max-par-commune", "max_per", default=8, show_default=True, type=int)
 @click.option(
+    "--min-per-commune",
+    "--min-par-commune",
+    "min_per",
+    default=6,
+    show_default=True,
+    type=int,
+    help="Nombre minimal de solutions par commune dans la répartition.",
+)
+@click.option(
+    "--max-per-commune",
+    "--max-par-commune",
+    "max_per",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Nombre maximal de solutions par commune dans la répartition.",
+)
+@click.option(
+    "--min-score",
     "--score-min",
     "min_score",
     default=0.3,
@@ -70,17 +87,55 @@ def match(
     from qmi_geo.spec import load_spec
 
     scores_by_commune: dict[str, Any] = {}
+    commune_rows: list[Any] = []
     shareable: set[str] = set()
+    services_ids: set[str] = set()
     all_ids: dict[str, str] = {}
     last_dir: Path | None = None
     for raw in specs:
         spec = load_spec(raw)
         out = (output / spec.slug if len(specs) > 1 else output) if output else spec.output_dir
-        scores, solutions = _match_one(spec, catalogue, Path(out), top_n)
+        scores, solutions, services = _match_one(spec, catalogue, Path(out), top_n)
         scores_by_commune[spec.name] = scores
+        best = scores[scores["rang"] == 1].drop_duplicates("solution_id").assign(commune=spec.name)
+        commune_rows += [best, services]
         shareable |= {s.id for s in solutions if s.exigences.site_partageable}
+        services_ids |= {s.id for s in solutions if s.exigences.sans_site}
         all_ids.update({s.id: s.nom for s in solutions})
         last_dir = Path(out)
+    if len(specs) > 1:
+        import pandas as pd
+
+        from qmi_geo.matching.communes import rank_communes
+        from qmi_geo.matching.report import write_csv
+
+        frames = [f for f in commune_rows if f is not None and len(f)]
+        if frames:
+            ranking = rank_communes(pd.concat(frames, ignore_index=True))
+            cols = [
+                c
+                for c in (
+                    "solution_id",
+                    "solution",
+                    "commune",
+                    "rang",
+                    "ex_aequo",
+                    "total",
+                    "ecart",
+                    "stabilite_n1",
+                    "tau_kendall",
+                    "classement",
+                    "indiscernable_de",
+                    "statut",
+                    "nom_site",
+                    "explication",
+                    "sources",
+                )
+                if c in ranking.columns
+            ]
+            base = output if output else (last_dir.parent if last_dir else Path("maps"))
+            path = write_csv(ranking[cols], Path(base) / "classement_communes.csv")
+            click.echo(f"Classement des communes par solution : {path}")
     if do_allocate:
         result = allocate(
             scores_by_commune,
@@ -89,6 +144,7 @@ def match(
             min_score=min_score,
             shareable=shareable,
             solution_ids=all_ids,
+            services=services_ids,
         )
         base = output if output else (last_dir.parent if last_dir else Path("maps"))
         files = write_allocation(result, Path(base) / "repartition")
@@ -96,7 +152,9 @@ def match(
         click.echo(f"Répartition écrite dans {files[0].parent}")
 
 
-def _match_one(spec: Any, catalogue: Path | None, out: Path, top_n: int) -> tuple[Any, list[Any]]:
+def _match_one(
+    spec: Any, catalogue: Path | None, out: Path, top_n: int
+) -> tuple[Any, list[Any], Any]:
     """Match one quarter through the pipeline, print a summary, return its scores."""
     from functools import partial
 
@@ -125,11 +183,15 @@ def _match_one(spec: Any, catalogue: Path | None, out: Path, top_n: int) -> tupl
     )
     for sol in matched.solutions:
         sub = suit.scores[suit.scores["solution_id"] == sol.id]
-        if len(sub):
+        if sol.exigences.sans_site:
+            click.echo(f"  • {sol.nom} : service sans site, classé par commune")
+        elif len(sub) and sub["total"].notna().iloc[0]:
             best = sub.iloc[0]
             click.echo(f"  • {sol.nom} : {best['explication']} (score {best['total']:.2f})")
+        elif len(sub):
+            click.echo(f"  • {sol.nom} : besoin non mesuré dans le quartier, sites non classés")
         else:
             click.echo(f"  • {sol.nom} : aucun site compatible dans le quartier")
     click.echo(f"Cartes des porteurs de projet : {out / 'solutions'}")
     click.echo(f"Fichiers écrits : {result.files['appariements']}")
-    return suit.scores, matched.solutions
+    return suit.scores, matched.solutions, result.products.get("services")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import sys
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +18,7 @@ __all__ = [
     "echo_warning",
     "friendly_errors",
     "output_option",
+    "resolve_output",
     "spec_argument",
     "spec_option",
 ]
@@ -39,7 +40,8 @@ def friendly_errors(func: F) -> F:
     User input never ends in a bare traceback: a :class:`~qmi_geo.errors.QmiGeoError`
     carries a message that says what is wrong and how to fix it; other ``OSError``s (disk
     full, permission denied) are reported the same way. qmi_geo warnings are shown as
-    « Attention : ... » lines instead of Python's warning format.
+    « Attention : ... » lines instead of Python's warning format; other libraries' warnings
+    (English, for developers) only in the debug log (``-vv``).
     """
 
     @functools.wraps(func)
@@ -65,8 +67,8 @@ def _show_warning(
 ) -> None:
     if issubclass(category, QmiGeoWarning):
         echo_warning(str(message))
-    else:  # pragma: no cover - third-party warnings keep their usual form
-        print(f"{category.__name__}: {message}", file=sys.stderr)
+    else:  # library warnings (pandas, GDAL...) are for developers: shown with -vv only
+        logging.getLogger("qmi_geo").debug("%s: %s", category.__name__, message)
 
 
 def echo_warning(message: str) -> None:
@@ -91,11 +93,27 @@ def spec_option(func: F) -> F:
 
 
 def output_option(func: F) -> F:
-    """The ``--sortie`` option: where outputs go (default maps/<commune>/)."""
+    """The ``--output``/``-o`` option (French alias ``--sortie``): where outputs go.
+
+    Every command writing a commune's files takes it, and resolves the folder the same way
+    (:func:`resolve_output`): the given folder, else the spec's ``[output] dir``, else
+    ``maps/<commune>/`` of the workspace.
+    """
     return click.option(
+        "--output",
+        "-o",
         "--sortie",
         "output",
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
         help="Dossier de sortie (par défaut : maps/<commune>/ à côté du dossier diagnostics/).",
     )(func)
+
+
+def resolve_output(spec: Any, output: Path | None) -> Path:
+    """The commune's output folder: ``output`` if given, else the spec's (``maps/<commune>/``).
+
+    ``qmi diagnose``, ``qmi map`` and ``qmi atelier import`` all go through this, so défis
+    imported into a folder are found by a diagnostic written to the same folder.
+    """
+    return Path(output) if output is not None else Path(spec.output_dir)

@@ -127,6 +127,7 @@ def allocate(
     min_score: float = 0.3,
     shareable: Collection[str] = (),
     solution_ids: Collection[str] | Mapping[str, str] | None = None,
+    services: Collection[str] = (),
 ) -> Allocation:
     """Allocate solutions to communes and sites, maximising the total suitability.
 
@@ -146,6 +147,9 @@ def allocate(
     solution_ids : collection of str, or mapping of id to name, optional
         Every solution to allocate, so that those with no feasible site anywhere are reported
         too (by name when a mapping is given); default: the solutions present in the scores.
+    services : collection of str
+        Ids of services without a site (catalogue ``sans_site``): reported as ranked per
+        commune, not allocated to a site.
 
     Returns
     -------
@@ -237,7 +241,8 @@ def allocate(
     chosen = res.x[:n] > 0.5
     shortfall = np.rint(res.x[n:]).astype(int)
     assignments = cand[chosen].copy()
-    assignments["rang"] = _rank_in_commune(allp, assignments)
+    if "rang" not in assignments.columns:  # the scores' own rank, ties included, when given
+        assignments["rang"] = _rank_in_commune(allp, assignments)
     front = [
         c
         for c in (
@@ -267,8 +272,18 @@ def allocate(
     for sid in all_ids:
         if sid in taken:
             continue
-        if sid not in best.index:
+        if sid in services:
+            motif = (
+                "service sans site : classé par commune (classement_communes.csv), aucun site "
+                "à attribuer"
+            )
+        elif sid not in best.index:
             motif = "aucun site compatible dans les communes (contraintes de type ou de surface)"
+        elif not np.isfinite(best[sid]):
+            motif = (
+                "besoin non mesuré : aucune couche, marche ni défi de l'atelier ne mesure les "
+                "thèmes de la solution dans ces communes"
+            )
         elif sid not in cand_ids:
             motif = (
                 f"aucun site assez adapté : meilleur score {best[sid]:.2f} "
@@ -324,5 +339,5 @@ def _rank_in_commune(allp: pd.DataFrame, chosen: pd.DataFrame) -> np.ndarray:
     ranks = []
     for row in chosen.itertuples():  # one row per allocated solution (≤ 8 per commune)
         sub = allp[(allp["solution_id"] == row.solution_id) & (allp["commune"] == row.commune)]
-        ranks.append(int((sub["total"] > row.total).sum()) + 1)
+        ranks.append(int((sub["total"].round(4) > round(float(row.total), 4)).sum()) + 1)
     return np.array(ranks, dtype=int)

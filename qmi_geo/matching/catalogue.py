@@ -131,6 +131,7 @@ _REQUIREMENT_KEYS = {
     "surface_requise",
     "espace_public",
     "site_partageable",
+    "sans_site",
     *CONTEXT_LEVELS,
 }
 
@@ -145,6 +146,7 @@ class Requirements:
     surface_requise: str = "aucune"
     espace_public: bool = False
     site_partageable: bool = False
+    sans_site: bool = False
     coupures: str = "indifferent"
     gares: str = "indifferent"
     qpv: str = "indifferent"
@@ -429,6 +431,7 @@ def _parse_one(entry: Any, number: int, source: str) -> Solution:
         surface_requise=r.choice("surface_requise", SURFACE_KINDS, "aucune"),
         espace_public=r.flag("espace_public", False),
         site_partageable=r.flag("site_partageable", False),
+        sans_site=r.flag("sans_site", False),
         **{k: r.choice(k, levels, "indifferent") for k, levels in CONTEXT_LEVELS.items()},
     )
     cohort = entry.get("cohorte")
@@ -504,6 +507,7 @@ def solutions_frame(solutions: Sequence[Solution]) -> pd.DataFrame:
                 "surface_requise": req.surface_requise,
                 "espace_public": req.espace_public,
                 "site_partageable": req.site_partageable,
+                "sans_site": req.sans_site,
                 "coupures": req.coupures,
                 "gares": req.gares,
                 "qpv": req.qpv,

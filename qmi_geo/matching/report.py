@@ -58,16 +58,49 @@ CSV_HEADERS: dict[str, str] = {
     "surface_m2": "surface_m2",
     **{k: f"score_{k}" for k in CRITERIA},
     "total": "score_total",
+    "ex_aequo": "ex_aequo",
+    "statut": "statut",
     "theme_principal": "theme_principal",
     "explication": "explication",
+    "sources": "sources",
     "a_verifier": "a_verifier",
     "motif": "motif_exclusion",
+    "stabilite_n1": "stabilite_n1",
+    "tau_kendall": "tau_kendall",
+    "classement": "classement",
 }
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma)."""
+    """Write a CSV for Excel in French (UTF-8 BOM, ``;``, decimal comma), atomically."""
     return _atomic.write_csv(frame, path, decimal=",")
+
+
+def written_pairs(scores: pd.DataFrame) -> pd.DataFrame:
+    """The pairs that are written: those explained (each solution's best sites)."""
+    if "explication" not in scores.columns:
+        return scores
+    return scores[scores["explication"].notna()]
+
+
+def exclusions_summary(excluded: pd.DataFrame, sites: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """One row per (solution, reason): how many sites, and the first ones by name."""
+    if not len(excluded):
+        return pd.DataFrame(columns=["solution_id", "motif", "nombre_sites", "sites"])
+    ex = excluded
+    if sites is not None:
+        ex = ex.merge(sites[["site_id", "nom"]], on="site_id", how="left")
+    else:
+        ex = ex.assign(nom=ex["site_id"])
+    grouped = ex.groupby(["solution_id", "motif"], sort=True)["nom"]
+    out = grouped.agg(
+        nombre_sites="size",
+        sites=lambda names: (
+            ", ".join(map(str, list(names)[:10]))
+            + (f", … ({len(names) - 10} autres)" if len(names) > 10 else "")
+        ),
+    ).reset_index()
+    return out
 
 
 def _french(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +118,14 @@ def write_matches(
     *,
     excluded: pd.DataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    summary_frame: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write ``appariements.csv`` (and ``appariements_exclus.csv`` with the excluded pairs).
+    """Write ``appariements.csv``, ``appariements_exclus.csv`` and ``appariements_solutions.csv``.
+
+    ``appariements.csv`` holds each solution's explained best sites (ties included, same rank
+    as everywhere else); ``appariements_exclus.csv`` one line per (solution, reason) with the
+    number of sites and the first of them; ``appariements_solutions.csv`` one line per solution
+    (status, unmeasured needs, best score, gap to the second site, stability).
 
     Parameters
     ----------
@@ -98,6 +137,8 @@ def write_matches(
         ``assess_sites(...).excluded``; site names are added when ``sites`` is given.
     sites : GeoDataFrame, optional
         The candidate sites, to name the excluded sites.
+    summary_frame : DataFrame, optional
+        ``assess_sites(...).summary``.
 
     Returns
     -------
@@ -105,18 +146,16 @@ def write_matches(
         The files written.
     """
     output_dir = Path(output_dir)
-    written = [write_csv(_french(scores), output_dir / "appariements.csv")]
+    written = [write_csv(_french(written_pairs(scores)), output_dir / "appariements.csv")]
     if excluded is not None:
-        ex = excluded
-        if sites is not None:
-            ex = ex.merge(
-                sites[["site_id", "type", "nom"]].rename(
-                    columns={"type": "type_site", "nom": "nom_site"}
-                ),
-                on="site_id",
-                how="left",
+        summary = exclusions_summary(excluded, sites)
+        written.append(write_csv(_french(summary), output_dir / "appariements_exclus.csv"))
+    if summary_frame is not None:
+        written.append(
+            write_csv(
+                summary_frame.rename(columns=CSV_HEADERS), output_dir / "appariements_solutions.csv"
             )
-        written.append(write_csv(_french(ex), output_dir / "appariements_exclus.csv"))
+        )
     return written
 
 
@@ -128,6 +167,7 @@ def matches_layer(
     One feature per (solution, site) pair among each solution's ``top_n`` best sites, with the
     site's geometry and French field names.
     """
+    scores = written_pairs(scores)
     best = scores if top_n is None else scores[scores["rang"] <= top_n]
     geo = sites[["site_id", "geometry"]].merge(best, on="site_id", how="inner")
     geo = gpd.GeoDataFrame(
@@ -170,6 +210,8 @@ def matches_for_map(
     Fields: ``solution``, ``solution_nom``, ``site_nom``, ``type_site``, ``rang``, ``score``,
     ``raisons``; geometry of the site, EPSG:2154.
     """
+    scores = written_pairs(scores)
+    scores = scores[scores["rang"].notna()]  # a map numbers ranked sites only
     best = scores if top_n is None else scores[scores["rang"] <= top_n]
     geo = sites[["site_id", "geometry"]].merge(best, on="site_id", how="inner")
     out = pd.DataFrame(
@@ -181,6 +223,8 @@ def matches_for_map(
             "rang": geo["rang"],
             "score": geo["total"].round(2),
             "raisons": geo["explication"],
+            "ex_aequo": geo["ex_aequo"] if "ex_aequo" in geo.columns else False,
+            "classement": geo["classement"] if "classement" in geo.columns else "",
         }
     )
     return gpd.GeoDataFrame(out, geometry=geo.geometry.values, crs=sites.crs)

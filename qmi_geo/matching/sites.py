@@ -9,11 +9,22 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
   a kind it already holds (``gare``, ``rue``, ``pont``) is not derived again below;
 * stations of the ``gares`` layer, one site per station (the IDFM file has one point per station
   *per line*), for forecourt uses;
-* streets: the problem streets of ``rues_citees`` (FUB) and the named streets of ``rues``
-  (one site per street name; a street already in ``rues_citees`` is kept once);
+* streets: the problem streets of ``rues_citees`` (FUB) and the named streets of ``rues``;
+  street segments of every channel are merged into **one site per street name**;
 * break crossings: where a street of ``rues`` (or, without it, of ``rues_citees``) crosses a line
-  of ``coupures`` — bridges, underpasses and level crossings — one site per crossing;
+  of ``coupures``. Only a street segment tagged as a bridge (OSM ``bridge=*``, or the ``pont``
+  flag of the OSM layer) makes a ``pont``; any other intersection is a ``croisement`` (level
+  crossing, or a grade nobody recorded) and is never called a bridge;
 * an optional user GeoDataFrame (``extra``) with at least ``type`` and a geometry.
+
+The channels are merged and deduplicated: two sites of the same kind closer than
+:data:`DEDUP_M` (or polygons overlapping by half) are one site, kept from the most direct
+channel — workshop (``origine`` « atelier ») before the commune's inventory (« commune »),
+OpenStreetMap (« osm ») and the other layers (« couche »). Streets have no area (their length
+is in ``longueur_m``): a street's surface is « inconnue », never length × a width.
+
+Only sites that touch the quarter grown by :data:`SITE_MARGIN_M` are ranked
+(``dans_quartier``); the others stay in the frame, listed as outside.
 
 Nothing is read from files here: the layers come from :func:`qmi_geo.pipeline.load_layers`.
 
@@ -31,7 +42,7 @@ Examples
 ... )
 >>> sites = candidate_sites({"rues": rues, "coupures": rail})
 >>> sites[["type", "nom"]].to_numpy().tolist()
-[['rue', 'Rue Haute'], ['pont', 'Rue Haute × voie ferrée RER C']]
+[['croisement', 'Rue Haute × voie ferrée RER C (sans pont connu)'], ['rue', 'Rue Haute']]
 """
 
 from __future__ import annotations
@@ -51,8 +62,9 @@ from qmi_geo.errors import LayerError, QmiGeoWarning
 from qmi_geo.style import BREAK_KINDS, SITE_KINDS
 
 __all__ = [
+    "DEDUP_M",
     "SITE_COLUMNS",
-    "STREET_WIDTH_M",
+    "SITE_MARGIN_M",
     "SiteRejectedWarning",
     "candidate_sites",
     "normalise_site_kind",
@@ -67,11 +79,20 @@ SITE_COLUMNS = [
     "surface_source",
     "proprietaire",
     "source",
+    "origine",
+    "longueur_m",
+    "dans_quartier",
     "geometry",
 ]
 
-#: Width (m) used to estimate the usable surface of a street from its length.
-STREET_WIDTH_M = 8.0
+#: Margin (m) around the quarter within which a site is still ranked: a car park across the
+#: boundary street or a bridge on the commune limit serves the quarter; a collège in the
+#: next commune does not.
+SITE_MARGIN_M = 100.0
+#: Sites of the same kind closer than this (m) are the same site seen by two channels.
+DEDUP_M = 30.0
+#: Channel priority when deduplicating (lower wins).
+ORIGIN_PRIORITY = {"atelier": 0, "commune": 1, "osm": 2, "couche": 3, "derive": 4}
 
 #: Crossings closer than this (m) are one site.
 _CROSSING_MERGE_M = 40.0
@@ -172,21 +193,31 @@ def normalise_site_kind(value: object) -> str | None:
 
 
 def candidate_sites(
-    layers: Mapping[str, gpd.GeoDataFrame], *, extra: gpd.GeoDataFrame | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    extra: gpd.GeoDataFrame | None = None,
+    perimeter: gpd.GeoDataFrame | None = None,
+    margin_m: float = SITE_MARGIN_M,
 ) -> gpd.GeoDataFrame:
-    """Gather the candidate deployment sites of a quarter.
+    """Gather, merge and deduplicate the candidate deployment sites of a quarter.
 
     Parameters
     ----------
     layers : mapping of str to GeoDataFrame
-        Layers by kind (``sites``, ``gares``, ``rues_citees``, ``rues``, ``coupures``; absent
-        kinds are skipped), in EPSG:2154 with the canonical fields of
-        :mod:`qmi_geo.layers._schemas`.
+        Layers by kind (``sites``, ``gares``, ``rues_citees``, ``rues``, ``coupures``,
+        ``quartier``; absent kinds are skipped), in EPSG:2154 with the canonical fields of
+        :mod:`qmi_geo.layers._schemas`. A ``sites`` layer may carry ``origine`` (« atelier »,
+        « commune », « osm », « couche ») and its features' ``source``.
     extra : GeoDataFrame, optional
         User sites with at least ``type`` (a SITE_KINDS code or label) and a geometry, and
         optionally ``nom``, ``surface_m2``, ``proprietaire``. Rows with an unknown type or no
         geometry are dropped with a :class:`SiteRejectedWarning` giving the row and the reason
         (the reasons are also in ``result.attrs["rejets"]``).
+    perimeter : GeoDataFrame, optional
+        The quarter (default: the ``quartier`` layer); sites farther than ``margin_m`` from it
+        get ``dans_quartier = False``.
+    margin_m : float
+        See :data:`SITE_MARGIN_M`.
 
     Returns
     -------
@@ -200,30 +231,20 @@ def candidate_sites(
         part, bad = _from_sites(sites, "sites")
         parts.append(part)
         rejects += bad
-    # kinds the sites layer already holds are not derived again (no duplicates)
-    given = (
-        set(sites["type"].map(normalise_site_kind)) if sites is not None and len(sites) else set()
-    )
+    given = set(parts[0]["type"]) if parts else set()
     if (gares := layers.get("gares")) is not None and len(gares) and "gare" not in given:
         parts.append(_from_stations(gares))
-    if "rue" not in given:
-        streets = _from_streets(layers.get("rues_citees"), layers.get("rues"))
-        if streets is not None:
-            parts.append(streets)
+    streets = _from_streets(layers.get("rues_citees"), layers.get("rues"))
+    if streets is not None:
+        parts.append(streets)
     coupures = layers.get("coupures")
     lines = layers.get("rues") if layers.get("rues") is not None else layers.get("rues_citees")
-    if (
-        coupures is not None
-        and len(coupures)
-        and lines is not None
-        and len(lines)
-        and "pont" not in given
-    ):
+    if coupures is not None and len(coupures) and lines is not None and len(lines):
         parts.append(_crossings(lines, coupures))
     if extra is not None and len(extra):
         if extra.crs is not None and crs is not None and not extra.crs.equals(crs):
             extra = extra.to_crs(crs)
-        part, bad = _from_sites(extra, "fichier utilisateur")
+        part, bad = _from_sites(extra, "fichier utilisateur", origin="commune")
         parts.append(part)
         rejects += bad
     if rejects:
@@ -244,8 +265,17 @@ def candidate_sites(
             crs=crs,
         )
     out["surface_m2"] = pd.to_numeric(out["surface_m2"], errors="coerce").astype(float)
+    out["longueur_m"] = pd.to_numeric(out["longueur_m"], errors="coerce").astype(float)
+    out = _merge_streets(out)
+    out = _deduplicate(out)
+    per = perimeter if perimeter is not None else layers.get("quartier")
+    if per is not None and len(per):
+        zone = shapely.buffer(shapely.union_all(per.geometry.to_numpy()), margin_m)
+        out["dans_quartier"] = shapely.intersects(out.geometry.to_numpy(), zone)
+    else:
+        out["dans_quartier"] = True
     out["site_id"] = _site_ids(out)
-    out = out[SITE_COLUMNS]
+    out = out[SITE_COLUMNS].reset_index(drop=True)
     out.attrs["rejets"] = rejects
     return out
 
@@ -274,9 +304,12 @@ def _frame(
     surface: object,
     surface_source: object,
     owner: object,
-    source: str,
+    source: object,
     geometry: object,
     crs: object,
+    *,
+    origin: object = "derive",
+    length: object = np.nan,
 ) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
@@ -286,13 +319,27 @@ def _frame(
             "surface_source": surface_source,
             "proprietaire": owner,
             "source": source,
+            "origine": origin,
+            "longueur_m": length,
         },
         geometry=gpd.GeoSeries(geometry, crs=crs).to_numpy(),
         crs=crs,
     )
 
 
-def _from_sites(sites: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _origin_of(sources: pd.Series) -> np.ndarray:
+    """Channel of each site from its source name when the layer does not say it."""
+    text = sources.astype(str)
+    return np.where(
+        text.str.startswith("osm"),
+        "osm",
+        np.where(text.str.contains("atelier"), "atelier", "couche"),
+    ).astype(object)
+
+
+def _from_sites(
+    sites: gpd.GeoDataFrame, source: str, *, origin: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     if "type" not in sites.columns:
         raise LayerError(
             f"Sites ({source}) : colonne « type » manquante. Ajoutez une colonne type "
@@ -314,7 +361,7 @@ def _from_sites(sites: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame,
     keep = sites.loc[~bad.to_numpy()]
     kinds = kinds[~bad]
     names = (
-        keep["nom"].astype(object).where(keep["nom"].notna(), None)
+        keep["nom"].astype(object).where(keep["nom"].notna(), None).map(_clean_name)
         if "nom" in keep.columns
         else pd.Series(None, index=keep.index, dtype=object)
     )
@@ -325,23 +372,26 @@ def _from_sites(sites: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame,
         else pd.Series(np.nan, index=keep.index)
     )
     geom_area = keep.geometry.area.where(keep.geometry.geom_type.isin(["Polygon", "MultiPolygon"]))
-    street_area = (
-        keep.geometry.length.where(
-            (kinds == "rue") & keep.geometry.geom_type.isin(["LineString", "MultiLineString"])
-        )
-        * STREET_WIDTH_M
-    )
-    surface = given.fillna(geom_area).fillna(street_area)
-    surface_source = np.where(
-        given.notna() | geom_area.notna(),
-        _MEASURED,
-        np.where(street_area.notna(), _ESTIMATED, _UNKNOWN),
-    )
+    surface = given.fillna(geom_area)
+    surface_source = np.where(surface.notna(), _MEASURED, _UNKNOWN)
+    is_line = keep.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    length = keep.geometry.length.where(is_line)
     owner = (
         keep["proprietaire"]
         if "proprietaire" in keep.columns
         else pd.Series(None, index=keep.index, dtype=object)
     )
+    src = (
+        keep["source"].fillna(source).astype(str)
+        if "source" in keep.columns
+        else pd.Series(source, index=keep.index)
+    )
+    if origin is not None:
+        origins = np.full(len(keep), origin, dtype=object)
+    elif "origine" in keep.columns:
+        origins = keep["origine"].fillna(pd.Series(_origin_of(src), index=keep.index)).to_numpy()
+    else:
+        origins = _origin_of(src)
     return (
         _frame(
             kinds.to_numpy(),
@@ -349,9 +399,11 @@ def _from_sites(sites: gpd.GeoDataFrame, source: str) -> tuple[gpd.GeoDataFrame,
             surface.to_numpy(),
             surface_source,
             owner.to_numpy(),
-            source,
+            src.to_numpy(),
             keep.geometry,
             keep.crs,
+            origin=origins,
+            length=length.to_numpy(),
         ),
         rejects,
     )
@@ -417,54 +469,94 @@ def _cluster(geoms: np.ndarray, distance: float) -> list[np.ndarray]:
 def _from_streets(
     cited: gpd.GeoDataFrame | None, streets: gpd.GeoDataFrame | None
 ) -> gpd.GeoDataFrame | None:
+    """FUB streets and named OSM streets as street sites (merged by name afterwards)."""
     parts = []
-    cited_names: set[str] = set()
-    crs = None
-    if cited is not None and len(cited):
-        c = cited[~(cited.geometry.isna() | cited.geometry.is_empty)]
-        crs = cited.crs
-        names = c["nom"].astype(str) if "nom" in c.columns else pd.Series("Rue", index=c.index)
-        cited_names = set(names.map(_fold))
-        length = c.geometry.length
-        is_line = c.geometry.geom_type.isin(["LineString", "MultiLineString"])
-        surface = (length * STREET_WIDTH_M).where(is_line)
+    for layer, default in ((cited, "rues_citees"), (streets, "rues")):
+        if layer is None or not len(layer) or "nom" not in layer.columns:
+            continue
+        s = layer[layer["nom"].notna() & ~(layer.geometry.isna() | layer.geometry.is_empty)]
+        if not len(s):
+            continue
+        src = s["source"].astype(str) if "source" in s.columns else pd.Series(default, s.index)
         parts.append(
             _frame(
                 "rue",
-                names.to_numpy(),
-                surface.to_numpy(),
-                np.where(is_line, _ESTIMATED, _UNKNOWN),
-                None,
-                "rues_citees",
-                c.geometry,
-                crs,
+                s["nom"].map(_clean_name).astype(str).to_numpy(),
+                np.nan,
+                _UNKNOWN,
+                "voirie publique",
+                src.to_numpy(),
+                s.geometry,
+                layer.crs,
+                origin=_origin_of(src),
+                length=s.geometry.length.to_numpy(),
             )
         )
-    if streets is not None and len(streets) and "nom" in streets.columns:
-        s = streets[streets["nom"].notna() & ~streets.geometry.is_empty]
-        s = s.assign(nom=s["nom"].map(_clean_name))
-        crs = crs or streets.crs
-        s = s[~s["nom"].astype(str).map(_fold).isin(cited_names)]
-        if len(s):
-            grouped = s.geometry.groupby(s["nom"].astype(str)).agg(
-                lambda geoms: shapely.line_merge(shapely.union_all(geoms.to_numpy()))
-            )
-            geoms = gpd.GeoSeries(grouped.to_numpy(), crs=streets.crs)
-            parts.append(
-                _frame(
-                    "rue",
-                    grouped.index.to_numpy(),
-                    (geoms.length * STREET_WIDTH_M).to_numpy(),
-                    _ESTIMATED,
-                    None,
-                    "rues",
-                    geoms,
-                    streets.crs,
-                )
-            )
     if not parts:
         return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs
+    )
+
+
+def _merge_streets(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One site per street name: segments of every channel merged (best channel kept)."""
+    is_street = (sites["type"] == "rue").to_numpy()
+    if not is_street.any():
+        return sites
+    streets = sites[is_street].copy()
+    streets["_key"] = streets["nom"].astype(str).map(_fold)
+    streets["_prio"] = streets["origine"].map(ORIGIN_PRIORITY).fillna(9)
+    streets = streets.sort_values(["_key", "_prio"], kind="stable")
+    geoms = streets.geometry.groupby(streets["_key"], sort=False).agg(
+        lambda g: shapely.line_merge(shapely.union_all(g.to_numpy())) if len(g) > 1 else g.iloc[0]
+    )
+    first = streets.groupby("_key", sort=False).head(1).set_index("_key")
+    merged = first.drop(columns=["geometry", "_prio"]).assign(
+        longueur_m=[float(shapely.length(g)) for g in geoms.loc[first.index]],
+    )
+    merged = gpd.GeoDataFrame(
+        merged.reset_index(drop=True),
+        geometry=gpd.GeoSeries(geoms.loc[first.index].to_numpy(), crs=sites.crs).to_numpy(),
+        crs=sites.crs,
+    )
+    rest = sites[~is_street]
+    return gpd.GeoDataFrame(
+        pd.concat([rest, merged], ignore_index=True), geometry="geometry", crs=sites.crs
+    )
+
+
+def _deduplicate(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Same kind within DEDUP_M (polygons: overlapping by half) → one site, best channel kept."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(sites)
+    if n < 2:
+        return sites
+    geoms = sites.geometry.to_numpy()
+    src, tgt = sites.sindex.query(geoms, predicate="dwithin", distance=DEDUP_M)
+    keep = (src < tgt) & (sites["type"].to_numpy()[src] == sites["type"].to_numpy()[tgt])
+    keep &= sites["type"].to_numpy()[src] != "rue"  # streets are merged by name
+    src, tgt = src[keep], tgt[keep]
+    poly = sites.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    both = poly[src] & poly[tgt]
+    if both.any():
+        inter = shapely.area(shapely.intersection(geoms[src[both]], geoms[tgt[both]]))
+        smaller = np.minimum(shapely.area(geoms[src[both]]), shapely.area(geoms[tgt[both]]))
+        ok = np.ones(len(src), dtype=bool)
+        ok[np.flatnonzero(both)] = inter >= 0.5 * smaller
+        src, tgt = src[ok], tgt[ok]
+    if len(src) == 0:
+        return sites
+    graph = coo_array((np.ones(len(src)), (src, tgt)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    prio = sites["origine"].map(ORIGIN_PRIORITY).fillna(9).to_numpy()
+    has_area = sites["surface_m2"].notna().to_numpy()
+    order = np.lexsort((np.arange(n), ~has_area, prio, label))
+    first = np.r_[True, label[order][1:] != label[order][:-1]]
+    chosen = np.sort(order[first])
+    return sites.iloc[chosen].reset_index(drop=True)
 
 
 def _break_label(kind: object, name: object) -> str:
@@ -474,22 +566,37 @@ def _break_label(kind: object, name: object) -> str:
     return f"{text} {name}" if isinstance(name, str) and name.strip() else text
 
 
+def _tagged(values: pd.Series) -> np.ndarray:
+    """Where an OSM tag value says yes (anything but empty/``no``; booleans as they are)."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
+    return (~text.isin(["", "no", "false", "nan", "none", "0", "[]"])).to_numpy()
+
+
 def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Points where a street crosses a break, merged within a few tens of metres."""
+    """Where a street crosses a break: ``pont`` if the street is on a bridge, else ``croisement``.
+
+    Grade separation is read from the street segment's own tags only.
+    """
     street_geoms = lines.geometry.to_numpy()
     break_geoms = shapely.boundary(coupures.geometry.to_numpy())
     is_line = coupures.geometry.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
     break_geoms = np.where(is_line, coupures.geometry.to_numpy(), break_geoms)
     tree = shapely.STRtree(break_geoms)
     s_idx, b_idx = tree.query(street_geoms, predicate="crosses")
+    empty = _frame([], [], [], [], [], "franchissements", [], lines.crs)
     if len(s_idx) == 0:
-        return _frame([], [], [], [], [], "franchissements", [], lines.crs)
+        return empty
     inter = shapely.intersection(street_geoms[s_idx], break_geoms[b_idx])
     parts, owner = shapely.get_parts(inter, return_index=True)
     points = shapely.get_type_id(parts) == 0
     parts, owner = parts[points], owner[points]
     if len(parts) == 0:
-        return _frame([], [], [], [], [], "franchissements", [], lines.crs)
+        return empty
+    bridge = np.zeros(len(lines), dtype=bool)
+    for col in ("pont", "bridge"):
+        if col in lines.columns:
+            bridge |= _tagged(lines[col])
+    on_bridge = bridge[s_idx[owner]]
     street_name = (
         lines["nom"].to_numpy() if "nom" in lines.columns else np.full(len(lines), None)
     )[s_idx[owner]]
@@ -497,28 +604,50 @@ def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDa
     bnames = (
         coupures["nom"].to_numpy() if "nom" in coupures.columns else np.full(len(coupures), None)
     )[b_idx[owner]]
+    src = (
+        lines["source"].astype(str).to_numpy()
+        if "source" in lines.columns
+        else np.full(len(lines), "rues", dtype=object)
+    )[s_idx[owner]]
     rows = []
-    for members in _cluster(parts, _CROSSING_MERGE_M):
-        i = members[0]
-        brk = _break_label(kinds[i], bnames[i])
-        streets_here = sorted(
-            {str(_clean_name(n)) for n in street_name[members] if isinstance(n, str)}
-        )
-        label = (
-            f"{' / '.join(streets_here[:2])} × {brk}" if streets_here else f"Franchissement : {brk}"
-        )
-        rows.append(
-            (label, shapely.centroid(shapely.multipoints(shapely.get_coordinates(parts[members]))))
-        )
+    for flag in (True, False):  # bridges and plain intersections are never merged together
+        sel = np.flatnonzero(on_bridge == flag)
+        if not len(sel):
+            continue
+        for members in _cluster(parts[sel], _CROSSING_MERGE_M):
+            m = sel[members]
+            brk = _break_label(kinds[m[0]], bnames[m[0]])
+            streets_here = sorted(
+                {str(_clean_name(n)) for n in street_name[m] if isinstance(n, str)}
+            )
+            where = " / ".join(streets_here[:2])
+            if flag:
+                label = f"Pont {where} sur la {brk}" if where else f"Pont sur la {brk}"
+                label = label.replace("sur la cours", "sur le cours")
+            else:
+                label = (
+                    f"{where} × {brk} (sans pont connu)"
+                    if where
+                    else f"Croisement : {brk} (sans pont connu)"
+                )
+            rows.append(
+                (
+                    "pont" if flag else "croisement",
+                    label,
+                    shapely.centroid(shapely.multipoints(shapely.get_coordinates(parts[m]))),
+                    src[m[0]],
+                )
+            )
     return _frame(
-        "pont",
         [r[0] for r in rows],
+        [r[1] for r in rows],
         np.nan,
         _UNKNOWN,
         None,
-        "franchissements",
-        [r[1] for r in rows],
+        [r[3] for r in rows],
+        [r[2] for r in rows],
         lines.crs,
+        origin=_origin_of(pd.Series([r[3] for r in rows], dtype=object)),
     )
 
 

@@ -1,23 +1,28 @@
-"""Suitability of sites for solutions: hard constraints, criteria scores and French reasons.
+"""Suitability of sites for solutions: hard constraints, criteria scores, ranks and reasons.
 
 For every pair (solution, site) :func:`assess_sites` applies the **hard constraints** first —
-site kind accepted, area within the solution's bounds, public space when required, closeness to
-a break when required — and gives each excluded pair its reason. Feasible pairs are then scored
-on **criteria**, each in [0, 1]:
+site inside the quarter (plus :data:`qmi_geo.matching.sites.SITE_MARGIN_M`), site kind
+accepted, area within the solution's bounds, public space when required, closeness to a break
+when required — and gives each excluded pair its reason. Feasible pairs are then scored on
+**criteria**, each in [0, 1]:
 
 ``besoin``
-    need for the themes the solution addresses: walk annotations within 300 m, hot spots (distance
-    decay × size) and, where the walk says
-    nothing, proxies from the analytic layers (heat exposure rank of the IRIS, sealed share,
-    air/noise exposure, FUB problem streets, nearby breaks). Several themes combine as
-    ``1 − Π(1 − need)``.
+    the need for the solution's themes, measured by the evidence of
+    :mod:`qmi_geo.matching._context` (heat rank of the IRIS, sealed share, nuisance grid, FUB
+    streets, walk annotations and hot spots, break crossings). Each piece of evidence counts
+    once, combined as ``1 − Π(1 − s)``; the sealed share is left out of the need when the
+    ``mineralisation`` criterion applies, and break proximity when ``coupures`` applies, so
+    that no evidence is counted twice. Themes nothing measures are « besoin non mesuré »;
+    a solution with no measured theme and no workshop challenge on its themes is **not
+    ranked** (``statut`` = « besoin non mesuré »).
 ``defis``
     challenges placed and ranked by the commune at the « carte sur table » workshop on the
     solution's themes, within 300 m (distance decay ÷ priority, 1 = top priority).
 ``mineralisation``
-    sealed share of the area around the site (solutions that transform mineral ground).
-``qpv``
-    1 inside a QPV, falling linearly to 0 at 500 m.
+    sealed share of the site's IRIS (solutions that transform mineral ground).
+``qpv`` — social fragility
+    mean of what measures it: 1 inside a QPV falling to 0 at 500 m; the IRIS poverty rate
+    (or, without it, its median income); the IPS of the nearest collège within 1 km.
 ``coupures``
     1 on a break or crossing, falling to 0 at 500 m.
 ``transports``
@@ -26,16 +31,17 @@ on **criteria**, each in [0, 1]:
     population density of the IRIS, 1 at 20 000 inhabitants/km² and more.
 ``surface``
     area fit: 0.6 at the minimum area, 1 from twice the minimum; 0.5 when the area is unknown
-    (the reason says « à vérifier sur place »).
+    (the reason says « surface inconnue »).
 
-A criterion counts only for the solutions it concerns (e.g. ``mineralisation`` for a
-``surface_requise = "minerale"`` solution) and only when its layer was given; the total is the
-weighted mean of the criteria that count, with :data:`DEFAULT_WEIGHTS` unless the spec overrides
-them. Every feasible pair carries each criterion (NaN when it does not count), its total, its
-rank among the solution's sites and a one-line French explanation.
+A criterion counts only for the solutions it concerns and only where it is measured; the total
+is the weighted mean of the criteria that count (:data:`DEFAULT_WEIGHTS`, or the spec's).
 
-Everything is computed on arrays of shape (solutions × sites); the spatial work is done once per
-site with STRtree queries (:func:`qmi_geo.matching._context.site_context`).
+**Ties.** Totals are rounded to 4 decimals; equal totals share one rank (competition ranking:
+1, 1, 3) and are flagged ``ex_aequo``; within a tie, rows are listed by site name then id. No
+hidden tie-break: the same rank appears in ``appariements.csv``, the allocation and the maps.
+
+Everything is computed on arrays of shape (solutions × sites); French explanations are built
+only for the pairs that are written (each solution's ``explain_top`` best sites).
 """
 
 from __future__ import annotations
@@ -48,32 +54,24 @@ import numpy as np
 import pandas as pd
 
 from qmi_geo.errors import SpecError
-from qmi_geo.matching._context import (
-    BREAK,
-    DEFI,
-    MINERAL,
-    THEME_CODES,
-    SiteContext,
-    _decay,
-    _m,
-    de,
-    site_context,
-)
+from qmi_geo.matching._context import THEME_CODES, SiteContext, _decay, site_context
 from qmi_geo.matching.catalogue import Solution
 from qmi_geo.style import SITE_KINDS
 
 __all__ = [
     "CRITERIA",
     "DEFAULT_WEIGHTS",
+    "EXPLAIN_TOP",
     "SCORE_COLUMNS",
+    "UNMEASURED",
     "Suitability",
     "assess_sites",
     "check_weights",
+    "competition_rank",
     "score_sites",
 ]
 
-#: Default weights of the criteria (documented in the module docstring); a spec's ``[poids]``
-#: table overrides some or all of them.
+#: Default weights of the criteria; a spec's ``[weights]`` table overrides some or all of them.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "besoin": 0.30,
     "defis": 0.10,
@@ -87,15 +85,22 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 #: French labels of the criteria (CSV headers, popups).
 CRITERIA: dict[str, str] = {
-    "besoin": "Besoin exprimé",
+    "besoin": "Besoin mesuré",
     "defis": "Défis de l'atelier",
     "mineralisation": "Minéralisation",
-    "qpv": "Quartier prioritaire",
+    "qpv": "Fragilité sociale (QPV, revenus, IPS)",
     "coupures": "Coupures urbaines",
     "transports": "Proximité d'une gare",
     "densite": "Densité de population",
     "surface": "Adéquation de la surface",
 }
+
+#: Status of a solution none of whose themes is measured in the quarter.
+UNMEASURED = "besoin non mesuré"
+RANKED = "classé"
+
+#: Each solution's best sites (ties included) that get a French explanation.
+EXPLAIN_TOP = 20
 
 SCORE_COLUMNS = [
     "solution_id",
@@ -107,18 +112,24 @@ SCORE_COLUMNS = [
     *CRITERIA,
     "total",
     "rang",
+    "ex_aequo",
+    "statut",
     "theme_principal",
     "explication",
+    "sources",
     "a_verifier",
 ]
 
 #: A site within this distance (m) of a break satisfies ``coupures = "requis"``.
 BREAK_REQUIRED_M = 50.0
-QPV_RADIUS_M = 500.0
 BREAK_RADIUS_M = 500.0
 STATION_NEAR_M, STATION_FAR_M = 100.0, 800.0
 DENSE_PER_KM2 = 20_000.0
-_SHOWN = 0.05  # criteria below this score are not mentioned in the explanation
+
+# exclusion codes, the first failing constraint in this order wins
+OUTSIDE, BAD_KIND, TOO_SMALL, TOO_BIG, PRIVATE, FAR_BREAK, SERVICE = 6, 1, 2, 3, 4, 5, 7
+#: Status of a service without a site (ranked per commune, :mod:`qmi_geo.matching.communes`).
+SERVICE_STATUS = "service sans site"
 
 
 @dataclass
@@ -128,19 +139,28 @@ class Suitability:
     Attributes
     ----------
     scores : DataFrame
-        Feasible pairs, columns :data:`SCORE_COLUMNS`, sorted by solution then rank.
+        Feasible pairs, columns :data:`SCORE_COLUMNS`, sorted by solution then rank; the
+        ``explication`` is filled for each solution's ``explain_top`` best sites.
     excluded : DataFrame
-        Excluded pairs: ``solution_id``, ``site_id``, ``motif`` (French reason).
+        Excluded pairs: ``solution_id``, ``site_id``, ``code`` and ``motif`` (French reason).
     context : SiteContext
-        The per-site measures behind the scores.
+        The per-site evidence behind the scores.
     weights : dict
         The weights used.
+    summary : DataFrame
+        One row per solution: status, measured and unmeasured themes, number of compatible
+        sites, best and second-best totals and their gap (``ecart``), ties at the top.
+    matrix : dict
+        Criteria values of the feasible pairs (aligned on ``scores``) and which apply, for the
+        sensitivity analysis (:func:`qmi_geo.matching.robustness.sensitivity`).
     """
 
     scores: pd.DataFrame
     excluded: pd.DataFrame
     context: SiteContext
     weights: dict[str, float]
+    summary: pd.DataFrame
+    matrix: dict[str, np.ndarray]
 
 
 def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -170,6 +190,29 @@ def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return merged
 
 
+def competition_rank(group: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Rank of each row within its group, best total first, ties sharing a rank (1, 1, 3).
+
+    ``group`` must be sorted and, within a group, ``total`` sorted descending. NaN totals get
+    NaN ranks.
+
+    Examples
+    --------
+    >>> competition_rank(np.array([0, 0, 0, 1]), np.array([0.9, 0.9, 0.5, 0.7])).tolist()
+    [1.0, 1.0, 3.0, 1.0]
+    """
+    n = len(group)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    start = np.r_[True, group[1:] != group[:-1]]
+    pos = np.arange(n) - np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    new_value = start | np.r_[True, total[1:] != total[:-1]]
+    first_pos = np.maximum.accumulate(np.where(new_value, np.arange(n), 0))
+    rank = (pos - (np.arange(n) - first_pos)) + 1.0
+    return np.where(np.isnan(total), np.nan, rank)
+
+
 def score_sites(
     solutions: Sequence[Solution],
     sites: gpd.GeoDataFrame,
@@ -180,14 +223,7 @@ def score_sites(
     defis: gpd.GeoDataFrame | None = None,
     weights: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Score and rank the feasible (solution, site) pairs; see :func:`assess_sites`.
-
-    Returns
-    -------
-    DataFrame
-        One row per feasible pair, columns :data:`SCORE_COLUMNS`. The excluded pairs and their
-        reasons are in ``assess_sites(...).excluded``.
-    """
+    """Score and rank the feasible (solution, site) pairs; see :func:`assess_sites`."""
     return assess_sites(
         solutions,
         sites,
@@ -199,6 +235,22 @@ def score_sites(
     ).scores
 
 
+def relevant_evidence(
+    solutions: Sequence[Solution], ctx: SiteContext, applies: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """(n_sol, n_evidence) boolean: the evidence each solution's need counts (each once)."""
+    theme_mask = np.zeros((len(solutions), len(THEME_CODES)), dtype=bool)
+    for i, s in enumerate(solutions):
+        theme_mask[i, [THEME_CODES.index(t) for t in s.themes]] = True
+    rel = (theme_mask.astype(int) @ ctx.evidence_themes().T.astype(int)) > 0
+    codes = [e.code for e in ctx.evidence]
+    if "impermeable" in codes:  # the sealed share is the mineralisation criterion there
+        rel[:, codes.index("impermeable")] &= ~applies["mineralisation"]
+    if "coupure" in codes:  # break proximity is the coupures criterion there
+        rel[:, codes.index("coupure")] &= ~applies["coupures"]
+    return rel
+
+
 def assess_sites(
     solutions: Sequence[Solution],
     sites: gpd.GeoDataFrame,
@@ -208,8 +260,11 @@ def assess_sites(
     hotspots: gpd.GeoDataFrame | None = None,
     defis: gpd.GeoDataFrame | None = None,
     weights: Mapping[str, float] | None = None,
+    explain_top: int | None = EXPLAIN_TOP,
+    ctx: SiteContext | None = None,
+    n_draws: int | None = None,
 ) -> Suitability:
-    """Apply the hard constraints, score the criteria and explain every pair.
+    """Apply the hard constraints, score the criteria, rank and explain the best pairs.
 
     Parameters
     ----------
@@ -219,31 +274,47 @@ def assess_sites(
         From :func:`qmi_geo.matching.candidate_sites` (EPSG:2154).
     context : mapping of str to GeoDataFrame
         Analytic layers by kind: ``surfaces_minerales``, ``qpv``, ``coupures``, ``gares``,
-        ``iris``, ``nuisances``, ``rues_citees`` (each optional).
+        ``iris``, ``nuisances``, ``rues_citees``, ``chaleur`` (each optional).
     annotations, hotspots, defis : GeoDataFrame, optional
         Walk annotations, hot spots and workshop challenges (EPSG:2154).
     weights : mapping, optional
         Overrides of :data:`DEFAULT_WEIGHTS`.
+    explain_top : int or None
+        Explain each solution's best ``explain_top`` sites (ties included); None: all pairs.
+    ctx : SiteContext, optional
+        A context already measured for these sites.
+    n_draws : int, optional
+        Draws of the sensitivity analysis (default
+        :data:`qmi_geo.matching.robustness.N_DRAWS`; 0 skips it).
 
     Returns
     -------
     Suitability
     """
+    from qmi_geo.matching._explain import exclusion_reasons, explain_pairs
+
     w = check_weights(weights)
-    ctx = site_context(
-        sites, context=context, annotations=annotations, hotspots=hotspots, defis=defis
-    )
+    if ctx is None:
+        ctx = site_context(
+            sites, context=context, annotations=annotations, hotspots=hotspots, defis=defis
+        )
     n_sol, n_site = len(solutions), len(sites)
     kinds = list(SITE_KINDS)
     kind_idx = (
         sites["type"]
         .map({k: i for i, k in enumerate(kinds)})
-        .fillna(len(kinds) - 1)
+        .fillna(kinds.index("autre"))
         .to_numpy(dtype=int)
     )
     area = sites["surface_m2"].to_numpy(dtype=float)
-    private = sites["proprietaire"].astype(str).str.lower().str.contains("priv", na=False)
-    private = private.to_numpy() & sites["proprietaire"].notna().to_numpy()
+    owner = sites["proprietaire"] if "proprietaire" in sites.columns else pd.Series(None)
+    private = owner.astype(str).str.lower().str.contains("priv", na=False).to_numpy()
+    private = private & owner.notna().to_numpy() if len(owner) == n_site else np.zeros(n_site, bool)
+    inside = (
+        sites["dans_quartier"].fillna(True).to_numpy(dtype=bool)
+        if "dans_quartier" in sites.columns
+        else np.ones(n_site, dtype=bool)
+    )
 
     req = [s.exigences for s in solutions]
     accepts = np.zeros((n_sol, len(kinds)), dtype=bool)
@@ -251,311 +322,228 @@ def assess_sites(
         accepts[i, [kinds.index(k) for k in r.types_sites]] = True
     smin = np.array([r.surface_min_m2 if r.surface_min_m2 is not None else np.nan for r in req])
     smax = np.array([r.surface_max_m2 if r.surface_max_m2 is not None else np.nan for r in req])
-    public = np.array([r.espace_public for r in req])
-    need_break = np.array([r.coupures == "requis" for r in req])
+    public = np.array([r.espace_public for r in req], dtype=bool)
+    need_break = np.array([r.coupures == "requis" for r in req], dtype=bool)
 
-    # ---- hard constraints, (n_sol, n_site) boolean matrices, first failing reason wins
-    bad_kind = ~accepts[:, kind_idx]
     known = ~np.isnan(area)
-    too_small = known[None, :] & (area[None, :] < smin[:, None])
-    too_big = known[None, :] & (area[None, :] > smax[:, None])
-    bad_public = public[:, None] & private[None, :]
-    far_break = need_break[:, None] & (ctx.coupure_distance[None, :] > BREAK_REQUIRED_M)
     reason = np.zeros((n_sol, n_site), dtype=np.int8)
     for code, mask in (
-        (5, far_break),
-        (4, bad_public),
-        (3, too_big),
-        (2, too_small),
-        (1, bad_kind),
+        (FAR_BREAK, need_break[:, None] & (ctx.coupure_distance[None, :] > BREAK_REQUIRED_M)),
+        (PRIVATE, public[:, None] & private[None, :]),
+        (TOO_BIG, known[None, :] & (area[None, :] > smax[:, None])),
+        (TOO_SMALL, known[None, :] & (area[None, :] < smin[:, None])),
+        (BAD_KIND, ~accepts[:, kind_idx]),
+        (OUTSIDE, np.broadcast_to(~inside[None, :], (n_sol, n_site))),
     ):
         reason[mask] = code
+    service = np.array([r.sans_site for r in req], dtype=bool)
+    reason[service, :] = SERVICE  # services are matched to communes, not to sites
     feasible = reason == 0
-
-    # ---- criteria, (n_sol, n_site) matrices
-    theme_mask = np.zeros((n_sol, len(THEME_CODES)), dtype=bool)
-    for i, s in enumerate(solutions):
-        theme_mask[i, [THEME_CODES.index(t) for t in s.themes]] = True
-    log_free = np.log1p(-np.clip(ctx.need, 0.0, 0.999))  # (n_site, n_theme)
-    besoin = 1.0 - np.exp(theme_mask.astype(float) @ log_free.T)
-    top_theme = _top_themes(theme_mask, ctx.need)
-    log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
-    defis = 1.0 - np.exp(theme_mask.astype(float) @ log_defi.T)
-    top_defi = _top_themes(theme_mask, ctx.defi)
-
-    mineral = np.nan_to_num(ctx.taux_impermeable)
-    qpv = _decay(ctx.qpv_distance, QPV_RADIUS_M)
-    breaks = _decay(ctx.coupure_distance, BREAK_RADIUS_M)
-    station = np.clip((STATION_FAR_M - ctx.gare_distance) / (STATION_FAR_M - STATION_NEAR_M), 0, 1)
-    density = np.clip(np.nan_to_num(ctx.densite) / DENSE_PER_KM2, 0, 1)
-    ratio = area[None, :] / smin[:, None]
-    fit = np.where(np.isnan(smin)[:, None], 1.0, np.clip(0.6 + 0.4 * (ratio - 1.0), 0.6, 1.0))
-    fit = np.where(known[None, :], fit, 0.5)
 
     applies = {
         "besoin": np.ones(n_sol, dtype=bool),
         "defis": np.full(n_sol, ctx.available["defis"]),
-        "mineralisation": np.array([r.surface_requise == "minerale" for r in req])
+        "mineralisation": np.array([r.surface_requise == "minerale" for r in req], dtype=bool)
         & ctx.available["mineralisation"],
-        "qpv": np.array([r.qpv == "favorable" for r in req]) & ctx.available["qpv"],
-        "coupures": np.array([r.coupures != "indifferent" for r in req])
+        "qpv": np.array([r.qpv == "favorable" for r in req], dtype=bool) & ctx.available["qpv"],
+        "coupures": np.array([r.coupures != "indifferent" for r in req], dtype=bool)
         & ctx.available["coupures"],
-        "transports": np.array([r.gares == "favorable" for r in req]) & ctx.available["transports"],
-        "densite": np.array([r.densite == "favorable" for r in req]) & ctx.available["densite"],
+        "transports": np.array([r.gares == "favorable" for r in req], dtype=bool)
+        & ctx.available["transports"],
+        "densite": np.array([r.densite == "favorable" for r in req], dtype=bool)
+        & ctx.available["densite"],
         "surface": np.ones(n_sol, dtype=bool),
     }
-    per_site = {
-        "mineralisation": mineral,
-        "qpv": qpv,
-        "coupures": breaks,
-        "transports": station,
-        "densite": density,
-    }
+    rel = relevant_evidence(solutions, ctx, applies)
+    theme_mask = np.zeros((n_sol, len(THEME_CODES)), dtype=bool)
+    for i, s in enumerate(solutions):
+        theme_mask[i, [THEME_CODES.index(t) for t in s.themes]] = True
+    defi_themes = np.asarray(
+        ctx.defi.max(axis=0) > 0 if n_site else np.zeros(len(THEME_CODES), dtype=bool)
+    )
+    has_defi = (theme_mask & defi_themes[None, :]).any(axis=1)
+    measured = rel.any(axis=1) | has_defi
+    applies["besoin"] = np.asarray(rel.any(axis=1), dtype=bool)
+    applies["defis"] = np.asarray(applies["defis"] & has_defi, dtype=bool)
+
     sol_i, site_i = np.nonzero(feasible)
+    log_free = np.log1p(-np.clip(ctx.scores, 0.0, 0.999))  # (n_site, n_ev)
+    besoin = (
+        1.0 - np.exp(np.einsum("pe,pe->p", rel[sol_i].astype(float), log_free[site_i]))
+        if log_free.shape[1]
+        else np.zeros(len(sol_i))
+    )
+    log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
+    defis_v = 1.0 - np.exp(np.einsum("pt,pt->p", theme_mask[sol_i].astype(float), log_defi[site_i]))
+    ratio = area[site_i] / smin[sol_i]
+    fit = np.where(np.isnan(smin[sol_i]), 1.0, np.clip(0.6 + 0.4 * (ratio - 1.0), 0.6, 1.0))
+    fit = np.where(known[site_i], fit, 0.5)
+    per_site = {
+        "mineralisation": np.nan_to_num(ctx.taux_impermeable),
+        "qpv": ctx.social,
+        "coupures": _decay(ctx.coupure_distance, BREAK_RADIUS_M),
+        "transports": np.clip(
+            (STATION_FAR_M - ctx.gare_distance) / (STATION_FAR_M - STATION_NEAR_M), 0, 1
+        ),
+        "densite": np.clip(np.nan_to_num(ctx.densite) / DENSE_PER_KM2, 0, 1),
+    }
     values: dict[str, np.ndarray] = {
-        "besoin": besoin[sol_i, site_i],
-        "defis": defis[sol_i, site_i],
+        "besoin": besoin,
+        "defis": defis_v,
         **{k: v[site_i] for k, v in per_site.items()},
-        "surface": fit[sol_i, site_i],
+        "surface": fit,
     }
     num = np.zeros(len(sol_i))
     den = np.zeros(len(sol_i))
     for key, vals in values.items():
-        on = applies[key][sol_i]
-        num += np.where(on, w[key] * vals, 0.0)
+        on = applies[key][sol_i] & ~np.isnan(vals)
+        vals = np.where(on, vals, np.nan)
+        values[key] = vals
+        num += np.where(on, w[key] * np.nan_to_num(vals), 0.0)
         den += np.where(on, w[key], 0.0)
-        values[key] = np.where(on, vals, np.nan)
     total = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    total = np.where(measured[sol_i], np.round(total, 4), np.nan)
+
+    names = sites["nom"].astype(str).to_numpy(dtype=object)
+    site_ids = sites["site_id"].to_numpy(dtype=object)
+    order = np.lexsort((site_ids[site_i], names[site_i], -np.nan_to_num(total, nan=-1.0), sol_i))
+    sol_i, site_i, total = sol_i[order], site_i[order], total[order]
+    values = {k: v[order] for k, v in values.items()}
+    rank = competition_rank(sol_i, total)
+    tie_key = pd.Series(sol_i.astype(np.int64) * 10_000_000 + np.nan_to_num(rank).astype(np.int64))
+    ex_aequo = tie_key.duplicated(keep=False).to_numpy() & ~np.isnan(rank)
 
     scores = pd.DataFrame(
         {
             "solution_id": np.array([s.id for s in solutions], dtype=object)[sol_i],
             "solution": np.array([s.nom for s in solutions], dtype=object)[sol_i],
-            "site_id": sites["site_id"].to_numpy()[site_i],
-            "type_site": sites["type"].to_numpy()[site_i],
-            "nom_site": sites["nom"].to_numpy()[site_i],
+            "site_id": site_ids[site_i],
+            "type_site": sites["type"].to_numpy(dtype=object)[site_i],
+            "nom_site": names[site_i],
             "surface_m2": area[site_i],
             **{k: np.round(values[k], 3) for k in CRITERIA},
-            "total": total.round(4),
+            "total": total,
+            "rang": pd.array([None if r != r else int(r) for r in rank], dtype="Int64"),
+            "ex_aequo": ex_aequo,
+            "statut": np.where(measured[sol_i], RANKED, UNMEASURED).astype(object),
         }
     )
-    theme_of_pair = top_theme[sol_i, site_i]
-    scores["theme_principal"] = np.where(
-        besoin[sol_i, site_i] > _SHOWN, np.array(THEME_CODES, dtype=object)[theme_of_pair], None
+    if explain_top is None:
+        chosen = np.arange(len(sol_i))
+    else:
+        pos = scores.groupby(sol_i).cumcount().to_numpy()
+        chosen = np.flatnonzero(
+            (np.nan_to_num(rank, nan=np.inf) <= explain_top)
+            | (np.isnan(rank) & (pos < explain_top))
+        )
+    texts = explain_pairs(
+        solutions, sites, ctx, sol_i[chosen], site_i[chosen], rel, theme_mask, values, chosen, smin
     )
-    scores["explication"], scores["a_verifier"] = _explain(
-        sites, ctx, sol_i, site_i, theme_of_pair, top_defi[sol_i, site_i], values, area, smin
+    for col in ("theme_principal", "explication", "sources", "a_verifier"):
+        full = np.full(len(sol_i), None, dtype=object)
+        full[chosen] = texts[col]
+        scores[col] = full
+    scores = scores[SCORE_COLUMNS]
+
+    excluded = exclusion_reasons(
+        solutions,
+        sites,
+        np.where(reason == SERVICE, 0, reason).astype(np.int8),
+        kinds,
+        kind_idx,
+        area,
+        smin,
+        smax,
+        ctx,
     )
-    scores["_s"] = sol_i
-    scores = scores.sort_values(
-        ["_s", "total", "site_id"], ascending=[True, False, True], kind="stable"
-    )
-    scores["rang"] = scores.groupby("_s").cumcount() + 1
-    scores = scores.drop(columns="_s").reset_index(drop=True)[SCORE_COLUMNS]
+    summary = _summary(solutions, scores, sol_i, rank, total, measured, rel, theme_mask, ctx)
+    matrix = {
+        "sol": sol_i,
+        "site": site_i,
+        "values": np.column_stack([values[k] for k in CRITERIA])
+        if len(sol_i)
+        else np.zeros((0, len(CRITERIA))),
+        "rank": rank,
+        "total": total,
+    }
+    from qmi_geo.matching.robustness import N_DRAWS, sensitivity
 
-    excluded = _excluded(solutions, sites, reason, kinds, kind_idx, area, smin, smax, ctx)
-    return Suitability(scores=scores, excluded=excluded, context=ctx, weights=w)
-
-
-def _top_themes(theme_mask: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Index of the solution's theme with the largest need at each site, (n_sol, n_site)."""
-    out = np.zeros((theme_mask.shape[0], need.shape[0]), dtype=np.int16)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, row in enumerate(theme_mask):
-        groups.setdefault(tuple(np.flatnonzero(row)), []).append(i)
-    for themes, rows in groups.items():  # one pass per distinct theme set, not per pair
-        cols = np.array(themes)
-        out[rows] = cols[need[:, cols].argmax(axis=1)]
-    return out
-
-
-def _explain(
-    sites: gpd.GeoDataFrame,
-    ctx: SiteContext,
-    sol_i: np.ndarray,
-    site_i: np.ndarray,
-    theme_i: np.ndarray,
-    defi_i: np.ndarray,
-    values: Mapping[str, np.ndarray],
-    area: np.ndarray,
-    smin: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One French line per feasible pair, assembled from per-site phrases."""
-    n = len(sites)
-    kinds = sites["type"].map(lambda k: SITE_KINDS[k].label if k in SITE_KINDS else k)
-    first = kinds.str.split(",").str[0].str.lower().to_numpy(dtype=object)
-    names = sites["nom"].astype(str).to_numpy(dtype=object)
-    est = (sites["surface_source"] == "estimée").to_numpy()
-    desc = np.empty(n, dtype=object)
-    for j in range(n):  # one phrase per site
-        text = f"{first[j][:1].upper()}{first[j][1:]} « {names[j]} »"
-        if not np.isnan(area[j]):
-            text += f" de {'≈ ' if est[j] else ''}{_area(float(area[j]))}"
-        desc[j] = text
-    mineral_txt = np.array(
-        [
-            f", minéralisé à {t * 100:.0f} %" if t == t and t > _SHOWN else ""
-            for t in ctx.taux_impermeable
-        ],
-        dtype=object,
-    )
-    qpv_txt = np.array(
-        [
-            ""
-            if not np.isfinite(d)
-            else (f", dans le QPV {q}" if d <= 1 else f", à {_m(d)} du QPV {q}")
-            for d, q in zip(ctx.qpv_distance, ctx.qpv_nom, strict=False)
-        ],
-        dtype=object,
-    )
-    is_bridge = (sites["type"] == "pont").to_numpy()
-    break_txt = np.array(
-        [
-            ""
-            if not np.isfinite(d)
-            else (
-                f", franchissement {de(b)}"
-                if d <= 5 and p
-                else f", le long {de(b)}"
-                if d <= 5
-                else f", à {_m(d)} {de(b)}"
+    draws = N_DRAWS if n_draws is None else n_draws
+    if draws > 0:
+        robust = sensitivity(
+            matrix["values"], sol_i, rank, total, w, list(CRITERIA), n_sol, n_draws=draws
+        )
+        summary = pd.concat([summary, robust], axis=1)
+        summary.loc[summary["statut"] == UNMEASURED, "classement"] = UNMEASURED
+        summary.loc[summary["statut"] == SERVICE_STATUS, "classement"] = ""
+        summary["robustesse"] = [
+            _robust_text(c, sh, t)
+            for c, sh, t in zip(
+                summary["classement"], summary["stabilite_n1"], summary["tau_kendall"], strict=True
             )
-            for d, b, p in zip(ctx.coupure_distance, ctx.coupure_nom, is_bridge, strict=False)
-        ],
-        dtype=object,
-    )
-    gare_txt = np.array(
-        [
-            ""
-            if not np.isfinite(d)
-            else (f", au pied de la gare {g}" if d <= 50 else f", à {_m(d)} de la gare {g}")
-            for d, g in zip(ctx.gare_distance, ctx.gare_nom, strict=False)
-        ],
-        dtype=object,
-    )
-    dens_txt = np.array(
-        [f", secteur de {_thousands(d)} hab./km²" if d == d else "" for d in ctx.densite],
-        dtype=object,
-    )
-
-    # need phrases only for the (site, theme) cells that explain some pair
-    need_shown = values["besoin"] > _SHOWN
-    cells = pd.unique(site_i[need_shown].astype(np.int64) * 1000 + theme_i[need_shown])
-    phrases = {int(c): ctx.need_phrase(int(c) // 1000, int(c) % 1000) for c in cells}
-    key = site_i.astype(np.int64) * 1000 + theme_i
-    mapped = pd.Series(key).map({k: ", " + v for k, v in phrases.items()}).to_numpy(dtype=object)
-    need_txt = np.where(need_shown, mapped, "")
-    defi_shown = ~np.isnan(values["defis"]) & (np.nan_to_num(values["defis"]) > _SHOWN)
-    dcells = pd.unique(site_i[defi_shown].astype(np.int64) * 1000 + defi_i[defi_shown])
-    dphrases = {int(c): ", " + ctx.need_phrase(int(c) // 1000, int(c) % 1000, DEFI) for c in dcells}
-    dkey = site_i.astype(np.int64) * 1000 + defi_i
-    defi_txt = np.where(defi_shown, pd.Series(dkey).map(dphrases).to_numpy(dtype=object), "")
-    comp = ctx.need_component[site_i, theme_i]
-    mineral_dup = need_shown & (comp == MINERAL)
-    break_dup = need_shown & (comp == BREAK)
-
-    def pick(crit: str, texts: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-        vals = values[crit]
-        on = ~np.isnan(vals) & (vals > _SHOWN)
-        if extra is not None:
-            on &= extra
-        return np.where(on, texts[site_i], "")
-
-    unknown = np.isnan(area[site_i])
-    check = np.where(
-        unknown & ~np.isnan(smin[sol_i]), "surface inconnue : à vérifier sur place", ""
-    )
-    check = np.where(unknown & np.isnan(smin[sol_i]), "", check)
-    check_txt = np.where(check != "", " ; " + check.astype(object), "")
-    line = (
-        desc[site_i]
-        + pick("mineralisation", mineral_txt, ~mineral_dup)
-        + need_txt
-        + defi_txt
-        + pick("qpv", qpv_txt)
-        + pick("coupures", break_txt, ~break_dup)
-        + pick("transports", gare_txt)
-        + pick("densite", dens_txt)
-        + check_txt
-    )
-    return line, check.astype(object)
+        ]
+        scores["robustesse"] = scores["solution_id"].map(
+            summary.set_index("solution_id")["robustesse"]
+        )
+    return Suitability(scores, excluded, ctx, w, summary, matrix)
 
 
-def _thousands(value: float) -> str:
-    return f"{int(round(value, -2)):,}".replace(",", "\u202f")
+def _robust_text(label: str, share: float, tau: float) -> str:
+    """« classement robuste (n°1 inchangé dans 98 % des tirages, τ de Kendall 0,95) »."""
+    if label not in ("classement robuste", "classement fragile"):
+        return str(label)
+    tau_txt = f", τ de Kendall {tau:.2f}".replace(".", ",") if tau == tau else ""
+    return f"{label} (n°1 inchangé dans {share * 100:.0f} % des tirages ±25 %{tau_txt})"
 
 
-def _area(value: float) -> str:
-    if value >= 10_000:
-        return f"{value / 10_000:.1f} ha".replace(".", ",")
-    return f"{_thousands(value) if value >= 1000 else f'{value:.0f}'} m²"
-
-
-def _excluded(
+def _summary(
     solutions: Sequence[Solution],
-    sites: gpd.GeoDataFrame,
-    reason: np.ndarray,
-    kinds: list[str],
-    kind_idx: np.ndarray,
-    area: np.ndarray,
-    smin: np.ndarray,
-    smax: np.ndarray,
+    scores: pd.DataFrame,
+    sol_i: np.ndarray,
+    rank: np.ndarray,
+    total: np.ndarray,
+    measured: np.ndarray,
+    rel: np.ndarray,
+    theme_mask: np.ndarray,
     ctx: SiteContext,
 ) -> pd.DataFrame:
-    """The excluded pairs with a French reason, built per distinct (solution, reason) case."""
-    sol_i, site_i = np.nonzero(reason)
-    codes = reason[sol_i, site_i]
-    motif = np.empty(len(sol_i), dtype=object)
-    # 1: site kind — the reason depends only on (solution, kind)
-    m = codes == 1
-    if m.any():
-        accepted = [
-            ", ".join(SITE_KINDS[k].label for k in s.exigences.types_sites) for s in solutions
-        ]
-        combo = sol_i[m].astype(np.int64) * len(kinds) + kind_idx[site_i[m]]
-        uniq, inverse = np.unique(combo, return_inverse=True)
-        messages = np.array(
-            [
-                f"type de site non accepté : {SITE_KINDS[kinds[c % len(kinds)]].label} "
-                f"(acceptés : {accepted[c // len(kinds)]})"
-                for c in uniq
-            ],
-            dtype=object,
+    from qmi_geo.matching._context import theme_short
+
+    measured_themes = ctx.measured_themes()
+    codes = [e.code for e in ctx.evidence]
+    rows = []
+    starts = np.searchsorted(sol_i, np.arange(len(solutions)), side="left")
+    ends = np.searchsorted(sol_i, np.arange(len(solutions)), side="right")
+    for i, s in enumerate(solutions):
+        a, b = starts[i], ends[i]
+        tot, rk = total[a:b], rank[a:b]
+        best = tot[0] if b > a and not np.isnan(tot[0]) else np.nan
+        lower = tot[(rk > 1)] if b > a else np.array([])
+        second = lower[0] if len(lower) else np.nan
+        n_top = int(np.sum(rk == 1)) if b > a else 0
+        themes = list(s.themes)
+        rows.append(
+            {
+                "solution_id": s.id,
+                "solution": s.nom,
+                "statut": SERVICE_STATUS
+                if s.exigences.sans_site
+                else RANKED
+                if measured[i]
+                else UNMEASURED,
+                "nb_sites_compatibles": int(b - a),
+                "meilleur_site": scores["nom_site"].iloc[a] if b > a else None,
+                "score_1": best,
+                "score_2": second if n_top < 2 else best,
+                "ecart": 0.0 if n_top >= 2 else (best - second if np.isfinite(second) else np.nan),
+                "ex_aequo_en_tete": n_top,
+                "besoins_mesures": ", ".join(
+                    theme_short(t) for t in themes if t in measured_themes
+                ),
+                "besoins_non_mesures": ", ".join(
+                    theme_short(t) for t in themes if t not in measured_themes
+                ),
+                "preuves": ", ".join(codes[e] for e in np.flatnonzero(rel[i])),
+            }
         )
-        motif[m] = messages[inverse]  # one message per distinct (solution, kind)
-    for code, fmt in (
-        (
-            2,
-            lambda i, j: (
-                f"surface trop petite : {_area(float(area[j]))} pour "
-                f"{_area(float(smin[i]))} au minimum"
-            ),
-        ),
-        (
-            3,
-            lambda i, j: (
-                f"surface trop grande : {_area(float(area[j]))} pour "
-                f"{_area(float(smax[i]))} au maximum"
-            ),
-        ),
-        (4, lambda i, j: "site privé, la solution doit être installée dans l'espace public"),
-        (
-            5,
-            lambda i, j: (
-                f"à {_m(float(ctx.coupure_distance[j]))} de la coupure la plus proche "
-                f"({_m(BREAK_REQUIRED_M)} au plus requis)"
-                if np.isfinite(ctx.coupure_distance[j])
-                else "aucune coupure urbaine connue (couche coupures absente)"
-            ),
-        ),
-    ):
-        m = codes == code
-        if m.any():
-            motif[m] = [fmt(i, j) for i, j in zip(sol_i[m], site_i[m], strict=False)]
-    return pd.DataFrame(
-        {
-            "solution_id": np.array([s.id for s in solutions], dtype=object)[sol_i],
-            "site_id": sites["site_id"].to_numpy()[site_i],
-            "motif": motif,
-        }
-    )
+    return pd.DataFrame(rows)

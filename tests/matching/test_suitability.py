@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+from shapely.geometry import LineString, Point, box
 
 from qmi_geo.errors import SpecError
 from qmi_geo.matching import assess_sites, candidate_sites, load_solutions, score_sites
+from qmi_geo.matching.suitability import UNMEASURED, competition_rank
+
+X0, Y0 = 652000, 6862000
 
 
 def run(solutions, quarter, **kw):
     sites = candidate_sites({"sites": quarter["sites"]})
     context = {k: v for k, v in quarter.items() if k not in ("sites", "hotspots")}
-    res = assess_sites(solutions, sites, context=context, hotspots=quarter["hotspots"], **kw)
+    res = assess_sites(
+        solutions, sites, context=context, hotspots=quarter.get("hotspots"), n_draws=50, **kw
+    )
     return sites, res
 
 
@@ -23,10 +31,194 @@ def test_paving_prefers_sealed_car_park_in_heat_hot_spot_over_park(paving, quart
     assert top["besoin"] > park["besoin"] and top["mineralisation"] > park["mineralisation"]
     assert top["theme_principal"] == "chaleur"
     why = top["explication"]
-    assert why.startswith("Parking « Parking du marché » de 2\u202f400 m²")
-    assert "minéralisé à 95 %" in why
-    assert "à 80 m d'un point chaud « chaleur » de 9 annotations" in why
-    assert "dans le QPV Rose des Vents" not in why  # qpv not a criterion of this solution
+    assert why.startswith("Parking « Parking du marché », surface : 2\u202f400 m²")
+    assert "IRIS imperméabilisé à 95 %" in why
+    assert "à 80 m d'un point chaud « chaleur » de 9 annotations de la marche sensible" in why
+    assert "besoin non mesuré : eau" in why  # nothing measures water here: said, not hidden
+    assert "QPV" not in why  # social fragility is not a criterion of this solution
+
+
+def heat_quarter():
+    """A workshop car park in a heat hot spot, an OSM car park in a cool IRIS, the quarter."""
+    atelier = box(X0, Y0, X0 + 40, Y0 + 31)  # 1 240 m²
+    osm = box(X0 + 1500, Y0, X0 + 1560, Y0 + 50)  # 3 000 m², bigger but cool
+    sites = gpd.GeoDataFrame(
+        {
+            "type": ["parking", "parking"],
+            "nom": ["Parking de la mairie", "Parking du stade"],
+            "source": ["sites_atelier", "osm_sites"],
+            "origine": ["atelier", "osm"],
+        },
+        geometry=[atelier, osm],
+        crs=2154,
+    )
+    iris = gpd.GeoDataFrame(
+        {"code_iris": ["1", "2"], "nom_iris": ["Centre", "Stade"], "thermal_rank": [0.93, 0.2]},
+        geometry=[
+            box(X0 - 500, Y0 - 500, X0 + 700, Y0 + 500),
+            box(X0 + 700, Y0 - 500, X0 + 2500, Y0 + 500),
+        ],
+        crs=2154,
+    ).assign(source="iris_indicateurs")
+    sealed = iris[["geometry"]].assign(taux_impermeable=[0.6, 0.6], source="mos")
+    quartier = gpd.GeoDataFrame(geometry=[box(X0 - 400, Y0 - 400, X0 + 2400, Y0 + 400)], crs=2154)
+    hotspots = gpd.GeoDataFrame(
+        {"theme": ["chaleur"], "n_annotations": [7]},
+        geometry=[Point(X0 + 20, Y0 + 15).buffer(40)],
+        crs=2154,
+    )
+    return sites, {"iris": iris, "surfaces_minerales": sealed, "quartier": quartier}, hotspots
+
+
+def test_workshop_car_park_in_heat_hot_spot_ranks_first_for_permeable_paving():
+    sites, context, hotspots = heat_quarter()
+    sites = candidate_sites({"sites": sites, "quartier": context["quartier"]})
+    purple = load_solutions(only=["purple"])  # permeable paving (dalles perméables)
+    res = assess_sites(purple, sites, context=context, hotspots=hotspots, n_draws=50)
+    top = res.scores.iloc[0]
+    assert top["nom_site"] == "Parking de la mairie" and top["rang"] == 1
+    assert res.scores.iloc[1]["total"] < top["total"]
+    assert "surface : 1\u202f240 m² (dessinée en atelier)" in top["explication"]
+    assert "IRIS Centre parmi les 7 % les plus exposés à la chaleur" in top["explication"]
+    assert "point chaud « chaleur » de 7 annotations" in top["explication"]
+    assert set(top["sources"].split(";")) == {"sites_atelier", "iris_indicateurs", "mos", "marche"}
+    summary = res.summary.set_index("solution_id").loc["purple"]
+    assert summary["ecart"] == pytest.approx(top["total"] - res.scores.iloc[1]["total"])
+    assert summary["classement"] in ("classement robuste", "classement fragile")
+
+
+def bridge_quarter():
+    rail = gpd.GeoDataFrame(
+        {"type": ["rail"], "nom": ["RER C"], "source": ["rail_idfm"]},
+        geometry=[LineString([(-500, 200), (2500, 200)])],
+        crs=2154,
+    )
+    rues = gpd.GeoDataFrame(
+        {
+            "nom": ["Rue du Viaduc", "Rue du Passage", "Rue Lointaine"],
+            "bridge": ["yes", None, None],  # OSM: only the first is on a bridge
+            "source": "osm_rues",
+        },
+        geometry=[
+            LineString([(0, 0), (0, 400)]),
+            LineString([(1200, 0), (1200, 400)]),
+            LineString([(2000, 500), (2000, 900)]),
+        ],
+        crs=2154,
+    )
+    return {"rues": rues, "coupures": rail}
+
+
+def test_bridge_monitoring_ranks_osm_bridge_over_railway_above_a_level_crossing():
+    layers = bridge_quarter()
+    sites = candidate_sites(layers)
+    kinds = dict(zip(sites["nom"], sites["type"], strict=True))
+    assert kinds["Pont Rue du Viaduc sur la voie ferrée RER C"] == "pont"
+    assert kinds["Rue du Passage × voie ferrée RER C (sans pont connu)"] == "croisement"
+    digi = load_solutions(only=["digiponts92"])
+    res = assess_sites(digi, sites, context=layers, n_draws=20)
+    assert res.scores["nom_site"].tolist() == ["Pont Rue du Viaduc sur la voie ferrée RER C"]
+    assert "Pont" in res.scores.iloc[0]["explication"]
+    level = sites.loc[sites["type"] == "croisement", "site_id"].item()
+    motif = res.excluded.set_index("site_id").loc[level, "motif"]
+    assert motif.startswith("type de site non accepté : Croisement sans pont connu")
+    # no site name calls a plain street/rail intersection a bridge
+    assert not sites.loc[sites["type"] == "croisement", "nom"].str.contains("Pont").any()
+
+
+def test_greening_counts_the_sealed_share_once():
+    sites, context, _ = heat_quarter()
+    sites = candidate_sites({"sites": sites, "quartier": context["quartier"]})
+    sols = load_solutions(only=["vegetalisation-2nde-vie", "cumulusland"])
+    res = assess_sites(sols, sites, context=context, n_draws=0)
+    summary = res.summary.set_index("solution_id")
+    # mineral-ground greening: the sealed share is its mineralisation criterion, not a need too
+    assert "impermeable" not in summary.loc["vegetalisation-2nde-vie", "preuves"].split(", ")
+    assert summary.loc["cumulusland", "preuves"].split(", ").count("impermeable") <= 1
+    more = context | {
+        "surfaces_minerales": context["surfaces_minerales"].assign(taux_impermeable=0.9)
+    }
+    res2 = assess_sites(sols, sites, context=more, n_draws=0)
+    veg1 = res.scores[res.scores["solution_id"] == "vegetalisation-2nde-vie"].set_index("nom_site")
+    veg2 = res2.scores[res2.scores["solution_id"] == "vegetalisation-2nde-vie"].set_index(
+        "nom_site"
+    )
+    assert (veg1["besoin"] == veg2["besoin"]).all()  # the need does not move with the sealed share
+    assert (veg2["mineralisation"] > veg1["mineralisation"]).all()
+    # the sealed share enters the total once: Δtotal = w_min × Δshare / Σw
+    w = res.weights
+    on = ["besoin", "mineralisation", "qpv", "surface"]
+    den = sum(w[k] for k in on if not np.isnan(veg1[k].iloc[0]))
+    delta = (veg2["total"] - veg1["total"]).iloc[0]
+    assert delta == pytest.approx(w["mineralisation"] * 0.3 / den, abs=2e-4)
+
+
+def test_site_outside_the_quarter_is_listed_not_ranked():
+    sites, context, _ = heat_quarter()
+    far = gpd.GeoDataFrame(
+        {"type": ["parking"], "nom": ["Parking de la commune voisine"], "source": ["osm_sites"]},
+        geometry=[box(X0 + 3000, Y0, X0 + 3050, Y0 + 50)],  # 550 m beyond the quarter
+        crs=2154,
+    )
+    near = far.assign(nom="Parking limitrophe").set_geometry(
+        [box(X0 + 2450, Y0, X0 + 2480, Y0 + 30)]
+    )
+    allsites = gpd.GeoDataFrame(pd.concat([sites, far, near], ignore_index=True), crs=2154)
+    sites = candidate_sites({"sites": allsites, "quartier": context["quartier"]})
+    inside = dict(zip(sites["nom"], sites["dans_quartier"], strict=True))
+    assert inside == {
+        "Parking de la mairie": True,
+        "Parking du stade": True,
+        "Parking de la commune voisine": False,
+        "Parking limitrophe": True,  # 50 m beyond: within the documented margin (100 m)
+    }
+    res = assess_sites(load_solutions(only=["purple"]), sites, context=context, n_draws=0)
+    assert "Parking de la commune voisine" not in set(res.scores["nom_site"])
+    motif = (
+        res.excluded.merge(sites, on="site_id")
+        .set_index("nom")
+        .loc["Parking de la commune voisine", "motif"]
+    )
+    assert motif.startswith("hors du quartier d'innovation")
+
+
+def test_solution_whose_needs_nothing_measures_is_not_ranked_on_qpv_alone(quarter):
+    eiko_like = load_solutions(only=["worm-generation"])  # propreté, biodiversité
+    quarter["sites"]["type"] = ["ecole", "ecole", "ecole"]
+    _, res = run(eiko_like, quarter)
+    assert (res.scores["statut"] == UNMEASURED).all()
+    assert res.scores["total"].isna().all() and res.scores["rang"].isna().all()
+    row = res.summary.iloc[0]
+    assert row["statut"] == UNMEASURED and row["besoins_non_mesures"] == "propreté, biodiversité"
+
+
+def test_ties_share_one_rank_and_are_flagged():
+    assert competition_rank(np.array([0, 0, 0, 0]), np.array([0.8, 0.5, 0.5, 0.1])).tolist() == [
+        1.0,
+        2.0,
+        2.0,
+        4.0,
+    ]
+    twins = gpd.GeoDataFrame(
+        {"type": ["place", "place"], "nom": ["Place B", "Place A"]},
+        geometry=[box(0, 0, 50, 50), box(5000, 0, 5050, 50)],
+        crs=2154,
+    )
+    sites = candidate_sites({"sites": twins})
+    res = assess_sites(
+        load_solutions(only=["mube"]),
+        sites,
+        context={},
+        hotspots=gpd.GeoDataFrame(
+            {"theme": ["chaleur", "chaleur"], "n_annotations": [5, 5]},
+            geometry=[Point(25, 25), Point(5025, 25)],
+            crs=2154,
+        ),
+        n_draws=10,
+    )
+    assert res.scores["rang"].tolist() == [1, 1] and res.scores["ex_aequo"].all()
+    assert res.scores["nom_site"].tolist() == ["Place A", "Place B"]  # documented order: name
+    assert res.summary.iloc[0]["ecart"] == 0.0 and res.summary.iloc[0]["ex_aequo_en_tete"] == 2
 
 
 def test_too_small_site_is_excluded_with_its_reason(paving, quarter):
@@ -46,15 +238,14 @@ def test_real_catalogue_purple_excludes_park_by_kind(quarter):
     assert res.scores["nom_site"].tolist() == ["Parking du marché", "Parking minuscule"]
 
 
-def test_qpv_criterion_and_weights(quarter):
+def test_social_fragility_criterion_and_weights(quarter):
     sols = load_solutions(only=["source-urbaine"])  # qpv favorable, minerale
     quarter["sites"]["type"] = ["place", "place", "place"]
     _, res = run(sols, quarter)
     top = res.scores.iloc[0]
-    assert top["qpv"] == 1.0 and "dans le QPV Rose des Vents" in top["explication"]
+    assert top["qpv"] == 1.0 and "dans le QPV Rose des Vents (ANCT, QPV 2024)" in top["explication"]
     far = res.scores.set_index("nom_site").loc["Parc des Sources"]
     assert far["qpv"] == 0.0
-    # more weight on the QPV widens the gap; no weight on it removes its effect
     _, heavy = run(sols, quarter, weights={"qpv": 1.0})
     gap = lambda r: r.scores["total"].max() - r.scores["total"].min()  # noqa: E731
     assert gap(heavy) > gap(res)
@@ -63,63 +254,94 @@ def test_qpv_criterion_and_weights(quarter):
 
 
 def test_unknown_area_passes_but_is_flagged(paving, quarter):
-    from shapely.geometry import Point
-
     quarter["sites"] = quarter["sites"].iloc[:1].set_geometry([Point(652030, 6862020)])
     _, res = run(paving, quarter)
     row = res.scores.iloc[0]
     assert np.isnan(row["surface_m2"]) and row["surface"] == 0.5
     assert row["a_verifier"] == "surface inconnue : à vérifier sur place"
-    assert row["explication"].endswith(" ; surface inconnue : à vérifier sur place")
+    assert ", surface inconnue ;" in row["explication"]
 
 
-def test_break_required_and_crossing_sites():
-    import geopandas as gpd
-    from shapely.geometry import LineString
-
+def test_streets_have_no_invented_area_and_are_merged_by_name():
     rues = gpd.GeoDataFrame(
-        {"nom": ["Rue du Pont", "Rue Lointaine"]},
-        geometry=[LineString([(0, 0), (0, 400)]), LineString([(900, 0), (900, 400)])],
+        {"nom": ["Rue Haute", "Rue Haute", "Rue Basse"]},
+        geometry=[
+            LineString([(0, 0), (0, 600)]),
+            LineString([(0, 600), (0, 1300)]),
+            LineString([(50, 0), (50, 90)]),
+        ],
         crs=2154,
     )
-    rail = gpd.GeoDataFrame(
-        {"type": ["rail"], "nom": ["RER C"]},
-        geometry=[LineString([(-50, 200), (300, 200)])],
-        crs=2154,
+    sites = candidate_sites({"rues": rues})
+    assert sorted(sites["nom"]) == ["Rue Basse", "Rue Haute"]
+    haute = sites.set_index("nom").loc["Rue Haute"]
+    assert np.isnan(haute["surface_m2"]) and haute["surface_source"] == "inconnue"
+    assert haute["longueur_m"] == pytest.approx(1300)
+    res = assess_sites(load_solutions(only=["purple"]), sites, context={}, n_draws=0)
+    assert not res.scores["explication"].str.contains(r"\d ha\b").any()
+    assert (
+        res.scores.set_index("nom_site")
+        .loc["Rue Haute", "explication"]
+        .startswith("Rue « Rue Haute », longueur 1,3 km, surface inconnue")
     )
-    layers = {"rues": rues, "coupures": rail}
-    sites = candidate_sites(layers)
-    assert sites["type"].tolist() == ["rue", "rue", "pont"]
-    bridges = load_solutions(only=["digiponts92", "tracemob"])
-    res = assess_sites(bridges, sites, context=layers)
-    digi = res.scores[res.scores["solution_id"] == "digiponts92"]
-    assert digi["nom_site"].tolist() == ["Rue du Pont × voie ferrée RER C"]
-    trace = res.scores[res.scores["solution_id"] == "tracemob"].set_index("nom_site")
-    assert trace.loc["Rue du Pont", "coupures"] > trace.loc["Rue Lointaine", "coupures"]
-    assert score_sites(bridges, sites, context=layers).equals(res.scores)
 
 
 def test_walk_annotations_and_defis_feed_need(paving, quarter):
-    import geopandas as gpd
-    from shapely.geometry import Point
-
     park = quarter["sites"].geometry.iloc[1].centroid
     ann = gpd.GeoDataFrame(
         {
-            "theme": ["chaleur"] * 4,
-            "valence": ["negatif"] * 4,
-            "intensite": [3] * 4,
-            "poids": [1.0] * 4,
+            "marche": ["m1"] * 4 + ["fub_barometre_2017"],
+            "theme": ["chaleur"] * 4 + ["velo"],
+            "valence": ["negatif"] * 5,
+            "intensite": [3] * 5,
+            "horodatage": ["2023-05-15T10:00"] * 4 + [None],
+            "source_fichier": ["sceaux_marche.gpx"] * 4 + ["fub2017_rues_citees"],
         },
-        geometry=[Point(park.x + i, park.y) for i in range(4)],
+        geometry=[Point(park.x + i, park.y) for i in range(5)],
         crs=2154,
     )
     defis = gpd.GeoDataFrame(
         {"theme": ["eau"], "priorite": [1]}, geometry=[park.buffer(20)], crs=2154
     )
     sites = candidate_sites({"sites": quarter["sites"]})
-    res = assess_sites(paving, sites, context={}, annotations=ann, defis=defis)
+    res = assess_sites(paving, sites, context={}, annotations=ann, defis=defis, n_draws=0)
     row = res.scores.set_index("nom_site").loc["Parc des Sources"]
     assert row["besoin"] > 0.8 and row["defis"] > 0.99
-    assert "4 annotations « chaleur » de la marche à moins de 300 m" in row["explication"]
+    assert (
+        "4 annotations « chaleur » de la marche sensible du 15/05/2023 à moins de 300 m"
+        in row["explication"]
+    )
     assert "dans la zone du défi « eau » de l'atelier (priorité 1)" in row["explication"]
+    assert "besoin non mesuré" not in row["explication"]  # the défi measures water
+    assert "vélo" not in row["explication"]  # FUB streets are never walk annotations
+    assert set(row["sources"].split(";")) >= {"sceaux_marche.gpx", "defis_atelier"}
+
+
+def test_synthetic_walks_are_named_as_such(paving, quarter):
+    park = quarter["sites"].geometry.iloc[1].centroid
+    ann = gpd.GeoDataFrame(
+        {
+            "marche": ["demo"] * 3,
+            "theme": ["chaleur"] * 3,
+            "valence": ["negatif"] * 3,
+            "source_fichier": ["meudon_marche_synthetique.gpx"] * 3,
+        },
+        geometry=[Point(park.x + i, park.y) for i in range(3)],
+        crs=2154,
+    )
+    sites = candidate_sites({"sites": quarter["sites"]})
+    res = assess_sites(paving, sites, context={}, annotations=ann, n_draws=0)
+    why = res.scores.set_index("nom_site").loc["Parc des Sources", "explication"]
+    assert "marche sensible synthétique « meudon_marche_synthetique.gpx »" in why
+
+
+def test_break_required_and_score_sites_agree():
+    layers = bridge_quarter()
+    sites = candidate_sites(layers)
+    sols = load_solutions(only=["digiponts92", "ecoflow"])
+    res = assess_sites(sols, sites, context=layers, n_draws=0)
+    eco = res.scores[res.scores["solution_id"] == "ecoflow"].set_index("nom_site")
+    assert "Rue Lointaine" in eco.index
+    assert score_sites(sols, sites, context=layers)[["site_id", "total"]].equals(
+        res.scores[["site_id", "total"]]
+    )

@@ -275,7 +275,7 @@ def test_interrupted_import_and_diagnose_smoke(workspace: tuple[Path, Path]) -> 
     quick = ["--sans-carte", "--sans-rapport"]
     got_i, problems = _interrupt_imports(spec, out, 3)
     got_d, more = _interrupt_diagnoses(spec, out, 2, quick)
-    assert problems + more == []
+    assert problems + more == [], "\n".join(problems + more)
     assert got_i + got_d >= 3  # most points really interrupted a running command
 
 
@@ -303,6 +303,7 @@ def test_thirty_two_interruption_points(workspace: tuple[Path, Path]) -> None:
     got_i, problems = _interrupt_imports(spec, out, 16)
     got_d, more = _interrupt_diagnoses(spec, out, 13, ["--sans-rapport"])
     got_r, rest = _interrupt_diagnoses(spec, out, 3, [])  # with the PDF livrable
-    assert problems + more + rest == []
+    found = problems + more + rest
+    assert found == [], "\n".join(found)
     assert got_i + got_d + got_r >= 24, (got_i, got_d, got_r)
     assert _concurrent_imports(spec, out, 3) == []

@@ -50,6 +50,10 @@ def test_rejects_keep_row_reason_and_non_personal_columns(kobo_file: Path) -> No
     assert rejects["raison"].iloc[0] == (
         "coordonnées vides : renseignez latitude et longitude ou une colonne WKT"
     )
+    assert rejects["raison"].iloc[1] == (
+        "coordonnées hors d'Île-de-France (5.3698 ; 43.2965) : corrigez la position, ou "
+        "importez ce fichier pour la commune où il a été saisi"
+    )
     assert not any(v in rejects.to_string() for v in PERSONAL_VALUES)
 
 

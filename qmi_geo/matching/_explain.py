@@ -1,0 +1,384 @@
+"""French explanations of the matching, each reason naming its real source and number.
+
+Built only for the pairs that are written (each solution's best sites) and, for exclusions,
+once per distinct (solution, reason) case. Every reason is a (phrase, source) pair: the phrase
+goes into ``explication``, the source name (a layer source of the catalogue or spec, a walk
+file, the workshop) into ``sources``, so a test can check each against the layers present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from qmi_geo.matching._context import (
+    CROSSING_KINDS,
+    NEED_RADIUS_M,
+    THEME_CODES,
+    Evidence,
+    SiteContext,
+    de,
+    theme_short,
+)
+from qmi_geo.matching.catalogue import Solution
+from qmi_geo.style import SITE_KINDS
+
+__all__ = ["area_text", "distance_text", "exclusion_reasons", "explain_pairs"]
+
+_SHOWN = 0.05  # evidence and criteria below this score are not mentioned
+
+#: How each channel of the site inventory says where a site and its area come from.
+ORIGIN_TEXT = {
+    "atelier": ("proposé en atelier", "dessinée en atelier"),
+    "commune": ("inventaire de la commune", "déclarée par la commune"),
+    "osm": ("OpenStreetMap", "mesurée sur le contour OpenStreetMap"),
+    "couche": ("", "mesurée sur la géométrie de la couche"),
+}
+
+
+def distance_text(distance: float) -> str:
+    """Format a distance in metres, rounded to 10 m (French thousands separator)."""
+    value = int(round(float(distance) / 10.0) * 10) if distance >= 20 else round(distance)
+    return f"{value:,} m".replace(",", "\u202f")
+
+
+def _thousands(value: float) -> str:
+    return f"{round(value):,}".replace(",", "\u202f")
+
+
+def area_text(value: float) -> str:
+    """« 1 240 m² », « 2,5 ha »."""
+    if value >= 10_000:
+        return f"{value / 10_000:.1f} ha".replace(".", ",")
+    return f"{_thousands(value)} m²"
+
+
+def _pct(value: float) -> str:
+    return f"{round(value * 100):.0f} %"
+
+
+def evidence_phrase(ev: Evidence, j: int, ctx: SiteContext, site_name: str) -> str:
+    """The phrase of one piece of evidence at site ``j``."""
+    v = float(ev.value[j])
+    if ev.code == "thermique":
+        iris = ev.extra.get("iris", np.array([None] * (j + 1)))[j]
+        where = f"IRIS {iris}" if isinstance(iris, str) and iris else "IRIS"
+        if v >= 0.5:
+            top = max(1, round((1 - v) * 100))
+            return (
+                f"{where} parmi les {top} % les plus exposés à la chaleur de la Métropole "
+                "(Underlaid, d'après CSTB)"
+            )
+        return (
+            f"{where} plus exposé à la chaleur que {_pct(v)} des IRIS de la Métropole "
+            "(Underlaid, d'après CSTB)"
+        )
+    if ev.code == "icu":
+        return (
+            f"aléa de chaleur {v:.1f} en moyenne sur le code postal (L'Institut Paris Region, "
+            "îlots de chaleur ; Cerema, LCZ)".replace(".", ",")
+        )
+    if ev.code == "impermeable":
+        return f"IRIS imperméabilisé à {_pct(v)} (MOS de L'Institut Paris Region, via Underlaid)"
+    if ev.code == "nuisances":
+        n = round(v)
+        return (
+            f"maille de 500 m cumulant {n} nuisance{'s' if n > 1 else ''} environnementale"
+            f"{'s' if n > 1 else ''} (L'Institut Paris Region, Bruitparif, Airparif)"
+        )
+    if ev.code == "exposition":
+        return (
+            f"IRIS plus exposé au bruit et à la pollution de l'air que {_pct(v)} des IRIS de la "
+            "Métropole (Underlaid, d'après Airparif et Bruitparif)"
+        )
+    if ev.code == "fub":
+        n = round(v)
+        street = ev.extra.get("rue", np.array([None] * (j + 1)))[j]
+        voters = f"{n} cycliste{'s' if n > 1 else ''}"
+        if isinstance(street, str) and street and street.lower() in site_name.lower():
+            return f"rue citée par {voters} (baromètre FUB 2017)"
+        name = f" {street}" if isinstance(street, str) and street else ""
+        return f"à moins de 30 m de la rue{name}, citée par {voters} (baromètre FUB 2017)"
+    if ev.code == "coupure":
+        brk = str(ctx.coupure_nom[j] or "la coupure")
+        d = float(ev.distance[j])
+        head = f"au bord {de(brk)}" if d <= 5 else f"à {distance_text(d)} {de(brk)}"
+        nxt = (
+            f", franchissement le plus proche à {distance_text(v)}"
+            if np.isfinite(v)
+            else ", aucun autre franchissement connu à moins de 3 km"
+        )
+        return head + nxt
+    if ev.code.startswith("marche:"):
+        theme = theme_short(ev.code.split(":", 1)[1])
+        walk = ctx.walks.get(str(ev.extra["marche"][j]), "de la marche sensible")
+        n = round(v)
+        if bool(ev.extra["point_chaud"][j]):
+            d = float(ev.distance[j])
+            where = "dans" if d <= 1 else f"à {distance_text(d)} d'"
+            gap = " " if d <= 1 else ""
+            return f"{where}{gap}un point chaud « {theme} » de {n} annotations {walk}"
+        return (
+            f"{n} annotation{'s' if n > 1 else ''} « {theme} » {walk} à moins de "
+            f"{distance_text(NEED_RADIUS_M)}"
+        )
+    return ""
+
+
+def explain_pairs(
+    solutions: Sequence[Solution],
+    sites: gpd.GeoDataFrame,
+    ctx: SiteContext,
+    sol_i: np.ndarray,
+    site_i: np.ndarray,
+    rel: np.ndarray,
+    theme_mask: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    rows: np.ndarray,
+    smin: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Explanation, sources, main theme and check note of the chosen pairs."""
+    n = len(sol_i)
+    out = {c: np.empty(n, dtype=object) for c in ("theme_principal", "explication", "sources")}
+    out["a_verifier"] = np.full(n, "", dtype=object)
+    if n == 0:
+        return out
+    measured = ctx.measured_themes()
+    kinds = sites["type"].to_numpy(dtype=object)
+    names = sites["nom"].astype(str).to_numpy(dtype=object)
+    area = sites["surface_m2"].to_numpy(dtype=float)
+    origin = (
+        sites["origine"].fillna("couche").to_numpy(dtype=object)
+        if "origine" in sites.columns
+        else np.full(len(sites), "couche", dtype=object)
+    )
+    site_src = sites["source"].astype(str).to_numpy(dtype=object)
+    length = (
+        sites["longueur_m"].to_numpy(dtype=float)
+        if "longueur_m" in sites.columns
+        else np.full(len(sites), np.nan)
+    )
+    scores = ctx.scores
+    site_cache: dict[int, tuple[str, str, str]] = {}
+    for r in range(n):
+        i, j, row = int(sol_i[r]), int(site_i[r]), int(rows[r])
+        sol = solutions[i]
+        parts: list[tuple[str, str]] = []
+        if j not in site_cache:
+            site_cache[j] = _site_text(
+                kinds[j], names[j], area[j], origin[j], length[j], site_src[j]
+            )
+        desc, desc_src, check = site_cache[j]
+        parts.append((desc, desc_src))
+        if check and sol.exigences.surface_min_m2 is not None:
+            out["a_verifier"][r] = "surface inconnue : à vérifier sur place"
+        ev_idx = np.flatnonzero(rel[i])
+        top_theme = None
+        if len(ev_idx):
+            s = scores[j, ev_idx]
+            for e in ev_idx[np.argsort(-s, kind="stable")][:2]:
+                if scores[j, e] <= _SHOWN:
+                    continue
+                ev = ctx.evidence[e]
+                if top_theme is None:
+                    top_theme = next(t for t in ev.themes if t in sol.themes)
+                parts.append((evidence_phrase(ev, j, ctx, names[j]), str(ev.source[j])))
+        dv = values["defis"][row]
+        if dv == dv and dv > _SHOWN:
+            t = int(np.argmax(np.where(theme_mask[i], ctx.defi[j], -1)))
+            p = round(ctx.defi_priorite[j, t])
+            d = ctx.defi_distance[j, t]
+            theme = theme_short(THEME_CODES[t])
+            text = (
+                f"dans la zone du défi « {theme} » de l'atelier (priorité {p})"
+                if d <= 1
+                else f"à {distance_text(d)} d'un défi « {theme} » de l'atelier (priorité {p})"
+            )
+            parts.append((text, "defis_atelier"))
+            top_theme = top_theme or THEME_CODES[t]
+        mv = values["mineralisation"][row]
+        if mv == mv and mv > _SHOWN:
+            parts.append(
+                (
+                    f"IRIS imperméabilisé à {_pct(mv)} (MOS de L'Institut Paris Region, via "
+                    "Underlaid)",
+                    str(ctx.taux_source[j]),
+                )
+            )
+        qv = values["qpv"][row]
+        if qv == qv:
+            parts += _social(ctx, j)
+        cv = values["coupures"][row]
+        if cv == cv and cv > _SHOWN and np.isfinite(ctx.coupure_distance[j]):
+            d = ctx.coupure_distance[j]
+            brk = str(ctx.coupure_nom[j] or "la coupure")
+            text = (
+                f"franchissement {de(brk)}"
+                if d <= 5 and kinds[j] in CROSSING_KINDS
+                else f"au bord {de(brk)}"
+                if d <= 5
+                else f"à {distance_text(d)} {de(brk)}"
+            )
+            parts.append((text, str(ctx.coupure_source[j])))
+        tv = values["transports"][row]
+        if tv == tv and tv > _SHOWN:
+            d = ctx.gare_distance[j]
+            g = ctx.gare_nom[j]
+            text = f"au pied de la gare {g}" if d <= 50 else f"à {distance_text(d)} de la gare {g}"
+            parts.append((text, str(ctx.gare_source[j])))
+        nv = values["densite"][row]
+        if nv == nv and nv > _SHOWN:
+            parts.append(
+                (
+                    f"{_thousands(round(ctx.densite[j], -2))} hab./km² dans l'IRIS "
+                    "(INSEE, RP 2021)",
+                    str(ctx.densite_source[j]),
+                )
+            )
+        missing = [theme_short(t) for t in sol.themes if t not in measured]
+        text = " ; ".join(p for p, _ in parts if p)
+        if missing:
+            text += f" ; besoin non mesuré : {', '.join(missing)}"
+        out["explication"][r] = text
+        out["sources"][r] = ";".join(dict.fromkeys(s for _, s in parts if s))
+        out["theme_principal"][r] = top_theme
+    return out
+
+
+def _site_text(
+    kind: str, name: str, area: float, origin: str, length: float, source: str
+) -> tuple[str, str, str]:
+    label = SITE_KINDS[kind].label if kind in SITE_KINDS else str(kind)
+    first = label.split(",")[0]
+    where, how = ORIGIN_TEXT.get(origin, ORIGIN_TEXT["couche"])
+    text = f"{first} « {name} »" + (f" ({where})" if where else "")
+    check = ""
+    if np.isfinite(area):
+        text += f", surface : {area_text(area)} ({how})"
+    else:
+        if np.isfinite(length) and length > 0:
+            km = f"{length / 1000:.1f} km".replace(".", ",") if length >= 1000 else None
+            text += f", longueur {km or distance_text(length)}"
+        text += ", surface inconnue"
+        check = "inconnue"
+    return text, source, check
+
+
+def _social(ctx: SiteContext, j: int) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    d = ctx.qpv_distance[j]
+    if np.isfinite(d) and d <= 500:
+        q = ctx.qpv_nom[j]
+        text = (
+            f"dans le QPV {q} (ANCT, QPV 2024)"
+            if d <= 1
+            else f"à {distance_text(d)} du QPV {q} (ANCT, QPV 2024)"
+        )
+        parts.append((text, str(ctx.qpv_source[j])))
+    if np.isfinite(ctx.pauvrete[j]):
+        parts.append(
+            (
+                f"taux de pauvreté de l'IRIS {ctx.pauvrete[j]:.0f} % (INSEE, Filosofi 2021)",
+                str(ctx.iris_source[j]),
+            )
+        )
+    elif np.isfinite(ctx.revenu[j]):
+        parts.append(
+            (
+                f"revenu médian de l'IRIS {_thousands(round(ctx.revenu[j], -2))} € par unité de "
+                "consommation (INSEE, Filosofi 2021)",
+                str(ctx.iris_source[j]),
+            )
+        )
+    if np.isfinite(ctx.ips[j]):
+        d = ctx.ips_distance[j]
+        where = "" if d <= 1 else f" à {distance_text(d)}"
+        parts.append(
+            (
+                f"collège {ctx.ips_nom[j]}{where}, IPS {ctx.ips[j]:.0f} (MENJ-DEPP, 2023)".replace(
+                    "collège Collège", "collège"
+                ).replace("collège COLLEGE", "collège"),
+                str(ctx.ips_source[j]),
+            )
+        )
+    return parts
+
+
+def exclusion_reasons(
+    solutions: Sequence[Solution],
+    sites: gpd.GeoDataFrame,
+    reason: np.ndarray,
+    kinds: list[str],
+    kind_idx: np.ndarray,
+    area: np.ndarray,
+    smin: np.ndarray,
+    smax: np.ndarray,
+    ctx: SiteContext,
+) -> pd.DataFrame:
+    """The excluded pairs with a French reason, built per distinct (solution, reason) case."""
+    from qmi_geo.matching.sites import SITE_MARGIN_M
+    from qmi_geo.matching.suitability import BREAK_REQUIRED_M
+
+    sol_i, site_i = np.nonzero(reason)
+    codes = reason[sol_i, site_i]
+    motif = np.empty(len(sol_i), dtype=object)
+    m = codes == 1
+    if m.any():
+        accepted = [
+            ", ".join(SITE_KINDS[k].label for k in s.exigences.types_sites) for s in solutions
+        ]
+        combo = sol_i[m].astype(np.int64) * len(kinds) + kind_idx[site_i[m]]
+        uniq, inverse = np.unique(combo, return_inverse=True)
+        messages = np.array(
+            [
+                f"type de site non accepté : {SITE_KINDS[kinds[c % len(kinds)]].label} "
+                f"(acceptés : {accepted[c // len(kinds)]})"
+                for c in uniq
+            ],
+            dtype=object,
+        )
+        motif[m] = messages[inverse]
+    motif[codes == 6] = (
+        f"hors du quartier d'innovation (plus de {distance_text(SITE_MARGIN_M)} au-delà du "
+        "périmètre) : site listé, non classé"
+    )
+    motif[codes == 4] = "site privé, la solution doit être installée dans l'espace public"
+    for code, fmt in (
+        (
+            2,
+            lambda i, j: (
+                f"surface trop petite : {area_text(float(area[j]))} pour "
+                f"{area_text(float(smin[i]))} au minimum"
+            ),
+        ),
+        (
+            3,
+            lambda i, j: (
+                f"surface trop grande : {area_text(float(area[j]))} pour "
+                f"{area_text(float(smax[i]))} au maximum"
+            ),
+        ),
+        (
+            5,
+            lambda i, j: (
+                f"à {distance_text(float(ctx.coupure_distance[j]))} de la coupure la plus "
+                f"proche ({distance_text(BREAK_REQUIRED_M)} au plus requis)"
+                if np.isfinite(ctx.coupure_distance[j])
+                else "aucune coupure urbaine connue (couche coupures absente)"
+            ),
+        ),
+    ):
+        m = codes == code
+        if m.any():
+            motif[m] = [fmt(i, j) for i, j in zip(sol_i[m], site_i[m], strict=False)]
+    return pd.DataFrame(
+        {
+            "solution_id": np.array([s.id for s in solutions], dtype=object)[sol_i],
+            "site_id": sites["site_id"].to_numpy()[site_i],
+            "code": codes,
+            "motif": motif,
+        }
+    )
