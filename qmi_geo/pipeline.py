@@ -293,7 +293,8 @@ def _unusable(
     """
     file = ref.where()
     if raw.empty:
-        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+        crs = f" (EPSG:{raw.crs.to_epsg()})" if raw.crs is not None else ""
+        return "erreur", f"couche vide : aucune entité dans {file}{crs}. Vérifiez le fichier."
     crs_problem = check_crs_area(raw, ref)
     if crs_problem is not None:
         return "erreur", crs_problem

@@ -212,6 +212,7 @@ def _walk(
     spots = result.extra_layers.get("points_chauds")
     info["clusters"] = 0 if spots is None else len(spots)
     info["_walk"] = walk
+    info["_test"] = test
     return info
 
 
@@ -411,6 +412,8 @@ def commune_context(
                 }
             )
             tick(f"carte {key}")
+    routes = result.extra_layers.get("parcours")
+    if figure is not None and (walk["n_annotations"] or (routes is not None and len(routes))):
         walk["map"] = figure(
             "quarter_map",
             "marche",
@@ -443,6 +446,7 @@ def commune_context(
     walk_synthetic = [f for f in walk_files if "synthetique" in f or "synthetic" in f]
     out_dir = Path(result.output_dir)
     walk.pop("_walk", None)
+    gi_test = walk.pop("_test", None)
     heat = [
         r
         for r in rows
@@ -453,6 +457,7 @@ def commune_context(
         themes.setdefault(r["theme"], []).append(r)
     return {
         "kind": "commune",
+        "gi_test": gi_test,
         "title": f"Diagnostic territorial — {spec.name}",
         "commune": spec.name,
         "insee": spec.insee,

@@ -88,7 +88,9 @@ def build_commune_report(
     Returns
     -------
     dict of str to pathlib.Path
-        ``rapport_html`` and/or ``rapport_pdf``.
+        ``rapport_html`` and/or ``rapport_pdf``. When the Gi* test ran, its grid is added
+        to ``result.extra_layers["points_chauds_gi"]`` (written into ``diagnostic.gpkg`` by
+        ``qmi diagnose``).
     """
     spec = layerset.spec
     bar = _bar(_COMMUNE_STEPS + len(formats), f"Rapport {spec.name}", progress)
@@ -100,6 +102,9 @@ def build_commune_report(
 
     try:
         ctx = commune_context(layerset, result, figure=_figure if figures else None, step=step)
+        test = ctx.pop("gi_test", None)
+        if test is not None and test.tested:  # the tested grid goes into diagnostic.gpkg
+            result.extra_layers["points_chauds_gi"] = test.grid
         html = render("livrable.html.j2", ctx)
         step("html")
         files = _write(Path(result.output_dir), f"diagnostic_{spec.slug}", html, formats)

@@ -20,6 +20,7 @@ class Built:
     pdf: Path
     pdf_text: str
     indicators: pd.DataFrame
+    extra_layers: dict[str, Any]
 
 
 def pdf_text(path: Path) -> str:
@@ -52,6 +53,7 @@ def build_pilot(spec_path: Path, out: Path) -> Built:
         pdf=files["rapport_pdf"],
         pdf_text=pdf_text(files["rapport_pdf"]),
         indicators=indicators,
+        extra_layers=result.extra_layers,
     )
 
 
