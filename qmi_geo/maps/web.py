@@ -476,7 +476,8 @@ def build_web_map(
         walk += _hotspots(m, hotspots)
     if annotations is not None and len(annotations):
         AnnotationLayer(annotations).add_to(m)
-        used = [t for t in THEMES if t in set(annotations.get("theme", pd.Series(dtype=str)))]
+        present = set(annotations.get("theme", pd.Series(dtype=str)))  # once, not per theme
+        used = [t for t in THEMES if t in present]
         walk += theme_entries(used)
     legend["Ressentis"] += walk
     if matches is not None and len(matches):
