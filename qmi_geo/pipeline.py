@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +222,15 @@ def load_layers(
         layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
 
     show = settings.progress if progress is None else progress
-    bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
+    # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
+    bar = tqdm(
+        sources,
+        desc=f"Couches {spec.name}",
+        unit="couche",
+        disable=None if show else True,
+        leave=False,
+    )
+    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
     for src in bar:
         bar.set_postfix_str(src.name)
         ref = SourceRef(Path(src.path).name, src.layer)
@@ -285,7 +293,8 @@ def _unusable(
     """
     file = ref.where()
     if raw.empty:
-        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+        crs = f" (EPSG:{raw.crs.to_epsg()})" if raw.crs is not None else ""
+        return "erreur", f"couche vide : aucune entité dans {file}{crs}. Vérifiez le fichier."
     crs_problem = check_crs_area(raw, ref)
     if crs_problem is not None:
         return "erreur", crs_problem
@@ -489,9 +498,37 @@ def analyse(
     out.mkdir(parents=True, exist_ok=True)
     layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
+    show = settings.progress if progress is None else progress
     for stage in stages or []:
+        _log_step(show, f"{spec.name} : {_stage_label(stage)}")
         stage(layerset, result)
     return result
+
+
+#: French names of the stages, for the one line per stage written when not on a terminal.
+_STAGE_LABELS = {
+    "walks_stage": "marches sensibles",
+    "indicators_stage": "indicateurs",
+    "matching_stage": "appariement des solutions",
+    "map_stage": "carte sensible",
+    "print_map_stage": "carte à imprimer",
+    "report_stage": "livrable",
+    "solution_maps_stage": "cartes des porteurs de projet",
+}
+
+
+def _stage_label(stage: Stage) -> str:
+    func = getattr(stage, "func", stage)  # functools.partial
+    name = getattr(func, "__name__", "")
+    return _STAGE_LABELS.get(name, name.removesuffix("_stage").replace("_", " ") or "étape")
+
+
+def _log_step(show: bool, message: str) -> None:
+    """One plain line per step on stderr when it is not a terminal (a log file, CI)."""
+    import sys
+
+    if show and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        print(f"[qmi] {message}", file=sys.stderr, flush=True)
 
 
 def diagnose(
@@ -644,7 +681,7 @@ def matching_stage(
         )
     placed = scores["solution_id"].nunique() if len(scores) else 0
     result.notes.append(
-        f"Appariement : {len(solutions)} solution(s), {len(matched.sites)} site(s) candidat(s), "
+        f"Appariement : {len(solutions)} solution(s), {_site_count_text(result, matched.sites)}, "
         f"{placed} solution(s) avec au moins un site possible."
     )
 
@@ -673,6 +710,30 @@ def _site_origins(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites.assign(origine=origin)
 
 
+def _site_count_text(result: DiagnoseResult, sites: gpd.GeoDataFrame) -> str:
+    """The sites the matching examined, said with the same count as the indicator table.
+
+    « Sites de déploiement candidats » is one number everywhere (panel, report, log): the
+    sites layer in the quarter. The matching also looks at stations, cited streets and sites
+    just outside; those are counted apart, never under the same words.
+    """
+    table = result.products.get("indicators")
+    n_candidates: int | None = None
+    if table is not None and "code" in table:
+        row = table[table["code"] == "sites"]
+        if len(row) and pd.notna(row["valeur"].iloc[0]):
+            n_candidates = int(row["valeur"].iloc[0])
+    if n_candidates is None:
+        return f"{len(sites)} site(s) examiné(s)"
+    more = len(sites) - n_candidates
+    extra = (
+        f" + {more} autre(s) lieu(x) examiné(s) (gares, rues citées, abords du quartier)"
+        if more > 0
+        else ""
+    )
+    return f"{n_candidates} site(s) de déploiement candidat(s){extra}"
+
+
 def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
     """What the maps draw, gathered from the layer set and the earlier stages' products."""
     spec = layerset.spec
@@ -689,6 +750,8 @@ def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
         "matches": result.products.get("matches_for_map"),
         "defis": layerset.layers.get("defis"),
         "sources": [s for s in layerset.sources if layerset.counts.get(s.name, 0) > 0],
+        # photos named by the walks are looked for next to the walk files
+        "photo_dirs": list(dict.fromkeys(Path(p).parent for p in spec.walk_files)),
     }
 
 
@@ -730,7 +793,7 @@ def solution_map_stage(
     ``top_n`` keeps each solution's best sites (all ranked sites when None).
     """
 
-    def stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    def solution_maps_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
         from qmi_geo.errors import SolutionError
         from qmi_geo.maps import build_solution_map
         from qmi_geo.matching import matches_for_map
@@ -773,7 +836,7 @@ def solution_map_stage(
                 f"{result.output_dir / 'solutions'}."
             )
 
-    return stage
+    return solution_maps_stage
 
 
 def report_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
@@ -795,7 +858,7 @@ def default_stages(
     """The stages ``qmi diagnose`` runs after the layers, in order."""
     stages: list[Stage] = [walks_stage, indicators_stage, matching_stage]
     if with_map:
-        stages.append(lambda ls, res: map_stage(ls, res, basemap=basemap))
+        stages.append(partial(map_stage, basemap=basemap))
     if with_report:
         stages.append(report_stage)
     return stages

@@ -330,9 +330,17 @@ def _commune_names() -> dict[str, str]:
 
 
 def find_specs(folder: Path | None = None) -> list[Path]:
-    """The spec files of the workspace's ``diagnostics/`` folder, sorted."""
-    folder = folder or settings.resolved_workspace() / "diagnostics"
-    return sorted(folder.glob("*.toml"))
+    """The spec files of the workspace's ``diagnostics/`` folder, sorted.
+
+    Outside a workspace (no ``diagnostics/`` folder here or above), the specs bundled with
+    the programme's layers are used, so ``qmi compare --all`` works from any folder.
+    """
+    if folder is not None:
+        return sorted(folder.glob("*.toml"))
+    found = sorted((settings.resolved_workspace() / "diagnostics").glob("*.toml"))
+    if found:
+        return found
+    return sorted((bundled_layers_dir().parent / "diagnostics").glob("*.toml"))
 
 
 def load_spec(spec: str | Path) -> DiagnosticSpec:

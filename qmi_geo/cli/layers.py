@@ -17,6 +17,7 @@ def layers() -> None:
 @layers.command("check")
 @spec_argument
 @click.option(
+    "--buffer",
     "--tampon",
     "buffer_m",
     type=float,

@@ -7,12 +7,17 @@ a cached inline-SVG ``divIcon`` per theme and valence, puts them in a MarkerClus
 chunked loading, and builds a popup only when it is opened. Participant text is put on screen
 with ``textContent`` (never ``innerHTML``), so a comment is always text.
 
-A search box over the comments (accent- and case-insensitive) zooms to the matching
-annotation and opens its popup.
+Clusters show the dominant theme's colour and glyph (never a lookalike of the numbered
+solution badges); the legend's theme and valence entries filter the markers. The page's
+search box (:mod:`qmi_geo.maps.assets.qmi_carte`) also searches the comments, zooms to the
+matching annotation and opens its popup. Photos found next to the walk file are embedded as
+thumbnails (:mod:`qmi_geo.maps._photos`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +31,8 @@ from folium.template import Template
 from qmi_geo.maps._assets import OWN_PREFIX
 from qmi_geo.maps._escape import json_for_script
 from qmi_geo.maps._geojson import json_value, to_wgs84, web_features
-from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.maps._photos import photo_table
+from qmi_geo.maps._symbols import glyph_colour, marker_svg
 from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
 
 __all__ = ["AnnotationLayer", "annotation_payload"]
@@ -54,7 +60,9 @@ def _text(value: Any) -> str:
     return "" if v is None else str(v)
 
 
-def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
+def annotation_payload(
+    annotations: gpd.GeoDataFrame, photo_dirs: Sequence[Path | str] = ()
+) -> dict[str, Any]:
     """Return the compact table the page turns into markers.
 
     Parameters
@@ -62,13 +70,16 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
     annotations : geopandas.GeoDataFrame
         Annotations following the walks schema (``theme``, ``valence``, ``intensite``,
         ``commentaire``, ``horodatage``, ``photo``...), any CRS.
+    photo_dirs : sequence of path-like
+        Folders where the photos named by the walk are looked for.
 
     Returns
     -------
     dict
-        ``themes`` and ``valences`` (label and icon per code), ``points`` rows
-        ``[lat, lon, theme, valence, intensite, commentaire, date, photo]`` and
-        ``formes`` (a GeoJSON FeatureCollection of the line and polygon annotations).
+        ``themes`` and ``valences`` (label, glyph and icon per code), ``points`` rows
+        ``[lat, lon, theme, valence, intensite, commentaire, date, photo]``, ``formes``
+        (a GeoJSON FeatureCollection of the line and polygon annotations) and ``photos``
+        (what each photo value shows, see :func:`qmi_geo.maps._photos.photo_table`).
 
     Examples
     --------
@@ -135,6 +146,8 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
             t: {
                 "label": THEMES[t].label,
                 "colour": THEMES[t].colour,
+                "glyph": THEMES[t].glyph,
+                "ink": glyph_colour(THEMES[t].colour),
                 "icons": {v: marker_svg(t, v) for v in VALENCES},
             }
             for t in used
@@ -142,6 +155,7 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
         "valences": {code: v.label for code, v in VALENCES.items()},
         "points": points,
         "formes": formes,
+        "photos": photo_table(photos, photo_dirs),
     }
 
 
@@ -153,7 +167,7 @@ var {{ this.get_name() }} = qmiAnnotationLayer({{ this._parent.get_name() }}, {{
 
 
 class AnnotationLayer(JSCSSMixin, Layer):
-    """Clustered annotation markers with lazy popups and a comment search box.
+    """Clustered annotation markers with lazy popups, filters and comment search.
 
     Parameters
     ----------
@@ -163,6 +177,8 @@ class AnnotationLayer(JSCSSMixin, Layer):
         Name in the layer control.
     show : bool
         Whether the layer is on when the page opens.
+    photo_dirs : sequence of path-like
+        Folders where the walk's photos are looked for.
     """
 
     _template = Template(_JS)
@@ -181,8 +197,9 @@ class AnnotationLayer(JSCSSMixin, Layer):
         *,
         name: str = LAYER_STYLES["annotations"].label,
         show: bool = True,
+        photo_dirs: Sequence[Path | str] = (),
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "QmiAnnotations"
-        self.data = annotation_payload(annotations)
+        self.data = annotation_payload(annotations, photo_dirs)
         self.payload = json_for_script(self.data)
