@@ -87,10 +87,13 @@ def labels_and_places(
         if not len(g):
             continue
         best: dict[str, shapely.Geometry] = {}
+        spelled: dict[str, str] = {}  # « Noisy-Champs » and « Noisy - Champs » are one name
         for name, geom in zip(g["nom"].astype(str), g.geometry, strict=True):
             name = name.strip()
             if not name or name.lower() in ("nan", "none"):
                 continue
+            key = "".join(ch for ch in name.lower() if ch.isalnum())
+            name = spelled.setdefault(key, name)
             old = best.get(name)
             if old is None or geom.length > old.length:
                 best[name] = geom

@@ -424,7 +424,7 @@ PAGE_CSS = """
 .qmi-etiquette-gare { color: #08306b; font-weight: bold; }
 .qmi-etiquette-rue { font-style: italic; font-weight: normal; color: #333; }
 .qmi-etiquette-site { color: #4a1486; }
-.qmi-recentrer a { font-size: 20px; font-weight: bold; line-height: 30px; }
+.qmi-recentrer a { display: flex !important; align-items: center; justify-content: center; }
 .qmi-popup figure { margin: 6px 0 0; } .qmi-popup img { max-width: 100%; height: auto;
   display: block; border-radius: 3px; }
 .qmi-popup figcaption { font-size: 11px; color: #555; }

@@ -317,7 +317,7 @@ def build_print_map(
     ):
         if not items:
             continue
-        ncols = 2 if len(items) > 10 else 1
+        ncols = 2 if len(items) > 14 else 1
         width = 34 if ncols == 2 else 62
         for item in items:  # long labels wrap, never cut
             label = item.get_label()

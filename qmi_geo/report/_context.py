@@ -412,6 +412,8 @@ def commune_context(
                 }
             )
             tick(f"carte {key}")
+    routes = result.extra_layers.get("parcours")
+    if figure is not None and (walk["n_annotations"] or (routes is not None and len(routes))):
         walk["map"] = figure(
             "quarter_map",
             "marche",

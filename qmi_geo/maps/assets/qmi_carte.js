@@ -34,7 +34,11 @@ window.qmiCarte = function (map, data) {
       var a = L.DomUtil.create("a", "", bar);
       a.href = "#"; a.setAttribute("role", "button");
       a.title = "Recentrer sur le quartier"; a.setAttribute("aria-label", a.title);
-      a.textContent = "⌖";
+      // a crosshair drawn in SVG (no symbol font needed offline)
+      a.innerHTML = '<svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">' +
+        '<circle cx="9" cy="9" r="5.5" fill="none" stroke="#222" stroke-width="1.8"/>' +
+        '<circle cx="9" cy="9" r="1.6" fill="#222"/><path d="M9 0v4M9 14v4M0 9h4M14 9h4" ' +
+        'stroke="#222" stroke-width="1.8"/></svg>';
       L.DomEvent.on(a, "click", function (e) {
         L.DomEvent.stop(e); map.closePopup(); before = null; map.fitBounds(quarter);
       });
