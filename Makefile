@@ -17,12 +17,12 @@ $(STAMP): pyproject.toml
 	  else \
 	    echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and retry."; exit 1; \
 	  fi; }
-	@ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || { \
+	@{ ls /usr/lib/*/libpangoft2-1.0.so.0 && ls /usr/lib/*/libharfbuzz-subset.so.0; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian packages libpango-1.0-0 libpangoft2-1.0-0 (PDF livrable)"; \
-	    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	    echo "Installing Debian packages libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 (PDF livrable)"; \
+	    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; \
 	  else \
-	    echo "Note: the PDF livrable needs Pango: 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0'."; \
+	    echo "Note: the PDF livrable needs Pango: 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0'."; \
 	  fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class LayerSet:
     #: the quarter, coordinates outside the declared CRS's area): the indicators it feeds
     #: are « non disponible » with that reason, never 0
     layer_errors: dict[str, str] = field(default_factory=dict)
+    #: source name -> share (0–1) of the quarter inside the source's declared extent
+    coverage: dict[str, float] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -125,8 +127,11 @@ def perimeter_for(spec: DiagnosticSpec, report: ValidationReport | None = None) 
     catalogue = load_catalogue()
     if spec.perimeter_source == "commune":
         src = catalogue["communes_idf"]
+        from qmi_geo.layers.communes import commune_parts
+
         raw = _read_source(src)
-        raw = raw[raw["code"].astype(str) == spec.insee]
+        # a 2026 commune is the union of its outlines before mergers (Saint-Denis + Pierrefitte)
+        raw = raw[raw["code"].astype(str).isin(commune_parts(spec.insee))]
         ref = SourceRef(Path(src.path).name)
         gdf = normalise_layer(raw, "communes", ref, report, fields=src.fields)
         name = spec.perimeter_name or spec.name
@@ -213,6 +218,7 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
+    coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
     layer_errors: dict[str, str] = {}
 
     def failed(src: Source, reason: str, level: str = "erreur") -> None:
@@ -222,7 +228,15 @@ def load_layers(
         layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
 
     show = settings.progress if progress is None else progress
-    bar = tqdm(sources, desc=f"Couches {spec.name}", unit="couche", disable=not show, leave=False)
+    # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
+    bar = tqdm(
+        sources,
+        desc=f"Couches {spec.name}",
+        unit="couche",
+        disable=None if show else True,
+        leave=False,
+    )
+    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
     for src in bar:
         bar.set_postfix_str(src.name)
         ref = SourceRef(Path(src.path).name, src.layer)
@@ -233,8 +247,13 @@ def load_layers(
             raw = _read_source(src)
             problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
             if problem is not None:
-                failed(src, problem[1], problem[0])
                 counts[src.name] = 0
+                if problem[0] == "avertissement" and src.name in coverage:
+                    # a catalogue source whose declared extent misses the quarter: its
+                    # coverage (0 %) says why its figures are « non disponible »
+                    report.add("info", f"source « {src.name} » : {problem[1]}", ref)
+                    continue
+                failed(src, problem[1], problem[0])
                 continue
             if src.filter_insee and src.filter_insee in raw.columns:
                 raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
@@ -271,7 +290,24 @@ def load_layers(
     if "coupures" in layers:
         layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
-    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters, layer_errors)
+    # a kind fails only when none of its sources gave anything usable; a catalogue source
+    # whose declared extent misses the quarter is a coverage matter (LayerSet.coverage)
+    layer_errors = {
+        kind: reason
+        for kind, reason in layer_errors.items()
+        if not any(counts.get(s.name, 0) for s in sources if s.kind == kind)
+    }
+    return LayerSet(
+        spec,
+        perimeter,
+        layers,
+        sources,
+        report,
+        counts,
+        rasters,
+        layer_errors=layer_errors,
+        coverage=coverage,
+    )
 
 
 def _unusable(
@@ -285,7 +321,8 @@ def _unusable(
     """
     file = ref.where()
     if raw.empty:
-        return "erreur", f"couche vide : aucune entité dans {file}. Vérifiez le fichier."
+        crs = f" (EPSG:{raw.crs.to_epsg()})" if raw.crs is not None else ""
+        return "erreur", f"couche vide : aucune entité dans {file}{crs}. Vérifiez le fichier."
     crs_problem = check_crs_area(raw, ref)
     if crs_problem is not None:
         return "erreur", crs_problem
@@ -306,6 +343,35 @@ def _unusable(
             f"(EPSG:{crs}) ne couvre pas ce quartier. Donnez une source qui le couvre.",
         )
     return None
+
+
+def _coverage(
+    sources: list[Source], quarter: shapely.Geometry, report: ValidationReport
+) -> dict[str, float]:
+    """Share of the quarter inside each source's declared extent (see qmi_geo.layers.extent)."""
+    from qmi_geo.layers.extent import extent_label, quarter_share
+
+    out: dict[str, float] = {}
+    for src in sources:
+        try:
+            share = quarter_share(src, quarter)
+        except QmiGeoError as exc:
+            report.add("erreur", f"source « {src.name} » : couverture illisible ({exc}).")
+            continue
+        if share is None:
+            continue
+        out[src.name] = share
+        from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD
+
+        if share < COVERAGE_THRESHOLD:
+            report.add(
+                "avertissement",
+                f"source « {src.name} » : ne couvre que {share:.0%} du quartier (couverture "
+                f"{extent_label(src)}) ; ses indicateurs sont « non disponible ».".replace(
+                    "%", " %"
+                ),
+            )
+    return out
 
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
@@ -438,6 +504,20 @@ def _write_gpkg_layers(
         )
 
 
+def coverage_text(layerset: LayerSet, src: Source) -> str:
+    """« couvre 34 % du quartier (couverture : Paris + 92/93/94) », in French."""
+    from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD, format_share
+    from qmi_geo.layers.extent import extent_label
+
+    share = layerset.coverage.get(src.name)
+    if share is None:
+        return "couverture non déclarée"
+    text = f"couvre {format_share(share)} du quartier (couverture : {extent_label(src)})"
+    if share < COVERAGE_THRESHOLD:
+        text += f" — sous le seuil de {format_share(COVERAGE_THRESHOLD)}, non utilisée"
+    return text
+
+
 def _report_text(layerset: LayerSet) -> str:
     spec = layerset.spec
     lines = [
@@ -451,7 +531,13 @@ def _report_text(layerset: LayerSet) -> str:
     for src in layerset.sources:
         n = layerset.counts.get(src.name, 0)
         flag = "" if src.real else " [synthétique]"
-        lines.append(f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag}")
+        lines.append(
+            f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag} ; "
+            + coverage_text(layerset, src)
+        )
+    if layerset.layer_errors:
+        lines += ["", "Couches inutilisables (leurs indicateurs sont « non disponible ») :"]
+        lines += [f"  - {k} : {r}" for k, r in layerset.layer_errors.items()]
     absent = [
         KINDS[k].label for k in KINDS if k not in layerset.layers and k not in ("defis", "quartier")
     ]
@@ -489,9 +575,37 @@ def analyse(
     out.mkdir(parents=True, exist_ok=True)
     layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
+    show = settings.progress if progress is None else progress
     for stage in stages or []:
+        _log_step(show, f"{spec.name} : {_stage_label(stage)}")
         stage(layerset, result)
     return result
+
+
+#: French names of the stages, for the one line per stage written when not on a terminal.
+_STAGE_LABELS = {
+    "walks_stage": "marches sensibles",
+    "indicators_stage": "indicateurs",
+    "matching_stage": "appariement des solutions",
+    "map_stage": "carte sensible",
+    "print_map_stage": "carte à imprimer",
+    "report_stage": "livrable",
+    "solution_maps_stage": "cartes des porteurs de projet",
+}
+
+
+def _stage_label(stage: Stage) -> str:
+    func = getattr(stage, "func", stage)  # functools.partial
+    name = getattr(func, "__name__", "")
+    return _STAGE_LABELS.get(name, name.removesuffix("_stage").replace("_", " ") or "étape")
+
+
+def _log_step(show: bool, message: str) -> None:
+    """One plain line per step on stderr when it is not a terminal (a log file, CI)."""
+    import sys
+
+    if show and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        print(f"[qmi] {message}", file=sys.stderr, flush=True)
 
 
 def diagnose(
@@ -516,8 +630,7 @@ def diagnose(
     )
     rejects = layerset.report.rejects_frame()
     if len(rejects):
-        write_csv(rejects, out / "rejets_couches.csv")
-        result.files["rejets_couches"] = out / "rejets_couches.csv"
+        result.files["rejets_couches"] = write_csv(rejects, out / "rejets_couches.csv")
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
@@ -552,9 +665,11 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         paths = layerset.rasters.get("surfaces_minerales", [])
         if paths:  # the first imperviousness raster (0-100 %), read by windows
             rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
+        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+        from qmi_geo.layers.communes import commune_facts
+
         table = compute_indicators(
             layerset.layers,
-            layer_errors=layerset.layer_errors,
             perimeter=layerset.perimeter,
             annotations=annotations,
             hotspots=hotspots,
@@ -562,9 +677,14 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             rasters=rasters or None,
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
+            coverage=layerset.coverage,
+            layer_errors=layerset.layer_errors,
+            commune=commune_facts(spec.insee),
+            whole_commune=spec.perimeter_source == "commune",
         )
+        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
         per_iris = iris_indicators(
-            layerset.layers,
+            drop_uncovered(layerset.layers, plan),
             perimeter=layerset.perimeter,
             annotations=annotations,
             rasters=rasters or None,
@@ -645,7 +765,7 @@ def matching_stage(
         )
     placed = scores["solution_id"].nunique() if len(scores) else 0
     result.notes.append(
-        f"Appariement : {len(solutions)} solution(s), {len(matched.sites)} site(s) candidat(s), "
+        f"Appariement : {len(solutions)} solution(s), {_site_count_text(result, matched.sites)}, "
         f"{placed} solution(s) avec au moins un site possible."
     )
 
@@ -674,6 +794,30 @@ def _site_origins(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return sites.assign(origine=origin)
 
 
+def _site_count_text(result: DiagnoseResult, sites: gpd.GeoDataFrame) -> str:
+    """The sites the matching examined, said with the same count as the indicator table.
+
+    « Sites de déploiement candidats » is one number everywhere (panel, report, log): the
+    sites layer in the quarter. The matching also looks at stations, cited streets and sites
+    just outside; those are counted apart, never under the same words.
+    """
+    table = result.products.get("indicators")
+    n_candidates: int | None = None
+    if table is not None and "code" in table:
+        row = table[table["code"] == "sites"]
+        if len(row) and pd.notna(row["valeur"].iloc[0]):
+            n_candidates = int(row["valeur"].iloc[0])
+    if n_candidates is None:
+        return f"{len(sites)} site(s) examiné(s)"
+    more = len(sites) - n_candidates
+    extra = (
+        f" + {more} autre(s) lieu(x) examiné(s) (gares, rues citées, abords du quartier)"
+        if more > 0
+        else ""
+    )
+    return f"{n_candidates} site(s) de déploiement candidat(s){extra}"
+
+
 def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
     """What the maps draw, gathered from the layer set and the earlier stages' products."""
     spec = layerset.spec
@@ -690,6 +834,8 @@ def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
         "matches": result.products.get("matches_for_map"),
         "defis": layerset.layers.get("defis"),
         "sources": [s for s in layerset.sources if layerset.counts.get(s.name, 0) > 0],
+        # photos named by the walks are looked for next to the walk files
+        "photo_dirs": list(dict.fromkeys(Path(p).parent for p in spec.walk_files)),
     }
 
 
@@ -731,7 +877,7 @@ def solution_map_stage(
     ``top_n`` keeps each solution's best sites (all ranked sites when None).
     """
 
-    def stage(layerset: LayerSet, result: DiagnoseResult) -> None:
+    def solution_maps_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
         from qmi_geo.errors import SolutionError
         from qmi_geo.maps import build_solution_map
         from qmi_geo.matching import matches_for_map
@@ -774,7 +920,7 @@ def solution_map_stage(
                 f"{result.output_dir / 'solutions'}."
             )
 
-    return stage
+    return solution_maps_stage
 
 
 def report_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
@@ -796,7 +942,7 @@ def default_stages(
     """The stages ``qmi diagnose`` runs after the layers, in order."""
     stages: list[Stage] = [walks_stage, indicators_stage, matching_stage]
     if with_map:
-        stages.append(lambda ls, res: map_stage(ls, res, basemap=basemap))
+        stages.append(partial(map_stage, basemap=basemap))
     if with_report:
         stages.append(report_stage)
     return stages

@@ -66,6 +66,9 @@ class SiteKind:
     label: str
     colour: str
     icon: str
+    #: matplotlib marker of the print map; two kinds share a marker only when their colours
+    #: stay apart under the three colour-vision deficiencies (tests/test_palette.py)
+    marker: str = "s"
 
 
 @dataclass(frozen=True)
@@ -475,21 +478,21 @@ VALENCES: dict[str, Valence] = {
 SITE_KINDS: dict[str, SiteKind] = {
     k.code: k
     for k in (
-        SiteKind("parking", "Parking", "#7f7f7f", "product-hunt"),
-        SiteKind("place", "Place, parvis", "#bc80bd", "square"),
-        SiteKind("rue", "Rue, voirie", "#969696", "road"),
-        SiteKind("ecole", "École, collège (cour, toiture)", "#fb8072", "graduation-cap"),
-        SiteKind("toiture", "Toiture", "#80b1d3", "home"),
-        SiteKind("facade", "Façade", "#bebada", "building-o"),
-        SiteKind("batiment_public", "Bâtiment public", "#8dd3c7", "building"),
-        SiteKind("parc", "Parc, jardin", "#33a02c", "tree"),
-        SiteKind("cimetiere", "Cimetière", "#b3de69", "plus"),
-        SiteKind("friche", "Friche", "#d9b365", "recycle"),
-        SiteKind("pont", "Pont, franchissement", "#525252", "exchange"),
-        SiteKind("croisement", "Croisement sans pont connu", "#a6a6a6", "crosshairs"),
-        SiteKind("gare", "Gare, pôle d'échanges", "#1f78b4", "train"),
-        SiteKind("equipement_sportif", "Équipement sportif", "#fdb462", "futbol-o"),
-        SiteKind("autre", "Autre site", "#cccccc", "map-marker"),
+        SiteKind("parking", "Parking", "#7f7f7f", "product-hunt", "s"),
+        SiteKind("place", "Place, parvis", "#bc80bd", "square", "8"),
+        SiteKind("rue", "Rue, voirie", "#969696", "road", "D"),
+        SiteKind("ecole", "École, collège (cour, toiture)", "#fb8072", "graduation-cap", "p"),
+        SiteKind("toiture", "Toiture", "#80b1d3", "home", "p"),
+        SiteKind("facade", "Façade", "#bebada", "building-o", "P"),
+        SiteKind("batiment_public", "Bâtiment public", "#8dd3c7", "building", "h"),
+        SiteKind("parc", "Parc, jardin", "#33a02c", "tree", "X"),
+        SiteKind("cimetiere", "Cimetière", "#b3de69", "plus", "8"),
+        SiteKind("friche", "Friche", "#d9b365", "recycle", "s"),
+        SiteKind("pont", "Pont, franchissement", "#525252", "exchange", "h"),
+        SiteKind("croisement", "Croisement sans pont connu", "#a6a6a6", "crosshairs", "*"),
+        SiteKind("gare", "Gare, pôle d'échanges", "#1f78b4", "train", "P"),
+        SiteKind("equipement_sportif", "Équipement sportif", "#fdb462", "futbol-o", "D"),
+        SiteKind("autre", "Autre site", "#cccccc", "map-marker", "X"),
     )
 }
 
@@ -506,7 +509,7 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "communes": LayerStyle("Communes", "#737373", None, 0.0, 1.0, "4 4"),
     "quartier": LayerStyle("Quartier d'innovation", "#d95f02", None, 0.0, 3.0),
     "qpv": LayerStyle(
-        "Quartiers prioritaires (QPV 2024)", "#c51b7d", "#c51b7d", 0.25, 2.0, hatch="///"
+        "Quartiers prioritaires (QPV 2024)", "#8e0152", "#c51b7d", 0.25, 2.0, hatch="////"
     ),
     "surfaces_minerales": LayerStyle(
         "Surfaces minéralisées (part imperméabilisée)", "#525252", "#969696", 0.5, 0.5
@@ -517,7 +520,9 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "iris": LayerStyle("IRIS", "#9ecae1", None, 0.0, 0.8, "2 3"),
     "nuisances": LayerStyle("Cumul de nuisances (≥ 2)", "#fc8d59", "#fc8d59", 0.3, 0.5),
     "rues": LayerStyle("Rues", "#bdbdbd", None, 0.0, 1.0),
-    "rues_citees": LayerStyle("Rues citées comme problématiques (FUB)", "#35978f", None, 0.0, 4.0),
+    "rues_citees": LayerStyle(
+        "Rues citées par les cyclistes (FUB 2017)", "#35978f", None, 0.0, 4.0
+    ),
     "arbres": LayerStyle("Arbres remarquables", "#238b45", "#41ab5d", 0.9, 1.0),
     "annotations": LayerStyle("Annotations de la marche sensible", "#333333", None, 0.0, 1.0),
     "parcours": LayerStyle("Parcours de la marche", "#ff7f00", None, 0.0, 3.0, "6 6"),
@@ -533,9 +538,9 @@ LAYER_STYLES: dict[str, LayerStyle] = {
 #: Classes of the sealed share per IRIS (``surfaces_minerales.taux_impermeable``, 0–1): a
 #: lightness ramp (readable without colour vision), the same on the web and print maps.
 SEALED_SHARE_CLASSES: tuple[GraduatedClass, ...] = (
-    GraduatedClass(0.0, 0.2, "moins de 20 %", "#f1ede4"),
-    GraduatedClass(0.2, 0.4, "20 à 40 %", "#d9cfbe"),
-    GraduatedClass(0.4, 0.6, "40 à 60 %", "#bba996"),
-    GraduatedClass(0.6, 0.8, "60 à 80 %", "#97846c"),
-    GraduatedClass(0.8, 1.0, "80 % et plus", "#6b5a45"),
+    GraduatedClass(0.0, 0.2, "moins de 20 %", "#f3efe6"),
+    GraduatedClass(0.2, 0.4, "20 à 40 %", "#d0c3ae"),
+    GraduatedClass(0.4, 0.6, "40 à 60 %", "#ad9982"),
+    GraduatedClass(0.6, 0.8, "60 à 80 %", "#88735a"),
+    GraduatedClass(0.8, 1.0, "80 % et plus", "#5e4c38"),
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qmi_geo.cli.options import friendly_errors, spec_option
+from qmi_geo.cli.options import friendly_errors, output_option, resolve_output, spec_option
 
 __all__ = ["atelier"]
 
@@ -19,13 +19,17 @@ def atelier() -> None:
 @atelier.command(name="import")
 @click.argument("fichier", type=click.Path(path_type=Path, dir_okay=False))
 @spec_option
+@output_option
 @friendly_errors
-def import_cmd(fichier: Path, spec: str) -> None:
+def import_cmd(fichier: Path, spec: str, output: Path | None) -> None:
     """Importe FICHIER (export « Exporter les défis » de la carte) dans le diagnostic.
 
-    Les défis sont validés, enregistrés dans maps/<commune>/defis.gpkg (couche « defis »,
+    Les défis sont validés, enregistrés dans <sortie>/defis.gpkg (couche « defis »,
     sans doublon : un défi déjà importé est mis à jour) ; les défis rejetés sont listés dans
-    defis_rejets.csv avec la raison. La prochaine carte et l'appariement les utilisent.
+    defis_rejets.csv avec la raison. La prochaine carte et l'appariement les utilisent,
+    à condition de donner le même dossier : « qmi diagnose SPEC -o DOSSIER » lit les
+    défis importés par « qmi atelier import FICHIER --spec SPEC -o DOSSIER ».
+    Sans --output, le dossier est maps/<commune>/ (ou [output] dir de la spec).
     """
     from qmi_geo._validate import ValidationReport
     from qmi_geo.maps import read_defis_export, save_defis
@@ -36,7 +40,7 @@ def import_cmd(fichier: Path, spec: str) -> None:
 
     report = ValidationReport()
     defis = read_defis_export(fichier, report)
-    out = Path(spec_obj.output_dir)
+    out = resolve_output(spec_obj, output)
     stored = save_defis(defis, out / "defis.gpkg")
     for issue in report.issues:
         click.secho(str(issue), fg="yellow" if issue.level != "erreur" else "red", err=True)

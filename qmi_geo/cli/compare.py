@@ -16,9 +16,15 @@ __all__ = ["compare"]
 @click.command()
 @click.argument("specs", nargs=-1, metavar="SPEC...")
 @click.option(
-    "--all", "all_specs", is_flag=True, help="Compare tous les quartiers du dossier diagnostics/."
+    "--all",
+    "all_specs",
+    is_flag=True,
+    help="Compare tous les quartiers du dossier diagnostics/ (ceux fournis avec le "
+    "programme hors d'un espace de travail).",
 )
 @click.option(
+    "--output",
+    "-o",
     "--sortie",
     "output",
     type=click.Path(path_type=Path, file_okay=False),
@@ -26,6 +32,7 @@ __all__ = ["compare"]
     help="Dossier de sortie (par défaut : maps/comparaison/).",
 )
 @click.option(
+    "--pairs",
     "--paires",
     "n_pairs",
     type=click.IntRange(0, 10_000),
@@ -60,19 +67,40 @@ def compare(specs: tuple[str, ...], all_specs: bool, output: Path | None, n_pair
             "Aucun quartier à comparer : donnez des fichiers diagnostics/<commune>.toml, "
             "des codes INSEE ou des noms de communes, ou l'option --all."
         )
+    import os
+
+    from qmi_geo.maps.thumbnails import quarter_thumbnails
+
     loaded = [load_spec(s) for s in chosen]
+    out = output or settings.resolved_workspace() / "maps" / "comparaison"
     tables = {}
+    quarters = {}
+    links: dict[str, dict[str, str | None]] = {}
     stages: list[Stage] = [walks_stage, partial(indicators_stage, n_pairs=n_pairs)]
-    bar = tqdm(loaded, desc="Quartiers", unit="quartier", disable=not settings.progress)
+    bar = tqdm(
+        loaded, desc="Quartiers", unit="quartier", disable=None if settings.progress else True
+    )
     for spec in bar:
         bar.set_postfix_str(spec.name)
+        if bar.disable:
+            click.echo(f"Quartier {spec.name} ({spec.insee})…", err=True)
         # each quarter's own folder, as `qmi diagnose` uses (or <sortie>/<commune>/)
         folder = output / spec.slug if output else None
         result = analyse(spec, output_dir=folder, stages=stages, progress=False)
         name = spec.name if spec.name not in tables else f"{spec.name} ({spec.insee})"
         tables[name] = result.products["indicators"]
-    out = output or settings.resolved_workspace() / "maps" / "comparaison"
-    files = write_comparison(tables, out)
+        quarters[name] = (result.layerset.perimeter, result.layerset.layers)
+        links[name] = {}
+        for key, fname in (
+            ("carte", "carte_sensible.html"),
+            ("rapport", f"diagnostic_{spec.slug}.html"),
+        ):
+            target = result.output_dir / fname
+            links[name][key] = (
+                Path(os.path.relpath(target, out)).as_posix() if target.exists() else None
+            )
+    thumbs, scale_note = quarter_thumbnails(quarters)
+    files = write_comparison(tables, out, thumbnails=thumbs, links=links, scale_note=scale_note)
     n_missing = sum(int(t["valeur"].isna().sum()) for t in tables.values())
     click.secho(f"Comparaison de {len(tables)} quartier(s) écrite dans {out}", bold=True)
     for key in ("csv", "notes", "html"):

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from qmi_geo.cli.options import echo_warning, friendly_errors, output_option, spec_argument
+from qmi_geo.cli.options import (
+    echo_warning,
+    friendly_errors,
+    output_option,
+    resolve_output,
+    spec_argument,
+)
 
 __all__ = ["diagnose"]
 
@@ -14,7 +20,9 @@ __all__ = ["diagnose"]
 @click.command()
 @spec_argument
 @output_option
-@click.option("--sans-carte", "no_map", is_flag=True, help="Ne pas produire la carte web.")
+@click.option(
+    "--no-map", "--sans-carte", "no_map", is_flag=True, help="Ne pas produire la carte web."
+)
 @click.option(
     "--no-report",
     "--sans-rapport",
@@ -23,7 +31,9 @@ __all__ = ["diagnose"]
     help="Ne pas produire le livrable (diagnostic_<commune>.pdf et .html).",
 )
 @click.option(
+    "--basemap",
     "--fond",
+    "fond",
     type=click.Choice(["ign", "osm"]),
     default=None,
     help="Ajouter un fond de carte en ligne (Plan IGN ou OpenStreetMap) ; hors ligne sinon.",
@@ -48,7 +58,7 @@ def diagnose(
     click.secho(f"Diagnostic de {spec_obj.name} ({spec_obj.insee})", bold=True)
     result = run(
         spec_obj,
-        output_dir=output,
+        output_dir=resolve_output(spec_obj, output),
         stages=default_stages(with_map=not no_map, basemap=fond, with_report=not no_report),
     )
     layerset = result.layerset

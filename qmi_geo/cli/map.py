@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qmi_geo.cli.options import friendly_errors, output_option, spec_argument
+from qmi_geo.cli.options import friendly_errors, output_option, resolve_output, spec_argument
 
 __all__ = ["map_cmd"]
 
@@ -15,6 +15,7 @@ __all__ = ["map_cmd"]
 @spec_argument
 @click.option(
     "--print",
+    "--impression",
     "print_map",
     is_flag=True,
     help="Produire aussi la carte A3 paysage à imprimer (PDF et PNG, 300 dpi).",
@@ -27,7 +28,9 @@ __all__ = ["map_cmd"]
     help="Produire la carte des sites candidats d'une solution (porteur de projet).",
 )
 @click.option(
+    "--basemap",
     "--fond",
+    "fond",
     type=click.Choice(["ign", "osm"]),
     default=None,
     help="Ajouter un fond de carte en ligne (Plan IGN ou OpenStreetMap).",
@@ -59,7 +62,7 @@ def map_cmd(
         stages.append(solution_map_stage(solution_id, basemap=fond))
     if print_map:
         stages.append(print_map_stage)
-    result = diagnose(spec_obj, output_dir=output, stages=stages)
+    result = diagnose(spec_obj, output_dir=resolve_output(spec_obj, output), stages=stages)
     for note in result.notes:
         click.echo(note)
     for label, path in result.files.items():

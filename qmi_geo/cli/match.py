@@ -26,9 +26,26 @@ __all__ = ["match"]
     default=None,
     help="Catalogue de solutions (TOML) ; par défaut celui de la spécification.",
 )
-@click.option("--min-par-commune", "min_per", default=6, show_default=True, type=int)
-@click.option("--max-par-commune", "max_per", default=8, show_default=True, type=int)
 @click.option(
+    "--min-per-commune",
+    "--min-par-commune",
+    "min_per",
+    default=6,
+    show_default=True,
+    type=int,
+    help="Nombre minimal de solutions par commune dans la répartition.",
+)
+@click.option(
+    "--max-per-commune",
+    "--max-par-commune",
+    "max_per",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Nombre maximal de solutions par commune dans la répartition.",
+)
+@click.option(
+    "--min-score",
     "--score-min",
     "min_score",
     default=0.3,

@@ -18,6 +18,7 @@ __all__ = [
     "echo_warning",
     "friendly_errors",
     "output_option",
+    "resolve_output",
     "spec_argument",
     "spec_option",
 ]
@@ -92,11 +93,27 @@ def spec_option(func: F) -> F:
 
 
 def output_option(func: F) -> F:
-    """The ``--sortie`` option: where outputs go (default maps/<commune>/)."""
+    """The ``--output``/``-o`` option (French alias ``--sortie``): where outputs go.
+
+    Every command writing a commune's files takes it, and resolves the folder the same way
+    (:func:`resolve_output`): the given folder, else the spec's ``[output] dir``, else
+    ``maps/<commune>/`` of the workspace.
+    """
     return click.option(
+        "--output",
+        "-o",
         "--sortie",
         "output",
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
         help="Dossier de sortie (par défaut : maps/<commune>/ à côté du dossier diagnostics/).",
     )(func)
+
+
+def resolve_output(spec: Any, output: Path | None) -> Path:
+    """The commune's output folder: ``output`` if given, else the spec's (``maps/<commune>/``).
+
+    ``qmi diagnose``, ``qmi map`` and ``qmi atelier import`` all go through this, so défis
+    imported into a folder are found by a diagnostic written to the same folder.
+    """
+    return Path(output) if output is not None else Path(spec.output_dir)

@@ -27,6 +27,7 @@ def osm() -> None:
     help="Lire un extrait OSM XML local au lieu de télécharger (aucun accès réseau).",
 )
 @click.option(
+    "--buffer",
     "--tampon",
     "buffer_m",
     type=click.FloatRange(min=0),
@@ -35,6 +36,8 @@ def osm() -> None:
     help="Tampon autour du quartier en mètres (par défaut celui de la spec).",
 )
 @click.option(
+    "--output",
+    "-o",
     "--sortie",
     "out_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -43,6 +46,7 @@ def osm() -> None:
     help="GeoPackage à écrire (par défaut layers/osm/<commune>_osm.gpkg, lu par « qmi diagnose »).",
 )
 @click.option(
+    "--no-streets",
     "--sans-rues",
     "no_streets",
     is_flag=True,

@@ -22,6 +22,7 @@ def walks() -> None:
 @spec_option
 @click.option("--json", "as_json", is_flag=True, help="Affiche le bilan en JSON (scripts).")
 @click.option(
+    "--walk",
     "--marche",
     "walk_id",
     default=None,
@@ -78,6 +79,7 @@ def import_cmd(
 @walks.command("summary")
 @spec_option
 @click.option(
+    "--radius",
     "--rayon",
     "radius_m",
     type=float,
@@ -85,6 +87,7 @@ def import_cmd(
     help="Rayon des points chauds en mètres (par défaut : celui de la spec).",
 )
 @click.option(
+    "--min-size",
     "--taille-min",
     "min_size",
     type=int,

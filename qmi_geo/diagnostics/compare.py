@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from qmi_geo._atomic import write_bytes, write_csv, write_text
+from qmi_geo._credits import split_credits
 from qmi_geo.diagnostics._rows import UNAVAILABLE
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "KEY_INDICATORS",
     "compare_quarters",
     "comparison_notes",
+    "distinct_rows",
     "plot_indicator",
     "write_comparison",
 ]
@@ -224,7 +226,7 @@ def _sources_of(tables: Mapping[str, pd.DataFrame], code: str) -> str:
     seen: list[str] = []
     for table in tables.values():
         for text in table.loc[table["code"] == code, "source"]:
-            for part in str(text).split(" ; "):
+            for part in split_credits(str(text)):
                 if part and part not in seen:
                     seen.append(part)
     return " ; ".join(seen)
@@ -235,7 +237,13 @@ def _csv(frame: pd.DataFrame, path: Path, *, index: bool) -> Path:
 
 
 def write_comparison(
-    tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, title: str | None = None
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    title: str | None = None,
+    thumbnails: Mapping[str, bytes] | None = None,
+    links: Mapping[str, Mapping[str, str | None]] | None = None,
+    scale_note: str = "",
 ) -> dict[str, Path]:
     """Write the comparison of quarters: CSV, notes CSV, PNG charts and an HTML page.
 
@@ -247,6 +255,13 @@ def write_comparison(
         Output folder (created), usually ``maps/comparaison/``.
     title
         Page title (default « Comparaison des quartiers d'innovation »).
+    thumbnails
+        Quarter name → PNG of its thumbnail map (all at the same scale), shown on the page.
+    links
+        Quarter name → ``{"carte": href, "rapport": href}`` (relative to ``out_dir``; None
+        when the file was not produced yet).
+    scale_note
+        Caption of the thumbnails (their common scale).
 
     Returns
     -------
@@ -289,7 +304,16 @@ def write_comparison(
         write_bytes(path, buf.getvalue())
         files[f"graphique_{code}"] = path
         charts.append((code, header_of[code], buf.getvalue()))
-    page = _html_page(tables, cat, notes, charts, title or "Comparaison des quartiers d'innovation")
+    page = _html_page(
+        tables,
+        cat,
+        notes,
+        charts,
+        title or "Comparaison des quartiers d'innovation",
+        thumbnails=thumbnails or {},
+        links=links or {},
+        scale_note=scale_note,
+    )
     files["html"] = out / "comparaison.html"
     write_text(files["html"], page)
     return files
@@ -320,7 +344,78 @@ th[scope=row]{text-align:left} .src{font-size:.75rem;color:#555;font-weight:norm
 .charts figure{margin:0;border:1px solid #ddd;padding:.3rem;background:#fff}
 .charts img{max-width:480px;width:100%} figcaption{font-size:.75rem;color:#555;max-width:480px}
 .legend{font-size:.8rem;color:#444}
+.vignettes{display:flex;flex-wrap:wrap;gap:1rem}
+.vignette{margin:0;border:1px solid #ddd;padding:.3rem;background:#fff;width:260px}
+.vignette img{width:100%;display:block} .vignette figcaption{font-size:.85rem}
+sup .note{font-size:.7rem;text-decoration:none;margin-left:1px} .rang{font-size:.7rem;color:#555}
+td.ref{background:#f6f6f6} .sources{font-size:.8rem;color:#333}
 """
+
+
+#: Columns of the indicator table carrying the Métropole's reference (metropolitan stage).
+_MEDIAN = ("mediane_metropole", "metropole_mediane", "mediane_mgp", "valeur_metropole")
+_RANK = ("rang_metropole", "metropole_rang", "rang_mgp")
+_COUNT = ("n_metropole", "nb_communes_metropole", "metropole_n")
+
+
+_COUNTS = frozenset({"nombre", "votes", "habitants"})
+
+
+def _first_value(row: pd.Series | None, names: tuple[str, ...]) -> float | None:
+    if row is None:
+        return None
+    for name in names:
+        if name in row.index and pd.notna(row[name]):
+            try:
+                return float(row[name])
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def distinct_rows(
+    cat: pd.DataFrame, by: Mapping[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
+    """Drop rows that repeat another row and rows with no value anywhere.
+
+    Two measures (not counts) with the same unit and the same values in every quarter (known
+    in at least two quarters, one of them non-zero) are one row: the second's label is listed
+    under the first. An indicator with no value in any quarter is left out of the table (its
+    reasons stay in the table of missing values).
+
+    Returns
+    -------
+    tuple
+        The kept catalogue rows, code → labels merged into it, codes left out.
+    """
+    kept: list[int] = []
+    merged: dict[str, list[str]] = {}
+    empty: list[str] = []
+    seen: dict[tuple[str, tuple[float | None, ...]], str] = {}
+    for i, (code, label, unit) in enumerate(
+        zip(cat["code"], cat["libelle"], cat["unite"], strict=True)
+    ):
+        values: list[float | None] = []
+        for t in by.values():
+            v = t.loc[code, "valeur"] if code in t.index else None
+            values.append(None if v is None or pd.isna(v) else round(float(v), 6))
+        if all(v is None for v in values):
+            empty.append(code)
+            continue
+        key = (str(unit), tuple(values))
+        known = [v for v in values if v is not None]
+        # measures (not counts, which coincide by chance) equal in at least two quarters
+        same = len(known) >= 2 and any(v != 0.0 for v in known) and unit not in _COUNTS
+        if key in seen and same:
+            merged.setdefault(seen[key], []).append(str(label))
+            continue
+        seen.setdefault(key, code)
+        kept.append(i)
+    return cat.iloc[kept].reset_index(drop=True), merged, empty
+
+
+def _unit_text(unit: str) -> str:
+    return "" if unit in ("nombre", "") else unit
 
 
 def _html_page(
@@ -329,22 +424,54 @@ def _html_page(
     notes: pd.DataFrame,
     charts: list[tuple[str, str, bytes]],
     title: str,
+    *,
+    thumbnails: Mapping[str, bytes] | None = None,
+    links: Mapping[str, Mapping[str, str | None]] | None = None,
+    scale_note: str = "",
 ) -> str:
     esc = html.escape
+    thumbnails = thumbnails or {}
+    links = links or {}
     names = list(tables)
     by = {n: t.drop_duplicates("code").set_index("code") for n, t in tables.items()}
+    rows, merged, empty = distinct_rows(cat, by)
+    # sources as numbered footnotes
+    footnotes: list[str] = []
+
+    def cite(code: str) -> str:
+        marks = []
+        for part in split_credits(_sources_of(tables, code)):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in footnotes:
+                footnotes.append(part)
+            n = footnotes.index(part) + 1
+            marks.append(f"<a href='#source-{n}' class='note'>{n}</a>")
+        return f"<sup>{','.join(marks)}</sup>" if marks else ""
+
+    has_reference = any(
+        _first_value(t.loc[c] if c in t.index else None, _MEDIAN) is not None
+        for t in by.values()
+        for c in rows["code"]
+    )
     head = "".join(f"<th scope='col'>{esc(n)}</th>" for n in names)
+    if has_reference:
+        head += "<th scope='col' class='ref'>Métropole (médiane)</th>"
     body: list[str] = []
     theme = None
+    ncols = len(names) + 2 + int(has_reference)
     for code, th, lbl, unit in zip(
-        cat["code"], cat["theme"], cat["libelle"], cat["unite"], strict=True
+        rows["code"], rows["theme"], rows["libelle"], rows["unite"], strict=True
     ):
         if th != theme:
             theme = th
-            body.append(f"<tr class='theme'><th colspan='{len(names) + 2}'>{esc(th)}</th></tr>")
+            body.append(f"<tr class='theme'><th colspan='{ncols}'>{esc(th)}</th></tr>")
         cells = []
+        median: float | None = None
         for n in names:
             row = by[n].loc[code] if code in by[n].index else None
+            median = median if median is not None else _first_value(row, _MEDIAN)
             if row is None or pd.isna(row["valeur"]):
                 reason = (
                     row["note"] if row is not None else "indicateur sans objet pour ce quartier"
@@ -354,14 +481,28 @@ def _html_page(
                 cls = "v est" if row["statut"] == "estimé" else "v"
                 mark = "*" if row["statut"] == "estimé" else ""
                 tip = esc(str(row["note"] or ""))
+                rank = _first_value(row, _RANK)
+                count = _first_value(row, _COUNT) or 130
+                rank_txt = (
+                    f"<div class='rang'>rang {int(rank)} / {int(count)}</div>"
+                    if rank is not None
+                    else ""
+                )
                 cells.append(
                     f"<td class='{cls}' title='{tip}'>"
-                    f"{esc(_fmt(float(row['valeur']), unit))}{mark}</td>"
+                    f"{esc(_fmt(float(row['valeur']), unit))}{mark}{rank_txt}</td>"
                 )
-        src = _sources_of(tables, code)
+        if has_reference:
+            cells.append(
+                f"<td class='v ref'>{esc(_fmt(median, unit))}</td>"
+                if median is not None
+                else "<td class='nd' title='référence de la Métropole non calculée'>n.d.</td>"
+            )
+        also = merged.get(code, [])
+        same = f"<div class='src'>même valeur que : {esc(' ; '.join(also))}</div>" if also else ""
         body.append(
-            f"<tr><th scope='row'>{esc(lbl)}<div class='src'>Source : {esc(src)}</div>"
-            f"</th><td>{esc(unit)}</td>{''.join(cells)}</tr>"
+            f"<tr><th scope='row'>{esc(lbl)}{cite(code)}{same}</th>"
+            f"<td>{esc(_unit_text(str(unit)))}</td>{''.join(cells)}</tr>"
         )
     missing = notes[notes["Statut"] == UNAVAILABLE]
     miss_rows = "".join(
@@ -369,11 +510,52 @@ def _html_page(
         "</tr>"
         for r in missing.itertuples()
     )
+    label_of = dict(zip(cat["code"], cat["libelle"], strict=True))
+    empty_note = (
+        "<p class='legend'>Non disponibles pour tous les quartiers (raisons ci-dessous) : "
+        + esc(" ; ".join(str(label_of[c]) for c in empty))
+        + ".</p>"
+        if empty
+        else ""
+    )
     figs = "".join(
         f"<figure><img alt='{esc(t)}' src='data:image/png;base64,"
-        f"{base64.b64encode(png).decode('ascii')}'><figcaption>{esc(t)} — source : "
-        f"{esc(_sources_of(tables, code))}</figcaption></figure>"
+        f"{base64.b64encode(png).decode('ascii')}'><figcaption>{esc(t)}"
+        f"{cite(code)}</figcaption></figure>"
         for code, t, png in charts
+    )
+    cards = []
+    for n in names:
+        img = thumbnails.get(n)
+        pic = (
+            f"<img alt='Carte du quartier de {esc(n)}' src='data:image/png;base64,"
+            f"{base64.b64encode(img).decode('ascii')}'>"
+            if img
+            else "<p class='nd'>carte non disponible</p>"
+        )
+        ref = links.get(n, {})
+        anchors = []
+        for key, text in (("carte", "Carte sensible"), ("rapport", "Diagnostic")):
+            href = ref.get(key)
+            if href:
+                anchors.append(f"<a href='{esc(href)}'>{text}</a>")
+            else:
+                anchors.append(
+                    f"<span class='nd' title='lancez « qmi diagnose » pour ce quartier'>"
+                    f"{text} : pas encore produite</span>"
+                )
+        cards.append(
+            f"<figure class='vignette'>{pic}<figcaption><strong>{esc(n)}</strong><br>"
+            f"{' · '.join(anchors)}</figcaption></figure>"
+        )
+    reference_note = (
+        ""
+        if has_reference
+        else "<p class='legend'>Référence de la Métropole (médiane, rang parmi les 130 "
+        "communes) : non disponible, le diagnostic métropolitain n'a pas été calculé.</p>"
+    )
+    notes_html = "".join(
+        f"<li id='source-{i}'>{esc(text)}</li>" for i, text in enumerate(footnotes, start=1)
     )
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -383,14 +565,21 @@ def _html_page(
 <h1>{esc(title)}</h1>
 <p class="legend">{len(names)} quartiers. Valeurs marquées * : estimées (voir la note au survol).
 « n.d. » : non disponible, la raison est donnée au survol et dans le tableau des valeurs
-manquantes. Chaque indicateur indique sa source.</p>
+manquantes. Les sources sont numérotées en bas de page.</p>
+<h2>Les quartiers</h2>
+<div class="vignettes">{"".join(cards)}</div>
+<p class="legend">{esc(scale_note)}</p>
 <h2>Indicateurs clés</h2>
 <div class="charts">{figs}</div>
 <h2>Tableau des indicateurs</h2>
+{reference_note}
 <table><thead><tr><th scope='col'>Indicateur</th><th scope='col'>Unité</th>{head}</tr></thead>
 <tbody>{"".join(body)}</tbody></table>
+{empty_note}
 <h2>Valeurs non disponibles et raisons</h2>
 <table><thead><tr><th>Quartier</th><th>Indicateur</th><th>Raison</th></tr></thead>
 <tbody>{miss_rows}</tbody></table>
+<h2>Sources</h2>
+<ol class="sources">{notes_html}</ol>
 </body></html>
 """

@@ -504,4 +504,4 @@ def _as_polygon_2154(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame) -> B
 
 def _progress(total: int, progress: bool | None) -> Any:
     show = settings.progress if progress is None else progress
-    return tqdm(total=total, unit="étape", disable=not show, leave=False)
+    return tqdm(total=total, unit="étape", disable=None if show else True, leave=False)

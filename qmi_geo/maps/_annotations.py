@@ -7,12 +7,17 @@ a cached inline-SVG ``divIcon`` per theme and valence, puts them in a MarkerClus
 chunked loading, and builds a popup only when it is opened. Participant text is put on screen
 with ``textContent`` (never ``innerHTML``), so a comment is always text.
 
-A search box over the comments (accent- and case-insensitive) zooms to the matching
-annotation and opens its popup.
+Clusters show the dominant theme's colour and glyph (never a lookalike of the numbered
+solution badges); the legend's theme and valence entries filter the markers. The page's
+search box (:mod:`qmi_geo.maps.assets.qmi_carte`) also searches the comments, zooms to the
+matching annotation and opens its popup. Photos found next to the walk file are embedded as
+thumbnails (:mod:`qmi_geo.maps._photos`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +31,8 @@ from folium.template import Template
 from qmi_geo.maps._assets import OWN_PREFIX
 from qmi_geo.maps._escape import json_for_script
 from qmi_geo.maps._geojson import json_value, to_wgs84, web_features
-from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.maps._photos import photo_table
+from qmi_geo.maps._symbols import glyph_colour, marker_svg
 from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
 
 __all__ = ["AnnotationLayer", "annotation_payload"]
@@ -41,12 +47,22 @@ def _undated(value: Any) -> bool:
     return isinstance(value, str) and value.strip() in ("", "NaT", "<NA>", "nan", "None")
 
 
+def _date_text(value: Any) -> str:
+    """``YYYY-MM-DD HH:MM`` of a timestamp, or "" when undated."""
+    if _undated(value):
+        return ""
+    t = json_value(value)
+    return "" if t is None else str(t).replace("T", " ")[:16]
+
+
 def _text(value: Any) -> str:
     v = json_value(value)
     return "" if v is None else str(v)
 
 
-def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
+def annotation_payload(
+    annotations: gpd.GeoDataFrame, photo_dirs: Sequence[Path | str] = ()
+) -> dict[str, Any]:
     """Return the compact table the page turns into markers.
 
     Parameters
@@ -54,13 +70,16 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
     annotations : geopandas.GeoDataFrame
         Annotations following the walks schema (``theme``, ``valence``, ``intensite``,
         ``commentaire``, ``horodatage``, ``photo``...), any CRS.
+    photo_dirs : sequence of path-like
+        Folders where the photos named by the walk are looked for.
 
     Returns
     -------
     dict
-        ``themes`` and ``valences`` (label and icon per code), ``points`` rows
-        ``[lat, lon, theme, valence, intensite, commentaire, date, photo]`` and
-        ``formes`` (a GeoJSON FeatureCollection of the line and polygon annotations).
+        ``themes`` and ``valences`` (label, glyph and icon per code), ``points`` rows
+        ``[lat, lon, theme, valence, intensite, commentaire, date, photo]``, ``formes``
+        (a GeoJSON FeatureCollection of the line and polygon annotations) and ``photos``
+        (what each photo value shows, see :func:`qmi_geo.maps._photos.photo_table`).
 
     Examples
     --------
@@ -82,48 +101,42 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
     wgs = to_wgs84(annotations, simplify_m=1.0)
     n = len(wgs)
 
-    def col(name: str) -> list[Any]:
-        if name in wgs.columns:
-            return list(wgs[name].to_numpy(dtype=object))
-        return [None] * n
+    def col(name: str, fn: Any = None) -> list[Any]:
+        # through ``fn`` once per distinct value: 50,000 rows hold a few dozen themes,
+        # dates or intensities, so the per-value work is done a few dozen times
+        if name not in wgs.columns:
+            return [fn(None) if fn else None] * n
+        values = wgs[name]
+        if fn is None:
+            return list(values.to_numpy(dtype=object))
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        done = [fn(u) for u in np.asarray(uniques, dtype=object)]
+        return [done[c] for c in codes.tolist()]
 
-    themes = [t if t in THEMES else "autre" for t in col("theme")]
-    valences = [v if v in VALENCES else "neutre" for v in col("valence")]
-    intens = [json_value(v) for v in col("intensite")]
-    dates = []
-    for v in col("horodatage"):
-        # undated annotations (NaT, NA, empty) get no date line in their popup
-        t = None if _undated(v) else json_value(v)
-        dates.append("" if t is None else str(t).replace("T", " ")[:16])
+    themes = col("theme", lambda t: t if t in THEMES else "autre")
+    valences = col("valence", lambda v: v if v in VALENCES else "neutre")
+    intens = col("intensite", json_value)
+    # undated annotations (NaT, NA, empty) get no date line in their popup
+    dates = col("horodatage", _date_text)
     geoms = np.asarray(wgs.geometry.values)
     is_point = shapely.get_type_id(geoms) == 0
-    pts = np.array([g if p else None for g, p in zip(geoms, is_point, strict=True)], dtype=object)
-    xs = shapely.get_x(pts)
-    ys = shapely.get_y(pts)
-    points = []
-    comments = col("commentaire")
-    photos = col("photo")
-    for i in np.flatnonzero(is_point):
-        points.append(
-            [
-                float(ys[i]),
-                float(xs[i]),
-                themes[i],
-                valences[i],
-                intens[i],
-                _text(comments[i]),
-                dates[i],
-                _text(photos[i]),
-            ]
-        )
+    xs = shapely.get_x(geoms[is_point]).tolist()
+    ys = shapely.get_y(geoms[is_point]).tolist()
+    comments = col("commentaire", _text)
+    photos = col("photo", _text)
+    index = np.flatnonzero(is_point).tolist()
+    points = [
+        [y, x, themes[i], valences[i], intens[i], comments[i], dates[i], photos[i]]
+        for i, x, y in zip(index, xs, ys, strict=True)
+    ]
     shapes = wgs[~is_point].copy()
     if len(shapes):
         shapes["theme"] = [themes[i] for i in np.flatnonzero(~is_point)]
         shapes["valence"] = [valences[i] for i in np.flatnonzero(~is_point)]
         shapes["intensite"] = [intens[i] for i in np.flatnonzero(~is_point)]
-        shapes["commentaire"] = [_text(comments[i]) for i in np.flatnonzero(~is_point)]
+        shapes["commentaire"] = [comments[i] for i in np.flatnonzero(~is_point)]
         shapes["date"] = [dates[i] for i in np.flatnonzero(~is_point)]
-        shapes["photo"] = [_text(photos[i]) for i in np.flatnonzero(~is_point)]
+        shapes["photo"] = [photos[i] for i in np.flatnonzero(~is_point)]
     formes = web_features(
         shapes, ["theme", "valence", "intensite", "commentaire", "date", "photo"], escape=False
     )
@@ -133,6 +146,8 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
             t: {
                 "label": THEMES[t].label,
                 "colour": THEMES[t].colour,
+                "glyph": THEMES[t].glyph,
+                "ink": glyph_colour(THEMES[t].colour),
                 "icons": {v: marker_svg(t, v) for v in VALENCES},
             }
             for t in used
@@ -140,6 +155,7 @@ def annotation_payload(annotations: gpd.GeoDataFrame) -> dict[str, Any]:
         "valences": {code: v.label for code, v in VALENCES.items()},
         "points": points,
         "formes": formes,
+        "photos": photo_table(photos, photo_dirs),
     }
 
 
@@ -151,7 +167,7 @@ var {{ this.get_name() }} = qmiAnnotationLayer({{ this._parent.get_name() }}, {{
 
 
 class AnnotationLayer(JSCSSMixin, Layer):
-    """Clustered annotation markers with lazy popups and a comment search box.
+    """Clustered annotation markers with lazy popups, filters and comment search.
 
     Parameters
     ----------
@@ -161,6 +177,8 @@ class AnnotationLayer(JSCSSMixin, Layer):
         Name in the layer control.
     show : bool
         Whether the layer is on when the page opens.
+    photo_dirs : sequence of path-like
+        Folders where the walk's photos are looked for.
     """
 
     _template = Template(_JS)
@@ -179,8 +197,9 @@ class AnnotationLayer(JSCSSMixin, Layer):
         *,
         name: str = LAYER_STYLES["annotations"].label,
         show: bool = True,
+        photo_dirs: Sequence[Path | str] = (),
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "QmiAnnotations"
-        self.data = annotation_payload(annotations)
+        self.data = annotation_payload(annotations, photo_dirs)
         self.payload = json_for_script(self.data)

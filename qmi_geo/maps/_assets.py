@@ -25,7 +25,11 @@ clear message if a future release moves it.
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import re
+import sys
+import types
 from collections.abc import Mapping
 from importlib import resources
 
@@ -56,7 +60,7 @@ _LINK_RE = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"'](?P<url>[^\"']+)[\"'][^>]*
 @functools.cache
 def _store() -> Mapping[str, str]:
     try:
-        from offlinefolium import elements
+        elements = _elements_module()
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingDependencyError(
             "La carte hors ligne a besoin du paquet « folium-offline » (Leaflet et ses "
@@ -69,6 +73,33 @@ def _store() -> Mapping[str, str]:
             "embarquées ; installez folium-offline 0.20.x."
         )
     return store
+
+
+def _elements_module() -> types.ModuleType:
+    """``offlinefolium.elements`` (the resource store) without the package's ``__init__``.
+
+    ``offlinefolium/__init__.py`` imports its forked copies of every folium class, whose
+    jinja2 templates (about a hundred) are compiled at import: a third of a second for
+    classes we never use. Only the ``elements`` submodule holds the store, so it is
+    imported under a bare stand-in for its package, which is then removed from
+    ``sys.modules`` (a later ``import offlinefolium`` gets the real package). If the
+    package is already imported, it is used as is.
+    """
+    if "offlinefolium" in sys.modules:
+        from offlinefolium import elements
+
+        return elements
+    spec = importlib.util.find_spec("offlinefolium")  # locates it without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("offlinefolium")
+    package = types.ModuleType("offlinefolium")
+    package.__path__ = list(spec.submodule_search_locations)
+    sys.modules["offlinefolium"] = package
+    try:
+        return importlib.import_module("offlinefolium.elements")
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "offlinefolium"]:
+            del sys.modules[name]
 
 
 def asset(url: str) -> str:

@@ -9,7 +9,7 @@ with ``innerHTML``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from qmi_geo.maps._geojson import web_features
+from qmi_geo.maps._numbers import fr_number
 from qmi_geo.maps.legend import (
     LegendEntry,
     break_entries,
@@ -54,7 +55,7 @@ _FIELDS: dict[str, tuple[list[str], list[str]]] = {
     "communes": (["nom", "insee"], ["Commune", "Code INSEE"]),
     "quartier": (["nom"], ["Quartier"]),
     "qpv": (["lib_qp", "code_qp"], ["QPV", "Code"]),
-    "surfaces_minerales": (["part_txt", "code_zone"], ["Part imperméabilisée", "Zone"]),
+    "surfaces_minerales": (["zone_nom", "part_txt"], ["IRIS", "Part imperméabilisée"]),
     "coupures": (["type_libelle", "nom", "sous_type"], ["Coupure", "Nom", "Précision"]),
     "gares": (["nom", "ligne", "reseau_libelle"], ["Gare", "Ligne", "Réseau"]),
     "sites": (
@@ -100,17 +101,24 @@ _SIMPLIFY = {
 def _fmt_num(value: Any, unit: str, digits: int = 0) -> str | None:
     if value is None or pd.isna(value):
         return None
-    text = f"{float(value):,.{digits}f}".replace(",", " ").replace(".", ",")
-    return f"{text} {unit}"
+    text = fr_number(float(value), digits)
+    return f"{text}\u202f%" if unit == "%" else f"{text} {unit}"
 
 
-def _prepare(kind: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add the display-only columns (French labels, formatted numbers)."""
+def _prepare(
+    kind: str, gdf: gpd.GeoDataFrame, names: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
+    """Add the display-only columns (French labels, formatted numbers, names for codes)."""
     g = gdf.copy()
     if kind == "surfaces_minerales" and "taux_impermeable" in g:
         g["part_txt"] = [
-            _fmt_num(100 * v, "%") if pd.notna(v) else None for v in g["taux_impermeable"]
+            _fmt_num(100 * v, "%", 1) if pd.notna(v) else None for v in g["taux_impermeable"]
         ]
+        if "code_zone" in g:  # a name, never a bare IRIS code, in the hover
+            lookup = names or {}
+            g["zone_nom"] = [
+                lookup.get(str(c), f"IRIS {c}") if pd.notna(c) else None for c in g["code_zone"]
+            ]
     elif kind == "coupures" and "type" in g:
         g["type_libelle"] = [BREAK_KINDS[t].label if t in BREAK_KINDS else t for t in g["type"]]
     elif kind == "gares":
@@ -237,6 +245,7 @@ def add_kind(
     *,
     name: str | None = None,
     show: bool | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[LegendEntry]:
     """Add one analytic layer kind to the map and return its legend entries.
 
@@ -252,11 +261,13 @@ def add_kind(
         Layer-control label (default: the style's French label).
     show : bool, optional
         Whether the layer is on at opening (default depends on the kind).
+    names : mapping of str to str, optional
+        IRIS code → IRIS name, so hovers show names (sealed share per IRIS).
     """
     if gdf is None or len(gdf) == 0:
         return []
     st = LAYER_STYLES[kind]
-    g = _prepare(kind, gdf)
+    g = _prepare(kind, gdf, names)
     if kind == "nuisances" and "nb_nuisances" in g:
         g = g[g["nb_nuisances"].fillna(0) >= 2]
         if not len(g):

@@ -15,9 +15,12 @@ import geopandas as gpd
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 
+from qmi_geo.maps._symbols import glyph, glyph_colour
 from qmi_geo.maps.sources import source_items
 from qmi_geo.style import (
     BREAK_KINDS,
@@ -29,10 +32,13 @@ from qmi_geo.style import (
 )
 
 __all__ = [
+    "GLYPH_HANDLERS",
+    "GlyphMarker",
     "dash_pattern",
     "draw_annotations",
     "draw_kind",
     "l93",
+    "mask_outside",
     "north_arrow",
     "place_labels",
     "scale_bar",
@@ -41,6 +47,77 @@ __all__ = [
 
 SEALED_CAPTION = LAYER_STYLES["surfaces_minerales"].label.replace(")", " par IRIS) :")
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+
+
+class GlyphMarker(Line2D):
+    """A legend handle drawn as a marker of the theme's colour with the theme's glyph."""
+
+    def __init__(self, colour: str, glyph_text: str, label: str, marker: str = "o") -> None:
+        super().__init__(
+            [],
+            [],
+            marker=marker,
+            linestyle="",
+            markerfacecolor=colour,
+            markeredgecolor="#222222",
+            markersize=9,
+            label=label,
+        )
+        self.glyph_text = glyph_text
+        self.ink = glyph_colour(colour)
+
+
+class _GlyphHandler(HandlerBase):
+    def create_artists(  # type: ignore[override]
+        self,
+        legend: Any,
+        orig_handle: GlyphMarker,
+        xdescent: float,
+        ydescent: float,
+        width: float,
+        height: float,
+        fontsize: float,
+        trans: Any,
+    ) -> list[Any]:
+        cx, cy = width / 2 - xdescent, height / 2 - ydescent
+        disc = Line2D(
+            [cx],
+            [cy],
+            marker=orig_handle.get_marker(),
+            linestyle="",
+            markerfacecolor=orig_handle.get_markerfacecolor(),
+            markeredgecolor="#222222",
+            markeredgewidth=0.5,
+            markersize=9.5,
+            transform=trans,
+        )
+        text = Text(
+            cx,
+            cy,
+            orig_handle.glyph_text,
+            ha="center",
+            va="center_baseline",
+            fontsize=6,
+            color=orig_handle.ink,
+            fontweight="bold",
+            transform=trans,
+        )
+        return [disc, text]
+
+
+#: ``handler_map`` for legends holding :class:`GlyphMarker` handles.
+GLYPH_HANDLERS: dict[type, HandlerBase] = {GlyphMarker: _GlyphHandler()}
+
+
+def mask_outside(ax: Axes, perimeter: gpd.GeoDataFrame, extent: Sequence[float]) -> None:
+    """Fade everything outside the quarter (a pale veil with the quarter as a hole)."""
+    import shapely
+
+    frame = shapely.box(*extent).buffer(1000, join_style="mitre")
+    veil = frame.difference(shapely.union_all(perimeter.geometry.values))
+    gpd.GeoSeries([veil], crs=perimeter.crs).plot(
+        ax=ax, color="#f4f3ee", alpha=0.6, edgecolor="none", zorder=14
+    )
 
 
 def dash_pattern(dash: str | None) -> Any:
@@ -165,7 +242,7 @@ def place_labels(
                 color="#08306b",
                 ha=ha,
                 va=va,
-                zorder=14,
+                zorder=24,
                 path_effects=HALO,
                 annotation_clip=True,
             )
@@ -222,8 +299,8 @@ def draw_kind(
                     ax=ax,
                     color=sk.colour,
                     edgecolor="#333333",
-                    marker="s",
-                    markersize=30,
+                    marker=sk.marker,
+                    markersize=34,
                     linewidth=0.6,
                     zorder=12,
                 )
@@ -231,7 +308,7 @@ def draw_kind(
                 Line2D(
                     [],
                     [],
-                    marker="s",
+                    marker=sk.marker,
                     linestyle="",
                     markerfacecolor=sk.colour,
                     markeredgecolor="#333333",
@@ -280,8 +357,9 @@ def draw_kind(
         if "nom" in gdf:
             seen: set[str] = set()  # one point per station and line: label each name once
             for geom, name in zip(gdf.geometry, gdf["nom"], strict=True):
-                if isinstance(name, str) and geom is not None and name not in seen:
-                    seen.add(name)
+                key = "".join(ch for ch in str(name).lower() if ch.isalnum())
+                if isinstance(name, str) and geom is not None and key not in seen:
+                    seen.add(key)
                     labels.append((geom.x, geom.y, name))
         return
     if kind == "surfaces_minerales":
@@ -353,15 +431,18 @@ def draw_kind(
                 )
             )
         return
-    gdf.plot(
-        ax=ax,
-        facecolor="none" if st.hatch else st.fill,
-        alpha=None if st.hatch else st.fill_opacity,
-        edgecolor=st.colour,
-        hatch=st.hatch,
-        linewidth=st.weight * 0.5,
-        zorder=5,
-    )
+    import matplotlib as mpl
+
+    with mpl.rc_context({"hatch.linewidth": 1.1, "hatch.color": st.colour}):
+        gdf.plot(
+            ax=ax,
+            facecolor="none" if st.hatch else st.fill,
+            alpha=None if st.hatch else st.fill_opacity,
+            edgecolor=st.colour,
+            hatch=st.hatch,
+            linewidth=st.weight * 0.5,
+            zorder=5,
+        )
     handles.append(
         Patch(
             facecolor="none" if st.hatch else st.fill,
@@ -374,51 +455,66 @@ def draw_kind(
 
 
 def draw_annotations(ax: Axes, ann: gpd.GeoDataFrame, handles: list[Any]) -> None:
+    """Draw the walk's annotations: a marker of the theme's colour carrying its glyph.
+
+    The marker's shape says the valence (:attr:`qmi_geo.style.Valence.marker`), the colour
+    and the glyph say the theme, so no theme rests on colour alone. Appends one
+    :class:`GlyphMarker` per theme present and one grey marker per valence present.
+    """
     pts = ann[ann.geom_type == "Point"]
-    used = [t for t in THEMES if t in set(pts.get("theme", pd.Series(dtype=str)))]
+    themes = pts.get("theme", pd.Series(dtype=str))
+    themes = themes.where(themes.isin(list(THEMES)), "autre") if len(pts) else themes
+    present = set(themes)
+    used = [t for t in THEMES if t in present]
+    vals = pts["valence"] if "valence" in pts else pd.Series("neutre", index=pts.index)
     for code, v in VALENCES.items():
-        sel = pts[pts["valence"] == code] if "valence" in pts else pts
-        if not len(sel):
+        sel = vals == code
+        if not sel.any():
             continue
-        colours = [
-            THEMES[t].colour if t in THEMES else THEMES["autre"].colour for t in sel["theme"]
-        ]
+        part = pts[sel]
+        codes = themes[sel]
+        colours = [THEMES[t].colour for t in codes]
         ax.scatter(
-            sel.geometry.x,
-            sel.geometry.y,
+            part.geometry.x,
+            part.geometry.y,
             c=colours,
             marker=v.marker,
-            s=22,
+            s=58,
             edgecolors="#222222",
-            linewidths=0.4,
+            linewidths=0.45,
             zorder=20,
         )
+        dy = {"v": 4.0, "^": -4.0}.get(v.marker, 0.0)  # the glyph sits in the shape's body
+        for x, y, t in zip(part.geometry.x, part.geometry.y, codes, strict=True):
+            ax.annotate(
+                glyph(t),
+                (x, y),
+                xytext=(0, dy * 0.35),
+                textcoords="offset points",
+                ha="center",
+                va="center_baseline",
+                fontsize=4.2,
+                fontweight="bold",
+                color=glyph_colour(THEMES[t].colour),
+                zorder=21,
+                annotation_clip=True,
+            )
     for t in used:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markerfacecolor=THEMES[t].colour,
-                markeredgecolor="#222222",
-                markersize=6,
-                label=THEMES[t].label,
+        handles.append(GlyphMarker(THEMES[t].colour, glyph(t), THEMES[t].label))
+    for code, v in VALENCES.items():
+        if (vals == code).any():
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker=v.marker,
+                    linestyle="",
+                    markerfacecolor="#bbbbbb",
+                    markeredgecolor="#222222",
+                    markersize=7,
+                    label=v.label,
+                )
             )
-        )
-    for v in VALENCES.values():
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=v.marker,
-                linestyle="",
-                markerfacecolor="#bbbbbb",
-                markeredgecolor="#222222",
-                markersize=6,
-                label=v.label,
-            )
-        )
     others = ann[ann.geom_type != "Point"]
     if len(others):
         others.plot(

@@ -64,7 +64,10 @@ class RankedSites(Layer):
         Name in the layer control.
     per_site : bool
         One marker per site showing how many solutions are recommended there (the carte
-        sensible); otherwise one marker per row showing its rank (the project-holder map).
+        sensible, drawn as a discreet ring); otherwise one marker per row showing its rank
+        (the project-holder map).
+    show : bool
+        Whether the layer is on when the page opens.
     """
 
     _template = Template("""
@@ -72,8 +75,8 @@ class RankedSites(Layer):
 var {{ this.get_name() }} = (function (map, data) {
   var st = data.style, group = L.featureGroup();
   L.geoJSON(data.shapes, {style: function () {
-      return {color: st.colour, weight: 6, opacity: 0.85, fillColor: st.fill,
-              fillOpacity: 0.45}; },
+      return {color: st.colour, weight: data.discreet ? 3 : 6, opacity: data.discreet ? 0.6 : 0.85,
+              fillColor: st.fill, fillOpacity: data.discreet ? 0.15 : 0.45}; },
     pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 0, opacity: 0}); }
   }).addTo(group);
   function el(tag, text, parent, cls) {
@@ -93,10 +96,12 @@ var {{ this.get_name() }} = (function (map, data) {
     return div;
   }
   var markers = data.rows.map(function (r) {
-    var icon = document.createElement("div"); icon.className = "qmi-rang";
+    var icon = document.createElement("div");
+    icon.className = data.discreet ? "qmi-rang qmi-rang-discret" : "qmi-rang";
     icon.textContent = r.label;
     var m = L.marker([r.lat, r.lon], {icon: L.divIcon({html: icon.outerHTML,
-        className: "qmi-marqueur", iconSize: [28, 28], iconAnchor: [14, 14]}),
+        className: "qmi-marqueur", iconSize: data.discreet ? [22, 22] : [28, 28],
+        iconAnchor: data.discreet ? [11, 11] : [14, 14]}),
         title: r.title, alt: r.title, riseOnHover: true, zIndexOffset: r.z});
     m.bindPopup(function () { return popup(r); }, {maxWidth: 340});
     m.addTo(group); return m;
@@ -112,7 +117,7 @@ var {{ this.get_name() }} = (function (map, data) {
   window.qmiSitesClasses = group;
   return group;
 })({{ this._parent.get_name() }}, {{ this.data_js }});
-{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
 {% endmacro %}
 """)
 
@@ -122,8 +127,9 @@ var {{ this.get_name() }} = (function (map, data) {
         *,
         name: str = LAYER_STYLES["appariements"].label,
         per_site: bool = False,
+        show: bool = True,
     ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
+        super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "QmiSitesClasses"
         g = _prepared(matches)
         g = g.to_crs(2154)
@@ -170,6 +176,7 @@ var {{ this.get_name() }} = (function (map, data) {
                 "rows": rows,
                 "shapes": web_features(lines, [], escape=False),
                 "style": {"colour": st.colour, "fill": st.fill},
+                "discreet": per_site,
             }
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from qmi_geo.maps._escape import escape_text
 from qmi_geo.style import THEMES, VALENCES
 
-__all__ = ["THEME_GLYPHS", "glyph", "marker_svg"]
+__all__ = ["THEME_GLYPHS", "glyph", "glyph_colour", "marker_svg"]
 
 THEME_GLYPHS: dict[str, str] = {code: t.glyph for code, t in THEMES.items()}
 """Theme code to glyph, from :attr:`qmi_geo.style.Theme.glyph` (kept for callers)."""
@@ -27,6 +27,25 @@ def glyph(theme: str) -> str:
     ('☀', '?')
     """
     return THEME_GLYPHS.get(theme, "?")
+
+
+def glyph_colour(background: str) -> str:
+    """Return the glyph colour readable on a disc of ``background``: white or near-black.
+
+    Uses the WCAG relative luminance: light discs (yellow, pink, pale teal) get a dark glyph.
+
+    Examples
+    --------
+    >>> glyph_colour("#d7301f"), glyph_colour("#fdb863")
+    ('#ffffff', '#1a1a1a')
+    """
+    h = background.lstrip("#")
+    rgb = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    # contrast with white (1.05 / (L + 0.05)) against contrast with #1a1a1a
+    dark = 0.0103
+    return "#ffffff" if 1.05 / (lum + 0.05) >= (lum + 0.05) / (dark + 0.05) else "#1a1a1a"
 
 
 def marker_svg(theme: str, valence: str = "neutre", size: int = 22) -> str:
@@ -73,7 +92,8 @@ def marker_svg(theme: str, valence: str = "neutre", size: int = 22) -> str:
         ring = f'<circle cx="{c}" cy="{c}" r="{r}" fill="{colour}" stroke="#222" stroke-width="2"/>'
     text = (
         f'<text x="{c}" y="{c}" dy="0.35em" text-anchor="middle" font-size="{size * 0.55}" '
-        'fill="#fff" font-family="DejaVu Sans, Segoe UI Symbol, Apple Symbols, sans-serif">'
+        f'fill="{glyph_colour(colour)}" '
+        'font-family="DejaVu Sans, Segoe UI Symbol, Apple Symbols, sans-serif">'
         f"{escape_text(glyph(theme))}</text>"
     )
     return (

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from qmi_geo.maps._escape import escape_text
+from qmi_geo.maps._numbers import fr_value
 from qmi_geo.maps._symbols import marker_svg
 from qmi_geo.style import (
     BREAK_KINDS,
@@ -46,6 +47,9 @@ class LegendEntry:
     swatch: str
     #: a class of a graduated layer, listed under its caption
     indent: bool = False
+    #: ``"theme:<code>"`` or ``"valence:<code>"``: the entry is a button filtering the walk's
+    #: annotations on the web map
+    filter: str = ""
 
 
 def _svg(body: str, w: int = 28, h: int = 16) -> str:
@@ -155,12 +159,28 @@ def sealed_entries() -> list[LegendEntry]:
     return out
 
 
-def theme_entries(themes: Iterable[str]) -> list[LegendEntry]:
-    """Legend entries for the annotation themes present, plus the valence borders."""
+def theme_entries(
+    themes: Iterable[str], valences: Iterable[str] | None = None, *, filters: bool = False
+) -> list[LegendEntry]:
+    """Legend entries for the annotation themes present, plus the valence borders present.
+
+    With ``filters``, each entry is a toggle button filtering the annotations on the web map.
+    """
+    wanted = set(VALENCES) if valences is None else set(valences)
     out = [
-        LegendEntry(THEMES[t].label, marker_svg(t, "negatif", 18)) for t in themes if t in THEMES
+        LegendEntry(
+            THEMES[t].label, marker_svg(t, "negatif", 18), filter=f"theme:{t}" if filters else ""
+        )
+        for t in themes
+        if t in THEMES
     ]
-    out += [LegendEntry(v.label, marker_svg("autre", code, 18)) for code, v in VALENCES.items()]
+    out += [
+        LegendEntry(
+            v.label, marker_svg("autre", code, 18), filter=f"valence:{code}" if filters else ""
+        )
+        for code, v in VALENCES.items()
+        if code in wanted
+    ]
     return out
 
 
@@ -196,8 +216,39 @@ def layer_entry(kind: str) -> LegendEntry:
     )
 
 
-def legend_html(sections: Sequence[tuple[str, Sequence[LegendEntry]]]) -> str:
+def _entry_html(e: LegendEntry) -> str:
+    body = f'<span class="qmi-pastille">{e.swatch}</span><span>{escape_text(e.label)}</span>'
+    if e.filter:
+        what, _, code = e.filter.partition(":")
+        return (
+            f'<li><button type="button" class="qmi-filtre" data-{escape_text(what)}='
+            f'"{escape_text(code)}" aria-pressed="true" title="Afficher ou masquer">'
+            f"{body}</button></li>"
+        )
+    if e.indent:
+        return f'<li class="qmi-classe">{body}</li>'
+    if e.swatch:
+        return f"<li>{body}</li>"
+    return f'<li class="qmi-legende-titre-classes">{escape_text(e.label)}</li>'
+
+
+def legend_html(
+    sections: Sequence[tuple[str, Sequence[LegendEntry]]],
+    *,
+    title: str = "",
+    sources_list: str = "",
+) -> str:
     """Return the legend as accessible HTML: one ``<h3>`` and ``<ul>`` per section.
+
+    Parameters
+    ----------
+    sections : sequence of (str, sequence of LegendEntry)
+        Heading and entries; empty sections are left out.
+    title : str
+        The map's title, printed above the legend (hidden on screen, where the side
+        panel shows it).
+    sources_list : str
+        The full list of sources (escaped HTML), printed under the legend only.
 
     Examples
     --------
@@ -207,38 +258,29 @@ def legend_html(sections: Sequence[tuple[str, Sequence[LegendEntry]]]) -> str:
     """
     parts = [
         '<section class="qmi-legende" role="region" aria-labelledby="qmi-legende-titre">',
-        '<details open><summary id="qmi-legende-titre">Légende</summary>',
     ]
-    for title, entries in sections:
+    if title:
+        parts.append(f'<p class="qmi-titre-impression">{escape_text(title)}</p>')
+    parts.append('<details open><summary id="qmi-legende-titre">Légende</summary>')
+    for heading, entries in sections:
         if not entries:
             continue
-        parts.append(f"<h3>{escape_text(title)}</h3><ul>")
-        parts += [
-            f'<li class="qmi-classe"><span class="qmi-pastille">{e.swatch}</span>'
-            f"<span>{escape_text(e.label)}</span></li>"
-            if e.indent
-            else f'<li><span class="qmi-pastille">{e.swatch}</span>'
-            f"<span>{escape_text(e.label)}</span></li>"
-            if e.swatch
-            else f'<li class="qmi-legende-titre-classes">{escape_text(e.label)}</li>'
-            for e in entries
-        ]
+        parts.append(f"<h3>{escape_text(heading)}</h3>")
+        if any(e.filter for e in entries):
+            parts.append(
+                '<p class="qmi-aide-filtre">Cliquez un thème ou un ressenti pour '
+                "l'afficher ou le masquer.</p>"
+            )
+        parts.append("<ul>")
+        parts += [_entry_html(e) for e in entries]
         parts.append("</ul>")
-    parts.append("</details></section>")
+    parts.append("</details>")
+    if sources_list:
+        parts.append(
+            f'<div class="qmi-sources-impression"><h3>Sources</h3>{sources_list}</div>'
+        )
+    parts.append("</section>")
     return "".join(parts)
-
-
-def _fmt_value(value: Any, unit: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    if isinstance(value, float):
-        text = f"{value:,.1f}".replace(",", " ").replace(".", ",")
-        if text.endswith(",0"):
-            text = text[:-2]
-    else:
-        text = str(value)
-    u = "" if unit is None or (isinstance(unit, float) and pd.isna(unit)) else str(unit)
-    return f"{text} {u}".strip()
 
 
 def panel_html(
@@ -281,6 +323,7 @@ def panel_html(
             '<table class="qmi-indicateurs"><tbody>'
         )
         for row in indicators.to_dict("records"):
+            code = str(row.get("code") or "")
             note = row.get("note")
             title_attr = f' title="{escape_text(note)}"' if isinstance(note, str) and note else ""
             statut = row.get("statut")
@@ -291,7 +334,7 @@ def panel_html(
             )
             parts.append(
                 f'<tr{title_attr}><th scope="row">{escape_text(row.get("libelle"))}'
-                f"</th><td>{escape_text(_fmt_value(row.get('valeur'), row.get('unite')))}"
+                f"</th><td>{escape_text(fr_value(row.get('valeur'), row.get('unite'), code))}"
                 f"{flag}</td></tr>"
             )
         parts.append("</tbody></table></details>")
@@ -322,11 +365,14 @@ PAGE_CSS = """
 .qmi-popup h3 { margin: 0 0 4px; font-size: 13px; }
 .qmi-popup h4 { margin: 6px 0 2px; font-size: 12px; color: #006d2c; }
 .qmi-popup .qmi-type-site { margin: 0; color: #555; }
-.qmi-popup dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 2px 8px; }
+.leaflet-popup-content { font-size: 12px; line-height: 1.4; }
+.qmi-popup dl { margin: 0; display: grid; grid-template-columns: minmax(56px, max-content) 1fr;
+  gap: 2px 8px; }
 .qmi-popup dt { font-weight: bold; } .qmi-popup dd { margin: 0; white-space: pre-wrap; }
 .qmi-recherche { background: #fff; padding: 4px; border-radius: 4px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.4); width: 240px; }
 .qmi-recherche input { width: 100%; box-sizing: border-box; }
+.qmi-recherche label { display: block; font-size: 11px; }
 .qmi-recherche ul { list-style: none; margin: 4px 0 0; padding: 0; max-height: 220px;
   overflow-y: auto; }
 .qmi-recherche button { width: 100%; text-align: left; border: none; background: #f0f0f0;
@@ -335,7 +381,7 @@ PAGE_CSS = """
 .qmi-legende li.qmi-classe { padding-left: 12px; }
 .qmi-legende li.qmi-legende-titre-classes { margin-top: 3px; }
 .leaflet-control-layers.qmi-couches { font-size: 12px; padding: 0; max-width: 290px; }
-.qmi-couches .leaflet-control-layers-list { padding: 2px 8px 6px; max-height: 52vh;
+.qmi-couches .leaflet-control-layers-list { padding: 2px 8px 6px; max-height: 30vh;
   overflow-y: auto; }
 .qmi-couches-titre { display: block; width: 100%; border: none; background: #fff;
   font: bold 12px/1.6 inherit; text-align: left; padding: 3px 8px; cursor: pointer;
@@ -364,17 +410,80 @@ PAGE_CSS = """
 .qmi-classement button:hover, .qmi-classement button:focus { background: #d9f0d3; }
 .qmi-classement .qmi-num { font-weight: bold; color: #006d2c; min-width: 20px; }
 .qmi-classement .qmi-score { margin-left: auto; color: #555; white-space: nowrap; }
+.qmi-grappe { display: flex; align-items: center; height: 22px; border: 2px solid;
+  border-radius: 6px; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,0.45);
+  font: bold 12px/1 "DejaVu Sans", sans-serif; color: #222; width: max-content; }
+.qmi-grappe-glyphe { display: inline-flex; align-items: center; justify-content: center;
+  width: 20px; height: 22px; font-size: 13px; border-radius: 3px 0 0 3px; }
+.qmi-grappe-n { padding: 0 5px; }
+.qmi-rang.qmi-rang-discret { width: 18px; height: 18px; background: #fff; color: #006d2c;
+  border: 2px solid #006d2c; box-shadow: none; font-size: 10px; }
+.qmi-etiquette-boite { background: none; border: none; }
+.qmi-etiquette { white-space: nowrap; font-size: 11px; color: #1b2a3a; font-weight: 600;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.qmi-etiquette-gare { color: #08306b; font-weight: bold; }
+.qmi-etiquette-rue { font-style: italic; font-weight: normal; color: #333; }
+.qmi-etiquette-site { color: #4a1486; }
+.qmi-recentrer a { display: flex !important; align-items: center; justify-content: center; }
+.qmi-popup figure { margin: 6px 0 0; } .qmi-popup img { max-width: 100%; height: auto;
+  display: block; border-radius: 3px; }
+.qmi-popup figcaption { font-size: 11px; color: #555; }
+.leaflet-popup-content { overflow-wrap: anywhere; }
+.qmi-filtre { display: flex; align-items: center; gap: 6px; width: 100%; border: none;
+  background: none; padding: 0; font: inherit; text-align: left; cursor: pointer; color: inherit; }
+.qmi-filtre[aria-pressed="false"] { opacity: 0.35; text-decoration: line-through; }
+.qmi-filtre:focus-visible { outline: 2px solid #2166ac; }
+.qmi-aide-filtre { margin: 0 0 2px; font-size: 11px; color: #555; }
+.qmi-titre-impression, .qmi-sources-impression { display: none; }
+.qmi-infobulle { position: absolute; z-index: 1200; pointer-events: none; background: #fff;
+  border: 1px solid #999; border-radius: 3px; padding: 2px 6px; font-size: 12px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.4); max-width: 260px; }
+.qmi-defi-numero { display: flex; align-items: center; justify-content: center; width: 20px;
+  height: 20px; border-radius: 50%; background: #ff00ff; color: #fff; font-weight: bold;
+  font-size: 12px; border: 2px solid #fff; box-shadow: 0 0 0 1.5px #7a007a; }
+.qmi-tiroir-bouton, .qmi-tiroir { display: none; }
 @media (max-height: 800px) {
   .qmi-legende { max-height: 30vh; }
   .qmi-panneau { max-height: 26vh; }
   .qmi-recherche { width: 200px; }
 }
+@media (max-width: 600px) {
+  .qmi-tiroir-bouton { display: block; position: absolute; z-index: 1001; top: 10px;
+    right: 10px; font: bold 13px/1 inherit; padding: 8px 10px; border-radius: 4px;
+    border: 1px solid #777; background: #fff; box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
+  .qmi-tiroir:not([hidden]) { display: block; position: absolute; z-index: 1000; left: 0;
+    right: 0; bottom: 0; max-height: 50%; overflow-y: auto; background: #fff;
+    box-shadow: 0 -2px 8px rgba(0,0,0,0.35); padding: 4px 6px 10px;
+    border-radius: 8px 8px 0 0; }
+  .qmi-tiroir .leaflet-control { float: none; margin: 6px 0 0; clear: both; }
+  .qmi-tiroir .qmi-legende, .qmi-tiroir .qmi-panneau, .qmi-tiroir .qmi-recherche,
+  .qmi-tiroir .leaflet-control-layers.qmi-couches, .qmi-tiroir .qmi-export {
+    max-width: none; width: auto; max-height: none; box-shadow: none; border: 1px solid #ddd; }
+  .qmi-tiroir .qmi-couches .leaflet-control-layers-list { max-height: none; }
+  .qmi-petit-ecran .leaflet-control-minimap, .qmi-petit-ecran .leaflet-control-measure,
+  .qmi-petit-ecran .leaflet-control-fullscreen { display: none !important; }
+  .qmi-petit-ecran .leaflet-control-attribution { max-width: 100vw; white-space: nowrap;
+    overflow: hidden; text-overflow: ellipsis; }
+  .qmi-petit-ecran .leaflet-bottom.leaflet-left { bottom: 22px; }
+  .qmi-tiroir-ouvert .leaflet-bottom, .qmi-tiroir-ouvert .leaflet-draw { display: none; }
+  .qmi-sources-panneau { left: 6px; right: 6px; max-width: none; max-height: 50%; }
+}
 @media print {
   .leaflet-control-zoom, .leaflet-control-layers, .leaflet-draw, .qmi-recherche,
   .leaflet-control-minimap, .leaflet-control-measure, .leaflet-control-fullscreen,
-  .qmi-export, .qmi-sources-bouton, .qmi-fermer { display: none !important; }
-  .qmi-legende, .qmi-panneau { max-height: none; box-shadow: none; border: 1px solid #999; }
-  .qmi-sources-panneau { display: block !important; max-height: none; box-shadow: none;
-    border: 1px solid #999; }
+  .qmi-export, .qmi-sources-bouton, .qmi-fermer, .qmi-panneau, .qmi-recentrer,
+  .qmi-tiroir-bouton, .qmi-tiroir, .qmi-sources-panneau, .leaflet-popup,
+  .qmi-aide-filtre, .qmi-formulaire-defi { display: none !important; }
+  .leaflet-bottom.leaflet-left { top: 0; bottom: auto; }
+  .qmi-legende { max-height: none !important; max-width: 560px; box-shadow: none;
+    border: 1px solid #999; overflow: visible; font-size: 10px; }
+  .qmi-legende details { column-count: 2; column-gap: 14px; }
+  .qmi-legende details summary { column-span: all; }
+  .qmi-legende li { break-inside: avoid; }
+  .qmi-legende h3 { break-after: avoid; font-size: 10.5px; }
+  .qmi-sources-impression small { display: none; }
+  .qmi-titre-impression { display: block; font-size: 15px; font-weight: bold; margin: 0 0 4px; }
+  .qmi-sources-impression { display: block; font-size: 9px; }
+  .qmi-filtre[aria-pressed="false"] { display: none; }
 }
 """

@@ -25,16 +25,19 @@ from matplotlib.patches import Patch
 from qmi_geo._atomic import atomic_path
 from qmi_geo.errors import LayerError
 from qmi_geo.maps._print_layers import (
+    GLYPH_HANDLERS,
     dash_pattern,
     draw_annotations,
     draw_kind,
     l93,
+    mask_outside,
     north_arrow,
     place_labels,
     scale_bar,
     sources_text,
 )
 from qmi_geo.style import LAYER_STYLES, VALENCES
+from qmi_geo.walks.fub import FUB_WALK_ID
 
 __all__ = ["A3_LANDSCAPE_IN", "build_print_map"]
 
@@ -124,6 +127,7 @@ def build_print_map(
         g = l93(layers.get(kind))
         if g is not None:
             draw_kind(ax, kind, g, target.get(kind, terr), labels)
+    mask_outside(ax, per, extent)
     per.boundary.plot(ax=ax, color=LAYER_STYLES["quartier"].colour, linewidth=2.2, zorder=15)
     terr.insert(
         0,
@@ -136,7 +140,15 @@ def build_print_map(
         ),
     )
     walk: list[Any] = []
-    if density_tif is not None and Path(density_tif).exists():
+    # the walk's annotations; those made from the FUB barometer are the cited streets layer
+    ann = l93(annotations)
+    if ann is not None and "marche" in ann:
+        ann = l93(ann[ann["marche"].astype("string") != FUB_WALK_ID])
+    has_walk = ann is not None
+    fub_only = not has_walk and annotations is not None and len(annotations) > 0
+    # without a walk, what the FUB alone gives sits with the cited streets
+    walk_target = walk if has_walk else moves
+    if density_tif is not None and Path(density_tif).exists() and (has_walk or fub_only):
         import rasterio
 
         with rasterio.open(density_tif) as src:
@@ -152,7 +164,15 @@ def build_print_map(
                     zorder=4,
                     interpolation="bilinear",
                 )
-                walk.append(Patch(facecolor="#fd8d3c", alpha=0.45, label="Densité des annotations"))
+                walk_target.append(
+                    Patch(
+                        facecolor="#fd8d3c",
+                        alpha=0.45,
+                        label="Densité des ressentis de la marche"
+                        if has_walk
+                        else "Densité des rues citées par les cyclistes (FUB 2017)",
+                    )
+                )
     g = l93(routes)
     if g is not None:
         st = LAYER_STYLES["parcours"]
@@ -167,7 +187,7 @@ def build_print_map(
                 label=st.label,
             )
         )
-    g = l93(hotspots)
+    g = l93(hotspots) if has_walk or fub_only else None
     if g is not None:
         st = LAYER_STYLES["points_chauds"]
         g.boundary.plot(
@@ -187,16 +207,21 @@ def build_print_map(
                     zorder=18,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": st.colour},
                 )
-        walk.append(
+        walk_target.append(
             Patch(
                 facecolor="white",
                 edgecolor=st.colour,
                 linestyle="--",
-                label=st.label + " (nombre d'annotations)",
+                label=(
+                    st.label
+                    if has_walk
+                    else "Concentrations de rues citées par les cyclistes (FUB 2017)"
+                )
+                + " (nombre d'annotations)",
             )
         )
     themes: list[Any] = []
-    g = l93(annotations)
+    g = ann
     if g is not None:
         draw_annotations(ax, g, themes)
         # valences (the marker shapes) with the walk's layers; themes in their own block
@@ -292,14 +317,15 @@ def build_print_map(
     ):
         if not items:
             continue
-        ncols = 2 if len(items) > 10 else 1
-        width = 30 if ncols == 2 else 58
-        for item in items:
+        ncols = 2 if len(items) > 14 else 1
+        width = 34 if ncols == 2 else 62
+        for item in items:  # long labels wrap, never cut
             label = item.get_label()
             if len(label) > width:
-                item.set_label(textwrap.shorten(label, width, placeholder="…"))
+                item.set_label(textwrap.fill(label, width, subsequent_indent="  "))
         leg = side.legend(
             handles=items,
+            handler_map=GLYPH_HANDLERS,
             loc="upper left",
             bbox_to_anchor=(0, y),
             title=heading,
@@ -334,7 +360,7 @@ def build_print_map(
     pdf = out_stem.with_suffix(".pdf")
     png = out_stem.with_suffix(".png")
     with atomic_path(pdf) as tmp:
-        fig.savefig(tmp, metadata={"Title": title, "Creator": "qmi_geo"})
+        fig.savefig(tmp, format="pdf", metadata={"Title": title, "Creator": "qmi_geo"})
     with atomic_path(png) as tmp:
-        fig.savefig(tmp, dpi=DPI)
+        fig.savefig(tmp, format="png", dpi=DPI)
     return pdf, png

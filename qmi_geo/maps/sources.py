@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qmi_geo._credits import split_credits
 from qmi_geo.maps._escape import escape_text
 
-__all__ = ["SourceItem", "short_credit", "source_items", "sources_html"]
+__all__ = ["SourceItem", "short_credit", "source_items", "sources_html", "split_credits"]
 
 # Short names of the usual producers, in the order the credit line lists them.
 _SHORT: tuple[tuple[str, str], ...] = (
@@ -82,10 +83,8 @@ def source_items(sources: Sequence[Any], extra: Sequence[str] = ()) -> list[Sour
     for s in [*sources, *extra]:
         licence = getattr(s, "licence", "") or ""
         real = bool(getattr(s, "real", True))
-        for part in _attribution(s).split(" ; "):
-            part = part.strip()
-            if part:
-                pieces.append(SourceItem(part, str(licence), real))
+        for part in split_credits(_attribution(s)):
+            pieces.append(SourceItem(part, str(licence), real))
     out: list[SourceItem] = []
     seen: set[str] = set()
     for item in pieces:

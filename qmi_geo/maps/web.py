@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,9 @@ from qmi_geo.maps._controls import (
 from qmi_geo.maps._escape import escape_text
 from qmi_geo.maps._geojson import web_features
 from qmi_geo.maps._layers import HATCH_DEFS, add_kind
+from qmi_geo.maps._page import PageBehaviour
 from qmi_geo.maps._ranked import RankedSites, ranked_list_html
+from qmi_geo.maps._render import StaticElement, render_page, rendered_text
 from qmi_geo.maps.draw import AtelierLayer
 from qmi_geo.maps.legend import (
     PAGE_CSS,
@@ -53,7 +54,8 @@ from qmi_geo.maps.legend import (
     theme_entries,
 )
 from qmi_geo.maps.sources import short_credit, source_items, sources_html
-from qmi_geo.style import LAYER_STYLES, THEMES
+from qmi_geo.style import LAYER_STYLES, THEMES, VALENCES
+from qmi_geo.walks.fub import FUB_WALK_ID
 
 __all__ = ["BASEMAPS", "OfflineMap", "build_web_map"]
 
@@ -89,7 +91,10 @@ _ORDER = (
     "gares",
     "sites",
 )
-_DENSITY_LABEL = "Densité des annotations"
+_DENSITY_LABEL = "Densité des ressentis de la marche"
+#: Layer names when there was no walk: what is drawn then comes from the FUB barometer only.
+_FUB_DENSITY_LABEL = "Densité des rues citées par les cyclistes (FUB 2017)"
+_FUB_HOTSPOTS_LABEL = "Concentrations de rues citées par les cyclistes (FUB 2017)"
 #: Headings of the layer control and of the legend, and the kinds each one holds.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -130,12 +135,58 @@ class OfflineMap(folium.Map):
     default_js: list[tuple[str, str]] = [("leaflet", LEAFLET_JS)]  # noqa: RUF012
     default_css: list[tuple[str, str]] = [("leaflet_css", LEAFLET_CSS)]  # noqa: RUF012
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with rendered_text():  # the new Figure's fixed <meta> is not compiled as a template
+            super().__init__(*args, **kwargs)
 
-def _density_overlay(m: folium.Map, density_tif: Path | str) -> LegendEntry | None:
+
+def _colour_ramp(values: np.ndarray, colours: Sequence[str]) -> np.ndarray:
+    """RGBA floats (0-1) of ``values`` (0-1) on a linear ramp through ``colours`` (``#rrggbb``).
+
+    The same ramp as matplotlib's ``LinearSegmentedColormap.from_list``, without importing
+    matplotlib for a web map.
+
+    Examples
+    --------
+    >>> _colour_ramp(np.array([0.0, 0.5, 1.0]), ("#000000", "#ffffff"))[:, 0].tolist()
+    [0.0, 0.5, 1.0]
+    """
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colours])
+    stops = np.linspace(0.0, 1.0, len(colours))
+    flat = np.clip(np.asarray(values, dtype="float64"), 0, 1).ravel()
+    out = np.ones((flat.size, 4))
+    for channel in range(3):
+        out[:, channel] = np.interp(flat, stops, rgb[:, channel])
+    return out.reshape(*np.shape(values), 4)
+
+
+def _png_rgba(pixels: np.ndarray) -> bytes:
+    """A PNG file (8-bit RGBA, no filter) of a ``(height, width, 4)`` uint8 array."""
+    import struct
+    import zlib
+
+    height, width = pixels.shape[:2]
+    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # filter byte 0 per row
+    rows[:, 1:] = pixels.reshape(height, 4 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _density_overlay(
+    m: folium.Map, density_tif: Path | str, *, name: str = _DENSITY_LABEL, show: bool = True
+) -> LegendEntry | None:
     """Add the annotation density raster as a transparent colour image."""
     import rasterio
-    from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.image import imsave
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
     path = Path(density_tif)
@@ -163,27 +214,28 @@ def _density_overlay(m: folium.Map, density_tif: Path | str) -> LegendEntry | No
     if vmax <= 0:
         return None
     norm = np.clip(out / vmax, 0, 1)
-    cmap = LinearSegmentedColormap.from_list("densite", list(_DENSITY_COLOURS))
-    rgba = cmap(norm)
+    rgba = _colour_ramp(norm, _DENSITY_COLOURS)
     rgba[..., 3] = np.where(norm > 0.02, 0.25 + 0.5 * norm, 0.0)
-    buf = io.BytesIO()
-    imsave(buf, rgba, format="png")
-    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    png = _png_rgba(np.round(rgba * 255).astype(np.uint8))
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     west = transform.c
     north = transform.f
     east = west + transform.a * width
     south = north + transform.e * height
     w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north)
-    group = folium.FeatureGroup(name=_DENSITY_LABEL, show=False)
+    group = folium.FeatureGroup(name=name, show=show)
     folium.raster_layers.ImageOverlay(
         uri, bounds=[[s, w], [n, e]], opacity=1.0, interactive=False, zindex=2
     ).add_to(group)
     group.add_to(m)
-    return density_entry("Densité des annotations (faible → forte)", _DENSITY_COLOURS)
+    return density_entry(f"{name} (faible → forte)", _DENSITY_COLOURS)
 
 
-def _hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> list[LegendEntry]:
+def _hotspots(
+    m: folium.Map, hotspots: gpd.GeoDataFrame, *, name: str | None = None
+) -> list[LegendEntry]:
     st = LAYER_STYLES["points_chauds"]
+    label = name or st.label
     g = hotspots.copy()
     theme_col = "theme_dominant" if "theme_dominant" in g else "theme"
     g["theme_libelle"] = [THEMES[t].label if t in THEMES else (t or "") for t in g[theme_col]]
@@ -194,7 +246,7 @@ def _hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> list[LegendEntry]:
     data = web_features(
         g, ["theme_libelle", "n_annotations", "part_txt", "intensite_moyenne"], simplify_m=1.0
     )
-    group = folium.FeatureGroup(name=st.label, show=True)
+    group = folium.FeatureGroup(name=label, show=name is None)
     folium.GeoJson(
         data,
         style_function=lambda f: {
@@ -233,7 +285,7 @@ def _hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> list[LegendEntry]:
     group.add_to(m)
     return [
         fill_entry(
-            st.label + " (nombre d'annotations)", st.colour, st.fill, st.fill_opacity, dash=st.dash
+            label + " (nombre d'annotations)", st.colour, st.fill, st.fill_opacity, dash=st.dash
         )
     ]
 
@@ -257,17 +309,35 @@ def _routes(m: folium.Map, routes: gpd.GeoDataFrame) -> list[LegendEntry]:
 def _matches(
     m: folium.Map, matches: gpd.GeoDataFrame, name: str, *, per_site: bool
 ) -> list[LegendEntry]:
-    RankedSites(matches, name=name, per_site=per_site).add_to(m)
+    # On the carte sensible the solutions are a discreet ring, off at opening (the project
+    # holders have their own maps); on a project-holder map they are the subject.
+    RankedSites(matches, name=name, per_site=per_site, show=not per_site).add_to(m)
     what = "nombre de solutions recommandées sur le site" if per_site else "rang du site"
+    if per_site:
+        badge = (
+            '<circle cx="14" cy="11" r="8" fill="#fff" stroke="#006d2c" stroke-width="2"/>'
+            '<text x="14" y="11" dy="0.35em" text-anchor="middle" font-size="10" '
+            'font-weight="bold" fill="#006d2c">1</text>'
+        )
+    else:
+        badge = (
+            '<circle cx="14" cy="11" r="9" fill="#006d2c" stroke="#fff" stroke-width="1.5"/>'
+            '<text x="14" y="11" dy="0.35em" text-anchor="middle" font-size="11" '
+            'font-weight="bold" fill="#fff">1</text>'
+        )
     return [
         LegendEntry(
             f"{name} (n° = {what})",
-            '<svg width="28" height="22" viewBox="0 0 28 22" aria-hidden="true">'
-            '<circle cx="14" cy="11" r="9" fill="#006d2c" stroke="#fff" stroke-width="1.5"/>'
-            '<text x="14" y="11" dy="0.35em" text-anchor="middle" font-size="11" '
-            'font-weight="bold" fill="#fff">1</text></svg>',
+            f'<svg width="28" height="22" viewBox="0 0 28 22" aria-hidden="true">{badge}</svg>',
         )
     ]
+
+
+def _walk_only(annotations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The annotations that come from a walk (not from the FUB barometer)."""
+    if annotations is None or not len(annotations) or "marche" not in annotations:
+        return annotations
+    return annotations[annotations["marche"].astype("string") != FUB_WALK_ID]
 
 
 def _minimap_features(
@@ -321,6 +391,7 @@ def build_web_map(
     matches_name: str | None = None,
     ranked_list: bool = False,
     hidden: Sequence[str] = (),
+    photo_dirs: Sequence[Path | str] = (),
 ) -> Path:
     """Write the offline carte sensible augmentée of one quarter.
 
@@ -337,7 +408,10 @@ def build_web_map(
     out_path : path-like
         The HTML file to write (parent folders are created).
     annotations, routes, hotspots : geopandas.GeoDataFrame, optional
-        Walk annotations (walks schema), walk routes, hot spots.
+        Walk annotations (walks schema), walk routes, hot spots. Annotations made from the
+        FUB barometer (walk id ``fub_barometre_2017``) are not drawn as walk annotations
+        (the cited streets are their own layer); with no walk at all, the density and hot
+        spots are named after the FUB, never « marche sensible ».
     density_tif : path-like, optional
         GeoTIFF of annotation density, drawn as a transparent colour overlay.
     indicators : pandas.DataFrame, optional
@@ -362,6 +436,8 @@ def build_web_map(
         List the ranked ``matches`` in the side panel (the project-holder view).
     hidden : sequence of str
         Layer kinds drawn but switched off at opening.
+    photo_dirs : sequence of path-like
+        Folders where the walk's photos are looked for (embedded as thumbnails).
 
     Returns
     -------
@@ -389,6 +465,12 @@ def build_web_map(
     )
     m.get_root().title = escape_text(title)  # type: ignore[attr-defined]
     m.fit_bounds([[s, w], [n, e]])
+    # what came from a walk, and what only from the FUB barometer (never « marche sensible »)
+    walk_ann = _walk_only(annotations)
+    has_walk = walk_ann is not None and len(walk_ann) > 0
+    fub_only = not has_walk and annotations is not None and len(annotations) > 0
+    # first: bounded popups (for every popup created later), mask, labels, search, drawer
+    PageBehaviour(perimeter, layers, has_comments=has_walk).add_to(m)
     # tools first so they sit under the zoom buttons, before the drawing tool
     Fullscreen(
         position="topleft",
@@ -416,34 +498,62 @@ def build_web_map(
     legend: dict[str, list[LegendEntry]] = {title: [] for title, _ in GROUPS}
     group_of = {kind: title for title, kinds in GROUPS for kind in kinds}
     names = {kind: _layer_name(kind) for kind in group_of}
+    drawn: set[str] = {"quartier"}  # kinds with a layer on the map
+    iris = layers.get("iris")
+    iris_names = (
+        {str(c): str(n) for c, n in zip(iris["code_iris"], iris["nom_iris"], strict=True)}
+        if iris is not None and {"code_iris", "nom_iris"} <= set(iris.columns)
+        else {}
+    )
     for kind in _ORDER:
         if kind in layers and layers[kind] is not None and len(layers[kind]):
             show = False if kind in hidden else None
-            legend[group_of[kind]] += add_kind(m, kind, layers[kind], show=show)
+            entries = add_kind(m, kind, layers[kind], show=show, names=iris_names)
+            legend[group_of[kind]] += entries
+            if entries:
+                drawn.add(kind)
     add_kind(m, "quartier", perimeter, show=True)
     legend["Territoire"].insert(0, layer_entry("quartier"))
 
     walk: list[LegendEntry] = []
-    if density_tif is not None:
-        entry = _density_overlay(m, density_tif)
+    moves = legend["Coupures et mobilité"]
+    if density_tif is not None and (has_walk or fub_only):
+        dname = _DENSITY_LABEL if has_walk else _FUB_DENSITY_LABEL
+        entry = _density_overlay(m, density_tif, name=dname, show=has_walk)
+        names["densite"] = dname
         if entry:
-            walk.append(entry)
+            (walk if has_walk else moves).append(entry)
+            drawn.add("densite")
     if routes is not None and len(routes):
         walk += _routes(m, routes)
-    if hotspots is not None and len(hotspots):
-        walk += _hotspots(m, hotspots)
-    if annotations is not None and len(annotations):
-        AnnotationLayer(annotations).add_to(m)
-        used = [t for t in THEMES if t in set(annotations.get("theme", pd.Series(dtype=str)))]
-        walk += theme_entries(used)
+        drawn.add("parcours")
+    if hotspots is not None and len(hotspots) and (has_walk or fub_only):
+        if has_walk:
+            walk += _hotspots(m, hotspots)
+        else:
+            moves += _hotspots(m, hotspots, name=_FUB_HOTSPOTS_LABEL)
+            names["points_chauds"] = _FUB_HOTSPOTS_LABEL
+        drawn.add("points_chauds")
+    if has_walk:
+        assert walk_ann is not None
+        AnnotationLayer(walk_ann, photo_dirs=photo_dirs).add_to(m)
+        drawn.add("annotations")
+        present = set(walk_ann.get("theme", pd.Series(dtype=str)))
+        valences = set(walk_ann.get("valence", pd.Series(dtype=str)))
+        used = [t for t in THEMES if t in present]
+        if present - set(THEMES) and "autre" not in used:
+            used.append("autre")
+        walk += theme_entries(used, [v for v in VALENCES if v in valences], filters=True)
     legend["Ressentis"] += walk
     if matches is not None and len(matches):
         names["appariements"] = matches_name or names["appariements"]
         legend["Atelier et solutions"] += _matches(
             m, matches, names["appariements"], per_site=not ranked_list
         )
+        drawn.add("appariements")
     if drawing:
         AtelierLayer(defis, slug=slug).add_to(m)
+        drawn.add("defis")
         st = LAYER_STYLES["defis"]
         legend["Atelier et solutions"].append(
             fill_entry(st.label + " (n° de priorité)", st.colour, st.fill, st.fill_opacity)
@@ -462,24 +572,32 @@ def build_web_map(
         panel_html(title, indicators, subtitle=f"Carte produite le {today}", extra_html=extra),
         position="topright",
     ).add_to(m)
-    HtmlControl(legend_html(list(legend.items())), position="bottomleft").add_to(m)
+    HtmlControl(
+        legend_html(list(legend.items()), title=title, sources_list=sources_html(items)),
+        position="bottomleft",
+    ).add_to(m)
     control = folium.LayerControl(position="topright", collapsed=False)
     control.add_to(m)
+    groups = {title: [k for k in kinds if k in drawn] for title, kinds in GROUPS}
+    if not has_walk:  # what the FUB alone gives sits with the cited streets
+        for kind in ("densite", "points_chauds"):
+            if kind in groups["Ressentis"]:
+                groups["Ressentis"].remove(kind)
+                groups["Coupures et mobilité"].append(kind)
     GroupedLayers(
-        control, [(title, [names[k] for k in kinds if k in names]) for title, kinds in GROUPS]
+        control, [(title, [names[k] for k in kinds]) for title, kinds in groups.items()]
     ).add_to(m)
     m.get_root().script.add_child(  # type: ignore[attr-defined]
-        folium.Element(_SMALL_SCREEN_JS), name="qmi_small_screen"
+        StaticElement(_SMALL_SCREEN_JS), name="qmi_small_screen"
     )
 
     root: Any = m.get_root()
-    root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="qmi_css")
+    root.header.add_child(StaticElement(f"<style>{PAGE_CSS}</style>"), name="qmi_css")
     root.header.add_child(
-        folium.Element('<meta name="generator" content="qmi_geo">'), name="qmi_meta"
+        StaticElement('<meta name="generator" content="qmi_geo">'), name="qmi_meta"
     )
-    root.html.add_child(folium.Element(HATCH_DEFS), name="qmi_hatch")
-    html = inline_assets(root.render())
+    root.html.add_child(StaticElement(HATCH_DEFS), name="qmi_hatch")
+    html = inline_assets(render_page(root))
     html = html.replace("<html>", '<html lang="fr">', 1)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out_path, html)
     return out_path

@@ -38,6 +38,10 @@ KEY_INDICATORS = (
     "ratio_detour",
     "distance_gare",
     "distance_gare_gpe",
+    "nb_gares",
+    "nb_colleges",
+    "ips_colleges",
+    "nb_friches",
     "annotations",
     "part_negative",
     "rues_citees",
@@ -97,7 +101,8 @@ def _short_source(text: Any) -> str:
         return "non renseignée"
     from qmi_geo.maps.sources import short_credit, source_items
 
-    return short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    short = short_credit(source_items([str(text)]), limit=4).removeprefix("Sources : ")
+    return re.sub(r"\s*\([^)]*$", "", short)  # no half-open parenthesis from the cut
 
 
 def _date_of(src: Any) -> str:
@@ -207,6 +212,7 @@ def _walk(
     spots = result.extra_layers.get("points_chauds")
     info["clusters"] = 0 if spots is None else len(spots)
     info["_walk"] = walk
+    info["_test"] = test
     return info
 
 
@@ -215,27 +221,49 @@ def _no_points(perimeter: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _atelier(layerset: Any) -> dict[str, Any]:
+    """The workshop's défis by priority, and the sites the commune itself proposed.
+
+    A site is « proposé par la commune » when its source is one the spec declares inline (a
+    commune's own inventory, ``sites_<n>``) or whose producer is the commune (« Ville de … »),
+    as opposed to the region-wide catalogue sources (collèges, stations, OSM…).
+    """
+    from qmi_geo.style import SITE_KINDS, THEMES
+
     defis = layerset.layers.get("defis")
     rows = []
     if defis is not None and len(defis):
         frame = pd.DataFrame(defis.drop(columns=defis.geometry.name))
         if "priorite" in frame:
-            frame = frame.sort_values("priorite", na_position="last")
+            order = pd.to_numeric(frame["priorite"], errors="coerce")
+            frame = frame.assign(_p=order).sort_values("_p", na_position="last")
         for _, r in frame.iterrows():
+            theme = str(r.get("theme", "") or "")
             rows.append(
                 {
                     "priorite": "" if is_missing(r.get("priorite")) else str(r.get("priorite")),
-                    "titre": str(r.get("titre", r.get("nom", "")) or ""),
-                    "theme": str(r.get("theme", "") or ""),
-                    "description": str(r.get("description", "") or ""),
+                    "theme": THEMES[theme].label if theme in THEMES else theme,
+                    "commentaire": ""
+                    if is_missing(r.get("commentaire"))
+                    else str(r["commentaire"]),
                 }
             )
+    own = {
+        src.name
+        for src in layerset.sources
+        if src.kind == "sites"
+        and (re.fullmatch(r"sites_\d+", src.name) or str(src.producer).startswith("Ville"))
+    }
     sites = layerset.layers.get("sites")
     proposed = []
-    if sites is not None and len(sites) and "source" in sites:
-        mask = sites["source"].astype(str).str.contains("atelier|defis|commune", regex=True)
-        for _, r in sites[mask].iterrows():
-            proposed.append({"nom": str(r.get("nom", "")), "type": str(r.get("type", ""))})
+    if sites is not None and len(sites) and "source" in sites and own:
+        for _, r in sites[sites["source"].isin(own)].iterrows():
+            kind = str(r.get("type", ""))
+            proposed.append(
+                {
+                    "nom": str(r.get("nom", "") or "site sans nom"),
+                    "type": SITE_KINDS[kind].label if kind in SITE_KINDS else kind,
+                }
+            )
     return {"defis": rows, "sites": proposed}
 
 
@@ -352,6 +380,21 @@ def commune_context(
             ("nuisances", "Cumul de nuisances et ressentis de chaleur et de bruit."),
             ("sites", "Sites candidats par type et meilleur site de chaque solution."),
         ):
+            main_kind = {
+                "qpv": "qpv",
+                "mineral": "surfaces_minerales",
+                "nuisances": "nuisances",
+                "sites": "sites",
+            }
+            kind = main_kind.get(key, "")
+            if kind and (lay.get(kind) is None or not len(lay[kind])):
+                reason = getattr(layerset, "layer_errors", {}).get(kind)
+                caption += (
+                    f" Couche non disponible : {reason}."
+                    if reason
+                    else f" Aucune entité de cette couche dans le quartier ni à moins de "
+                    f"{fr_number(spec.buffer_m)} m."
+                )
             maps.append(
                 {
                     "key": key,
@@ -369,6 +412,8 @@ def commune_context(
                 }
             )
             tick(f"carte {key}")
+    routes = result.extra_layers.get("parcours")
+    if figure is not None and (walk["n_annotations"] or (routes is not None and len(routes))):
         walk["map"] = figure(
             "quarter_map",
             "marche",
@@ -401,11 +446,18 @@ def commune_context(
     walk_synthetic = [f for f in walk_files if "synthetique" in f or "synthetic" in f]
     out_dir = Path(result.output_dir)
     walk.pop("_walk", None)
+    gi_test = walk.pop("_test", None)
+    heat = [
+        r
+        for r in rows
+        if r["code"].startswith(("chaleur_", "lcz_", "part_nuisances", "part_points_noirs"))
+    ]
     themes: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         themes.setdefault(r["theme"], []).append(r)
     return {
         "kind": "commune",
+        "gi_test": gi_test,
         "title": f"Diagnostic territorial — {spec.name}",
         "commune": spec.name,
         "insee": spec.insee,
@@ -423,6 +475,7 @@ def commune_context(
         "metropole_note": NO_METROPOLE,
         "indicateurs": list(themes.items()),
         "maps": maps,
+        "heat": heat,
         "walk": walk,
         "atelier": atelier,
         "atouts": [e for e in sentences if e.kind == ATOUT],

@@ -88,7 +88,7 @@ def _rule_qpv(v: float, row: pd.Series) -> tuple[str, str] | None:
     if v > 0:
         return VIGILANCE, (
             f"{fr_value(v, '%')} du quartier est en quartier prioritaire de la politique "
-            "de la ville : un public à associer en priorité aux expérimentations."
+            "de la ville (QPV 2024)."
         )
     return ATOUT, "Aucune partie du quartier n'est en quartier prioritaire (QPV 2024)."
 
@@ -96,8 +96,7 @@ def _rule_qpv(v: float, row: pd.Series) -> tuple[str, str] | None:
 def _rule_sealed(v: float, row: pd.Series) -> tuple[str, str] | None:
     if v >= 50:
         return VIGILANCE, (
-            f"Plus de la moitié du quartier est imperméabilisée ({fr_value(v, '%')}) : "
-            "chaleur en été et ruissellement à traiter."
+            f"Plus de la moitié du quartier est imperméabilisée ({fr_value(v, '%')})."
         )
     if v < 25:
         return ATOUT, f"Moins d'un quart du quartier est imperméabilisé ({fr_value(v, '%')})."

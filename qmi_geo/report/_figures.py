@@ -24,10 +24,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from qmi_geo.maps._print_layers import (
+    GLYPH_HANDLERS,
     dash_pattern,
     draw_annotations,
     draw_kind,
     l93,
+    mask_outside,
     north_arrow,
     place_labels,
     scale_bar,
@@ -148,6 +150,8 @@ def quarter_map(
             draw_kind(ax, kind, g, kind_handles, labels if key == "situation" else None)
             if kind != "rues":
                 handles += kind_handles
+    if key != "situation":  # the situation map shows the neighbours as they are
+        mask_outside(ax, per, extent)
     per.boundary.plot(ax=ax, color=LAYER_STYLES["quartier"].colour, linewidth=2.0, zorder=15)
     handles.insert(
         0,
@@ -236,9 +240,15 @@ def quarter_map(
         if label not in seen and not label.startswith("_"):
             seen.add(label)
             unique.append(h)
+    # the valence shapes before the theme colours, so they are never cut off
+    valences = {v.label for v in VALENCES.values()}
+    unique = [h for h in unique if h.get_label() in valences] + [
+        h for h in unique if h.get_label() not in valences
+    ]
     if unique:
         legend_ax.legend(
-            handles=unique[:22],
+            handles=unique[:26],
+            handler_map=GLYPH_HANDLERS,
             loc="upper left",
             fontsize=6.5,
             frameon=False,
@@ -334,8 +344,8 @@ def small_multiples(
     handles: list[Any] = []
     for i, (name, layers, per) in enumerate(quarters):
         r, c = divmod(i, cols)
-        top = 1 - (r * 3.0 + 0.1) / (3.0 * rows + 0.9)
-        hgt = 2.7 / (3.0 * rows + 0.9)
+        top = 1 - (r * 3.0 + 0.3) / (3.0 * rows + 0.9)
+        hgt = 2.6 / (3.0 * rows + 0.9)
         ax = fig.add_axes((c / cols + 0.01, top - hgt, 1 / cols - 0.02, hgt))
         extent = _frame(per, (1 / cols - 0.02) * 7.1 / (hgt * (3.0 * rows + 0.9)), span)
         kh: list[Any] = []

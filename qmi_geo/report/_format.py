@@ -22,6 +22,8 @@ DECIMALS: dict[str, int] = {
     "km/km²": 2,
     "ratio": 2,
     "°C": 1,
+    "indice": 0,
+    "ha": 1,
 }
 
 
@@ -69,7 +71,7 @@ def fr_value(value: Any, unit: str) -> str:
     if is_missing(value):
         return "non disponible"
     text = fr_number(float(value), decimals_for(unit))
-    if unit in ("nombre", "ratio", ""):
+    if unit in ("nombre", "ratio", "indice", ""):
         return text
     sep = NBSP if unit == "%" else " "
     return f"{text}{sep}{unit}"

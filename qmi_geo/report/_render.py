@@ -39,16 +39,22 @@ def render(template: str, context: dict[str, Any]) -> str:
 
 def html_to_pdf(html: str, *, base_url: Path | None = None) -> bytes:
     """Typeset the HTML as an A4 PDF (embedded fonts, tagged headings, bookmarks)."""
+    import warnings
+
     try:
-        import weasyprint
+        with warnings.catch_warnings():
+            # without Debian's libharfbuzz-subset0 WeasyPrint subsets fonts with fontTools
+            # and says so with a DeprecationWarning; the PDF is the same
+            warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+            import weasyprint
     except (ImportError, OSError) as exc:  # OSError: Pango missing on the system
         from qmi_geo.errors import QmiGeoError
 
         raise QmiGeoError(
             "PDF impossible : WeasyPrint ou ses bibliothèques système manquent "
             f"({exc}). Installez l'extra « report » (pip install 'qmi_geo[report]') et, sous "
-            "Debian, les paquets libpango-1.0-0 et libpangoft2-1.0-0 (make install le fait "
-            "en root)."
+            "Debian, les paquets libpango-1.0-0, libpangoft2-1.0-0 et libharfbuzz-subset0 "
+            "(make install le fait en root)."
         ) from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from qmi_geo.settings import settings
 
 __all__ = ["GLOBAL_SECTIONS", "build_commune_report", "build_global_report"]
 
+log = logging.getLogger(__name__)
+
 GLOBAL_SECTIONS = (
     ("chiffres", "Les quartiers en chiffres"),
     ("cartes", "Cartes comparées"),
@@ -28,7 +31,7 @@ GLOBAL_SECTIONS = (
 )
 
 #: Progress steps of one commune's report (see commune_context's ``step`` calls).
-_COMMUNE_STEPS = 12
+_COMMUNE_STEPS = 11
 
 
 def _figure(name: str, *args: Any, **kwargs: Any) -> str:
@@ -38,10 +41,14 @@ def _figure(name: str, *args: Any, **kwargs: Any) -> str:
 
 
 def _bar(total: int, desc: str, progress: bool | None) -> Any:
+    """A progress bar on a terminal only; each step is also a line of the log."""
+    import sys
+
     from tqdm.auto import tqdm
 
     show = settings.progress if progress is None else progress
-    return tqdm(total=total, desc=desc, unit="section", disable=not show, leave=False)
+    tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="section", disable=not (show and tty), leave=False)
 
 
 def _write(out_dir: Path, stem: str, html: str, formats: Sequence[str]) -> dict[str, Path]:
@@ -81,17 +88,23 @@ def build_commune_report(
     Returns
     -------
     dict of str to pathlib.Path
-        ``rapport_html`` and/or ``rapport_pdf``.
+        ``rapport_html`` and/or ``rapport_pdf``. When the Gi* test ran, its grid is added
+        to ``result.extra_layers["points_chauds_gi"]`` (written into ``diagnostic.gpkg`` by
+        ``qmi diagnose``).
     """
     spec = layerset.spec
     bar = _bar(_COMMUNE_STEPS + len(formats), f"Rapport {spec.name}", progress)
 
     def step(label: str) -> None:
+        log.info("Rapport %s : %s", spec.name, label)
         bar.set_postfix_str(label)
         bar.update()
 
     try:
         ctx = commune_context(layerset, result, figure=_figure if figures else None, step=step)
+        test = ctx.pop("gi_test", None)
+        if test is not None and test.tested:  # the tested grid goes into diagnostic.gpkg
+            result.extra_layers["points_chauds_gi"] = test.grid
         html = render("livrable.html.j2", ctx)
         step("html")
         files = _write(Path(result.output_dir), f"diagnostic_{spec.slug}", html, formats)
@@ -155,6 +168,7 @@ def build_global_report(
     try:
         quarters = []
         for spec in specs:
+            log.info("Livrable global : %s", spec.name)
             bar.set_postfix_str(spec.name)
             layerset, res = analyse_one(spec)
             quarters.append((layerset, res))

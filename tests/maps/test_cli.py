@@ -80,3 +80,81 @@ def test_atelier_import_of_a_missing_file_is_a_french_error(repo: Path, tmp_path
     )
     assert res.exit_code == 1
     assert "introuvable" in res.output and "Traceback" not in res.output
+
+
+def test_atelier_round_trip_into_a_custom_output_folder(repo: Path, tmp_path: Path) -> None:
+    """Défis imported with -o X are found by `qmi diagnose -o X` (same folder resolution)."""
+    out = tmp_path / "mon dossier"
+    export = tmp_path / "defis_sceaux.geojson"
+    export.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [2.2905, 48.7775]},
+                        "properties": {
+                            "id": "defi-rt-1",
+                            "theme": "chaleur",
+                            "priorite": 1,
+                            "commentaire": "Parvis de la mairie",
+                        },
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    spec = str(repo / "diagnostics" / "sceaux.toml")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["atelier", "import", str(export), "--spec", spec, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "defis.gpkg").exists()
+    res = runner.invoke(cli, ["-q", "diagnose", spec, "--output", str(out), "--no-report"])
+    assert res.exit_code == 0, res.output
+    stored = gpd.read_file(out / "diagnostic.gpkg", layer="defis")
+    assert list(stored["id"]) == ["defi-rt-1"]
+    page = (out / "carte_sensible.html").read_text(encoding="utf-8")
+    assert "defi-rt-1" in page  # shown, editable, on the workshop map
+    # the French spelling of the option is kept as an alias
+    res = runner.invoke(cli, ["atelier", "import", str(export), "--spec", spec, "--sortie", str(out)])
+    assert res.exit_code == 0 and "1 défi(s) au total" in res.output
+
+
+def test_option_names_are_english_with_french_aliases_in_help() -> None:
+    runner = CliRunner()
+    for args, options in (
+        (["diagnose", "--help"], ["--output", "-o", "--sortie", "--no-map", "--sans-carte"]),
+        (["map", "--help"], ["--output", "--basemap", "--fond", "--print"]),
+        (["atelier", "import", "--help"], ["--output", "--sortie", "--spec"]),
+        (["compare", "--help"], ["--output", "--sortie", "--pairs", "--paires", "--all"]),
+    ):
+        res = runner.invoke(cli, args)
+        assert res.exit_code == 0, res.output
+        for opt in options:
+            assert opt in res.output, (args, opt)
+        assert "Dossier de sortie" in res.output or "Dossier" in res.output
+
+
+def test_in_a_log_there_is_one_plain_line_per_stage_and_no_bar(
+    repo: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    log = tmp_path / "qmi.log"
+    with log.open("wb") as fh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "qmi_geo", "map", str(repo / "diagnostics" / "sceaux.toml"),
+             "-o", str(tmp_path / "out")],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8")
+    assert proc.returncode == 0, text
+    assert "\r" not in text  # no progress bar redrawn in a file
+    assert "[qmi] Sceaux : lecture de" in text and "[qmi] Sceaux : carte sensible" in text
+    assert "site(s) de déploiement candidat(s)" in text  # the indicator's count, same words

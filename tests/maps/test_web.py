@@ -106,7 +106,7 @@ def test_every_expected_layer_group_is_in_the_layer_control(full_map: Path) -> N
             "defis",
         )
     ]
-    for label in [*expected, "Densité des annotations"]:
+    for label in [*expected, "Densité des ressentis de la marche"]:
         assert label in names, f"{label!r} missing from {names}"
 
 
@@ -165,7 +165,7 @@ def test_coordinates_are_rounded_to_six_decimals(full_map: Path) -> None:
 
 def test_indicators_and_legend_are_in_the_page(full_map: Path) -> None:
     text = _page_text(full_map.read_text(encoding="utf-8"))
-    assert "Part du quartier en QPV" in text and "23,5 %" in text
+    assert "Part du quartier en QPV" in text and "23,5\u202f%" in text
     assert 'aria-labelledby=\\"qmi-legende-titre' in text
     assert "Chaleur, îlot de chaleur" in text
     assert "Exporter les défis" in text
@@ -219,3 +219,60 @@ def test_large_annotation_sets_stay_compact(tmp_path: Path, perimeter) -> None:
     )
     # ~140 bytes per annotation including its comment, popups built lazily in the browser
     assert out.stat().st_size < 20_000 * 200 + 1_000_000
+
+
+def test_a_quarter_with_no_walk_never_says_marche_sensible(
+    tmp_path: Path, aulnay_layers, perimeter, sources
+) -> None:
+    """No walk: the FUB cited streets are drawn under their own name, never as the walk's."""
+    from qmi_geo.walks.analysis import hotspots as find_hotspots
+    from qmi_geo.walks.fub import annotations_from_rues_citees
+
+    fub = annotations_from_rues_citees(aulnay_layers["rues_citees"])
+    tif = density_surface(fub, tmp_path / "densite.tif", cell_m=50, bandwidth_m=150)
+    spots = find_hotspots(fub, radius_m=400, min_size=2)
+    layers = {k: v for k, v in aulnay_layers.items() if k != "quartier"}
+    text = build_web_map(
+        layers,
+        perimeter=perimeter,
+        title="Aulnay-sous-Bois",
+        out_path=tmp_path / "sans_marche.html",
+        annotations=fub,
+        hotspots=spots,
+        density_tif=tif,
+        sources=[s for s in sources if s.name != "annotations"],
+    ).read_text(encoding="utf-8")
+    names = _layer_control_names(text)
+    seen = _page_text(text)
+    assert "Rues citées par les cyclistes (FUB 2017)" in names
+    assert "Densité des rues citées par les cyclistes (FUB 2017)" in names
+    assert not any("marche" in n.lower() for n in names), names
+    legend = seen.split("qmi-legende", 1)[1].split("</section>", 1)[0]
+    assert "Rues citées par les cyclistes (FUB 2017)" in legend
+    assert "marche sensible" not in legend.lower()
+    assert "Ressentis" not in re.findall(r"<h3>(.*?)</h3>", legend)
+    assert "qmiAnnotationLayer" not in text  # the FUB streets are not drawn as a walk
+    assert "marche sensible" not in seen.lower()
+
+
+def test_panel_numbers_are_french_integers_with_words(tmp_path: Path, perimeter) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "code": ["population", "sites", "nb_qpv", "part_qpv"],
+            "libelle": ["Population", "Sites de déploiement candidats", "Nombre de QPV", "QPV"],
+            "valeur": [85497.2, 4.0, 1.0, 9.26631],
+            "unite": ["habitants", "nombre", "nombre", "%"],
+            "statut": ["estimé", "ok", "ok", "ok"],
+            "note": ["", "", "", ""],
+        }
+    )
+    text = _page_text(
+        build_web_map(
+            {}, perimeter=perimeter, title="t", out_path=tmp_path / "m.html", indicators=table
+        ).read_text(encoding="utf-8")
+    )
+    assert "85\u202f497 habitants" in text and "85\u202f497,2" not in text
+    assert "4 sites" in text and "1 QPV" in text and "nombre" not in text.split("qmi-panneau")[1]
+    assert "9,3\u202f%" in text

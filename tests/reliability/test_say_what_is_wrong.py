@@ -86,7 +86,7 @@ def _qpv_variant(tmp_path: Path, case: str) -> Path:
         (
             "vide",
             "source « qpv_1 » : couche vide : aucune entité dans qpv_vide_synthetique.gpkg, "
-            "couche « qpv ». Vérifiez le fichier.",
+            "couche « qpv » (EPSG:2154). Vérifiez le fichier.",
         ),
         (
             "hors_quartier",

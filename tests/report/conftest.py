@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,6 +20,7 @@ class Built:
     pdf: Path
     pdf_text: str
     indicators: pd.DataFrame
+    extra_layers: dict[str, Any]
 
 
 def pdf_text(path: Path) -> str:
@@ -49,6 +53,7 @@ def build_pilot(spec_path: Path, out: Path) -> Built:
         pdf=files["rapport_pdf"],
         pdf_text=pdf_text(files["rapport_pdf"]),
         indicators=indicators,
+        extra_layers=result.extra_layers,
     )
 
 
@@ -56,3 +61,52 @@ def build_pilot(spec_path: Path, out: Path) -> Built:
 def aulnay_report(tmp_path_factory: pytest.TempPathFactory, pilot_specs: dict[str, Path]) -> Built:
     """The livrable of Aulnay-sous-Bois (real layers, synthetic walk of 35 annotations)."""
     return build_pilot(pilot_specs["aulnay-sous-bois"], tmp_path_factory.mktemp("aulnay"))
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium with the network blocked, recording console and page errors."""
+    from qmi_geo._browser import chromium_available, offline_chromium
+
+    if not chromium_available():
+        pytest.fail(
+            "Chromium and chromedriver are required (Debian packages chromium, "
+            "chromium-driver; installed by .ci/run)"
+        )
+    drv = offline_chromium(tmp_path_factory.mktemp("chromium_rapport"), console_log=True)
+    drv.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": (
+                "window.__errors = [];"
+                "window.addEventListener('error', function (e) {"
+                " window.__errors.push(String(e.message || e.target && e.target.src)); }, true);"
+            )
+        },
+    )
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def open_offline(driver: Any, page: Path) -> list[str]:
+    """Open a page; return its console errors and uncaught page errors."""
+    driver.get(page.as_uri())
+    for _ in range(50):
+        if driver.execute_script("return document.readyState") == "complete":
+            break
+        time.sleep(0.1)
+    logs = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    return logs + list(driver.execute_script("return window.__errors"))
+
+
+def sections_shown(driver: Any) -> list[str]:
+    """Titles of the page's sections that are displayed with some content."""
+    return list(
+        driver.execute_script(
+            "return Array.from(document.querySelectorAll('section.chapter'))"
+            ".filter(s => s.getBoundingClientRect().height > 50 && s.offsetParent !== null)"
+            ".map(s => s.querySelector('h2').innerText);"
+        )
+    )

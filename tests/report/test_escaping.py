@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import Point
 
+from qmi_geo.maps.defis import read_defis_export, save_defis
 from tests.report.conftest import Built, build_pilot
 
 EVIL = [  # (theme, comment, participant): one theme each, so every comment is quoted
@@ -27,12 +31,42 @@ def _spec(tmp: Path, layers_dir: Path) -> Path:
             f"48,77{6 + i % 3};2,28{8 + i % 2}"
         )
     (tmp / "marche_synthetique.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # the workshop's défis (stored by `qmi atelier import`) and the commune's own sites
+    out = tmp / "out"
+    out.mkdir()
+    export = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [2.2905, 48.7775]},
+                "properties": {"id": f"d{p}", "theme": theme, "priorite": p, "commentaire": c},
+            }
+            for p, theme, c in [
+                (2, "chaleur", "Cour d'école <b onmouseover=alert(3)>brûlante</b>"),
+                (1, "bruit", "Avenue bruyante le matin"),
+            ]
+        ],
+    }
+    (tmp / "defis.geojson").write_text(json.dumps(export), encoding="utf-8")
+    save_defis(read_defis_export(tmp / "defis.geojson"), out / "defis.gpkg")
+    sites = gpd.GeoDataFrame(
+        {"NOM": ["Parvis de la mairie (proposé)"], "type": ["place"]},
+        geometry=[Point(2.2935, 48.7775)],
+        crs=4326,
+    )
+    sites.to_file(tmp / "sites_ville_synthetique.gpkg", layer="sites")
     spec = tmp / "sceaux_test.toml"
     spec.write_text(
         textwrap.dedent(
             f'''
             insee = "92071"
             name = "Sceaux"
+            [[layers.sites]]
+            path = "sites_ville_synthetique.gpkg"
+            layer = "sites"
+            fields = {{ nom = "NOM" }}
+            producer = "Ville de Sceaux"
             [walks]
             files = ["marche_synthetique.csv"]
             fub = false
@@ -78,6 +112,17 @@ def test_quotes_and_free_text_are_escaped(built: Built) -> None:
     for _, _, who in EVIL:
         assert who not in html and who not in text
         assert who.split()[0] not in text
+
+
+def test_workshop_section_lists_defis_by_priority_and_commune_sites(built: Built) -> None:
+    start = built.html.index('<section class="chapter" id="atelier">')
+    section = built.html[start : built.html.index("</section>", start)]
+    assert section.index("Avenue bruyante") < section.index("Cour d&#39;école")  # priority 1 first
+    assert "&lt;b onmouseover=alert(3)&gt;brûlante&lt;/b&gt;" in section
+    assert "Parvis de la mairie (proposé)" in section
+    assert section.count('src="data:image/png;base64,') == 1  # the défis map
+    text = " ".join(built.pdf_text.split())
+    assert "<b onmouseover=alert(3)>brûlante</b>" in text
 
 
 def test_five_annotations_say_too_few(built: Built) -> None:

@@ -119,3 +119,13 @@ def test_no_participant_name_in_outputs(aulnay_report, layers_dir) -> None:
     for name in names:
         assert name not in aulnay_report.html, name
         assert name not in text, name
+
+
+def test_gi_grid_is_handed_to_the_geopackage(aulnay_report) -> None:
+    # qmi diagnose writes result.extra_layers into diagnostic.gpkg; the fixture kept them
+    grid = aulnay_report.extra_layers.get("points_chauds_gi")
+    assert grid is not None and len(grid) >= 9
+    assert {"n_annotations", "z_gi", "p_sim", "p_fdr", "significatif"} <= set(grid.columns)
+    assert int(grid["n_annotations"].sum()) == int(
+        aulnay_report.indicators.set_index("Code").loc["annotations", "Valeur"]
+    )

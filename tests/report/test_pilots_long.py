@@ -12,7 +12,7 @@ from qmi_geo.cli.main import cli
 from qmi_geo.report._context import SECTIONS
 from qmi_geo.report._format import fr_value
 from qmi_geo.report.build import GLOBAL_SECTIONS
-from tests.report.conftest import pdf_text
+from tests.report.conftest import open_offline, pdf_text, sections_shown
 
 pytestmark = pytest.mark.long
 
@@ -24,7 +24,9 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("slug", PILOTS)
-def test_pilot_livrable_from_qmi_diagnose(slug: str, tmp_path: Path, repo: Path) -> None:
+def test_pilot_livrable_from_qmi_diagnose(
+    slug: str, tmp_path: Path, repo: Path, driver: object
+) -> None:
     spec = repo / "diagnostics" / f"{slug}.toml"
     result = CliRunner().invoke(cli, ["-q", "diagnose", str(spec), "--sortie", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -41,9 +43,11 @@ def test_pilot_livrable_from_qmi_diagnose(slug: str, tmp_path: Path, repo: Path)
     page = html.read_text(encoding="utf-8")
     assert 'href="carte_sensible.html"' in page  # qmi diagnose wrote the web map first
     assert "<script" not in page.lower()
+    assert open_offline(driver, html) == []
+    assert sections_shown(driver) == [title for _, title in SECTIONS]
 
 
-def test_global_livrable_four_pilots_and_issy(tmp_path: Path, repo: Path) -> None:
+def test_global_livrable_four_pilots_and_issy(tmp_path: Path, repo: Path, driver: object) -> None:
     specs = [str(repo / "diagnostics" / f"{s}.toml") for s in [*PILOTS, "issy-les-moulineaux"]]
     result = CliRunner().invoke(
         cli, ["-q", "rapport", "--global", *specs, "--sortie", str(tmp_path)]
@@ -57,3 +61,6 @@ def test_global_livrable_four_pilots_and_issy(tmp_path: Path, repo: Path) -> Non
     page = (tmp_path / "diagnostic_global.html").read_text(encoding="utf-8")
     assert page.count('src="data:image/png;base64,') == 1  # the small multiples
     assert "Répartition par programmation linéaire" in page
+    html = tmp_path / "diagnostic_global.html"
+    assert open_offline(driver, html) == []
+    assert sections_shown(driver) == [title for _, title in GLOBAL_SECTIONS]

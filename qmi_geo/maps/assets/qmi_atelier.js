@@ -41,13 +41,42 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
     return "Défi n° " + p.priorite + " — " + (labels[p.theme] || p.theme) +
       (p.commentaire ? " : " + String(p.commentaire).slice(0, 60) : "");
   }
+  // the hover label floats in the map container above every panel (a Leaflet tooltip
+  // would slide under the side panel), and each défi shows its priority number
+  var tip = L.DomUtil.create("div", "qmi-infobulle", map.getContainer()); tip.hidden = true;
+  var numbers = L.layerGroup().addTo(map);
+  function showTip(e) {
+    var p = e.target.feature && e.target.feature.properties; if (!p) { return; }
+    tip.textContent = tipText(p); tip.hidden = false;
+    var size = map.getSize(), pt = e.containerPoint;
+    var x = Math.min(pt.x + 14, size.x - tip.offsetWidth - 4);
+    var y = Math.max(4, Math.min(pt.y - tip.offsetHeight - 8, size.y - tip.offsetHeight - 4));
+    tip.style.left = Math.max(4, x) + "px"; tip.style.top = y + "px";
+  }
+  function anchorOf(layer) {
+    if (layer.getLatLng) { return layer.getLatLng(); }
+    var ll = layer.getLatLngs(); while (Array.isArray(ll[0])) { ll = ll[0]; }
+    if (layer instanceof L.Polygon) { return layer.getBounds().getCenter(); }
+    return ll[Math.floor(ll.length / 2)] || layer.getBounds().getCenter();
+  }
   function refresh(layer) {
     var p = layer.feature.properties;
-    layer.unbindTooltip();
-    var span = document.createElement("span"); span.textContent = tipText(p);
-    layer.bindTooltip(span);
+    layer.off("mouseover mousemove", showTip).off("mouseout");
+    layer.on("mouseover mousemove", showTip);
+    layer.on("mouseout", function () { tip.hidden = true; });
+    if (layer._qmiNumber) { numbers.removeLayer(layer._qmiNumber); }
+    var badge = document.createElement("div"); badge.className = "qmi-defi-numero";
+    badge.textContent = String(p.priorite);
+    layer._qmiNumber = L.marker(anchorOf(layer), {interactive: false, keyboard: false,
+      icon: L.divIcon({html: badge.outerHTML, className: "qmi-marqueur", iconSize: [24, 24],
+                       iconAnchor: [12, 12]}), zIndexOffset: 900});
+    numbers.addLayer(layer._qmiNumber);
     renderList();
   }
+  drawn.on("layerremove", function (e) {
+    if (e.layer._qmiNumber) { numbers.removeLayer(e.layer._qmiNumber); }
+  });
+  map.on(L.Draw.Event.EDITED, function (e) { e.layers.eachLayer(refresh); });
   function attach(layer, props) {
     layer.feature = layer.feature || {type: "Feature", properties: {}};
     layer.feature.properties = props;
@@ -190,6 +219,7 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
   });
   new Export().addTo(map);
   renderList();
-  window.qmiAtelier = {group: drawn, exportCollection: exportCollection, openForm: openForm};
+  window.qmiAtelier = {group: drawn, exportCollection: exportCollection, openForm: openForm,
+                      numbers: numbers};
   return drawn;
 };

@@ -1,0 +1,180 @@
+"""Benchmark of ``qmi diagnose``: a cold process against reading its inputs (issue 13).
+
+For each pilot commune, in the same run:
+
+* **floor** — a fresh Python process that imports geopandas and reads every input the
+  diagnostic reads: each vector source of the spec (file, layer and ``where`` filter, with
+  ``geopandas.read_file``; the commune layer for the perimeter; the OSM cache when present),
+  each walk file (every layer of a GPX/GeoPackage, the CSV/Excel table otherwise), the
+  raster headers and the solution catalogue. That is what any script working on these inputs
+  pays before computing anything;
+* **qmi diagnose** — the command itself, cold (``python -m qmi_geo diagnose``), into
+  an empty folder, with its default stages (layers, walks, indicators, matching, web map).
+
+Check: both sides see the same inputs (the floor's list is derived from the spec with the
+same catalogue), and the diagnostic wrote every file it announces (else the run fails).
+Time: best of ``--repeat`` (default 3) of each; target ratio ≤ 3.
+
+Run: ``.venv/bin/python scripts/bench_diagnose.py`` (about a minute); writes the section
+« qmi diagnose (issue 13) » of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from _bench import ROOT, fmt_ratio, machine_line, run_cold, write_section
+
+HEADER = "## qmi diagnose (issue 13) — processus à froid contre lecture des entrées"
+PILOTS = ("meudon", "aulnay-sous-bois", "sceaux", "noisy-le-grand")
+TARGET = 3.0
+#: the default command, and the same without the livrable (PDF report, issue 12)
+VARIANTS = (("default", ()), ("`--sans-rapport`", ("--sans-rapport",)))
+
+FLOOR = """
+import json, sys, tomllib
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+inputs = json.loads(Path(sys.argv[1]).read_text())
+n = 0
+for item in inputs:
+    path = Path(item["path"])
+    kind = item["kind"]
+    if kind == "vector":
+        n += len(gpd.read_file(path, layer=item["layer"], where=item["where"]))
+    elif kind == "walk":
+        suffix = path.suffix.lower()
+        if suffix in {".csv", ".txt"}:
+            n += len(pd.read_csv(path, sep=None, engine="python", encoding="latin-1"))
+        elif suffix in {".xlsx", ".xls"}:
+            n += len(pd.read_excel(path))
+        else:
+            for layer in pyogrio.list_layers(path)[:, 0]:
+                n += len(gpd.read_file(path, layer=layer))
+    elif kind == "raster":
+        import rasterio
+        with rasterio.open(path) as src:
+            n += src.count
+    elif kind == "toml":
+        n += len(tomllib.loads(path.read_text(encoding="utf-8")))
+print(n)
+"""
+
+
+def inputs_of(spec_name: str) -> list[dict[str, object]]:
+    """Every file ``qmi diagnose`` reads for this spec, as the floor process reads it."""
+    from qmi_geo.layers.catalogue import load_catalogue
+    from qmi_geo.pipeline import RASTER_SUFFIXES, _osm_sources
+    from qmi_geo.spec import load_spec
+
+    spec = load_spec(ROOT / "diagnostics" / f"{spec_name}.toml")
+    sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
+    if spec.perimeter_source == "commune":
+        sources.insert(0, load_catalogue()["communes_idf"])
+    out: list[dict[str, object]] = []
+    seen: set[tuple[str, str | None, str | None]] = set()
+    for s in sources:
+        key = (str(s.path), s.layer, s.where)
+        if key in seen:  # the pipeline caches a file read twice (communes, perimeter)
+            continue
+        seen.add(key)
+        raster = Path(s.path).suffix.lower() in RASTER_SUFFIXES
+        out.append(
+            {"kind": "raster" if raster else "vector", "path": str(s.path), "layer": s.layer}
+            | {"where": s.where}
+        )
+    out += [{"kind": "walk", "path": str(p)} for p in spec.walk_files]
+    if spec.solutions_enabled and spec.solution_catalogue is not None:
+        out.append({"kind": "toml", "path": str(spec.solution_catalogue)})
+    missing = [i["path"] for i in out if not Path(str(i["path"])).exists()]
+    if missing:
+        raise SystemExit(f"{spec_name}: inputs missing: {missing}")
+    return out
+
+
+def measure(
+    pilot: str, listing: Path, floor_py: Path, work: Path, extra: tuple[str, ...], repeat: int
+) -> tuple[float, float, list[float], int]:
+    """Best-of-``repeat`` cold times of the floor and of ``qmi diagnose``, interleaved."""
+    floor: list[float] = []
+    cmd: list[float] = []
+    rss = [0.0, 0.0]
+    files: list[str] = []
+    for _ in range(repeat):  # interleaved: the same load on both sides
+        t, r, _out = run_cold([str(floor_py), str(listing)])
+        floor.append(t)
+        rss[0] = max(rss[0], r)
+        out_dir = work / f"out-{pilot}"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        spec = f"diagnostics/{pilot}.toml"
+        t, r, stdout = run_cold(["qmi_geo", "diagnose", spec, "--sortie", str(out_dir), *extra])
+        cmd.append(t)
+        rss[1] = max(rss[1], r)
+        files = [line.split()[-1] for line in stdout.splitlines() if line.startswith("  ")]
+        absent = [f for f in files if not Path(f).exists()]
+        if not files or absent:
+            raise SystemExit(f"{pilot}: announced outputs missing: {absent or 'none'}")
+    return min(floor), min(cmd), rss, len(files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pilots", nargs="*", default=list(PILOTS))
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    machine = machine_line()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qmi-bench-diagnose-") as tmp:
+        work = Path(tmp)
+        floor_py = work / "floor.py"
+        floor_py.write_text(FLOOR, encoding="utf-8")
+        for pilot in args.pilots:
+            listing = work / f"{pilot}.json"
+            inputs = inputs_of(pilot)
+            listing.write_text(json.dumps(inputs), encoding="utf-8")
+            for variant, extra in VARIANTS:
+                floor, cmd, rss, n_out = measure(pilot, listing, floor_py, work, extra, args.repeat)
+                rows.append((pilot, variant, len(inputs), floor, cmd, rss, n_out))
+                print(pilot, variant, f"floor {floor:.2f}s diagnose {cmd:.2f}s", flush=True)
+    lines = [
+        HEADER,
+        "",
+        "`scripts/bench_diagnose.py`. " + machine,
+        "",
+        "Floor: a fresh Python process importing geopandas and reading every input of the "
+        "diagnostic (each vector source with `geopandas.read_file` and its `where` filter, "
+        "the commune layer for the perimeter, every layer of each walk file, raster headers, "
+        "the solution catalogue). Measured side: `python -m qmi_geo diagnose "
+        "<pilot> --sortie <empty folder>`, default stages (layers, walks, indicators, "
+        "matching, web map). Both cold, interleaved, best of "
+        f"{args.repeat}. Check: every announced output exists after each run; both sides "
+        "read the same list of inputs (derived from the spec and the catalogue).",
+        "",
+        "| pilot | stages | inputs | read inputs (floor) | `qmi diagnose` | ratio | target ≤ 3 | "
+        "max RSS floor / diagnose | outputs |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for pilot, variant, n_in, f, c, rss, n_out in rows:
+        met = "met" if c / f <= TARGET else f"**missed by {c / f - TARGET:.2f}**"
+        lines.append(
+            f"| {pilot} | {variant} | {n_in} | {f:.2f} s | {c:.2f} s | {fmt_ratio(c / f)} | "
+            f"{met} | {rss[0]:.0f} / {rss[1]:.0f} MiB | {n_out} |"
+        )
+    lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        print(write_section(HEADER, text))
+
+
+if __name__ == "__main__":
+    main()
