@@ -64,6 +64,8 @@ class LayerSet:
     #: the quarter, coordinates outside the declared CRS's area): the indicators it feeds
     #: are « non disponible » with that reason, never 0
     layer_errors: dict[str, str] = field(default_factory=dict)
+    #: source name -> share (0–1) of the quarter inside the source's declared extent
+    coverage: dict[str, float] = field(default_factory=dict)
 
     @property
     def clip_area(self) -> shapely.Geometry:
@@ -125,8 +127,11 @@ def perimeter_for(spec: DiagnosticSpec, report: ValidationReport | None = None) 
     catalogue = load_catalogue()
     if spec.perimeter_source == "commune":
         src = catalogue["communes_idf"]
+        from qmi_geo.layers.communes import commune_parts
+
         raw = _read_source(src)
-        raw = raw[raw["code"].astype(str) == spec.insee]
+        # a 2026 commune is the union of its outlines before mergers (Saint-Denis + Pierrefitte)
+        raw = raw[raw["code"].astype(str).isin(commune_parts(spec.insee))]
         ref = SourceRef(Path(src.path).name)
         gdf = normalise_layer(raw, "communes", ref, report, fields=src.fields)
         name = spec.perimeter_name or spec.name
@@ -213,6 +218,7 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
+    coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
     layer_errors: dict[str, str] = {}
 
     def failed(src: Source, reason: str, level: str = "erreur") -> None:
@@ -241,8 +247,13 @@ def load_layers(
             raw = _read_source(src)
             problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
             if problem is not None:
-                failed(src, problem[1], problem[0])
                 counts[src.name] = 0
+                if problem[0] == "avertissement" and src.name in coverage:
+                    # a catalogue source whose declared extent misses the quarter: its
+                    # coverage (0 %) says why its figures are « non disponible »
+                    report.add("info", f"source « {src.name} » : {problem[1]}", ref)
+                    continue
+                failed(src, problem[1], problem[0])
                 continue
             if src.filter_insee and src.filter_insee in raw.columns:
                 raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
@@ -279,7 +290,24 @@ def load_layers(
     if "coupures" in layers:
         layers["coupures"] = _prefer_osm_breaks(layers["coupures"], report)
     layers["quartier"] = perimeter
-    return LayerSet(spec, perimeter, layers, sources, report, counts, rasters, layer_errors)
+    # a kind fails only when none of its sources gave anything usable; a catalogue source
+    # whose declared extent misses the quarter is a coverage matter (LayerSet.coverage)
+    layer_errors = {
+        kind: reason
+        for kind, reason in layer_errors.items()
+        if not any(counts.get(s.name, 0) for s in sources if s.kind == kind)
+    }
+    return LayerSet(
+        spec,
+        perimeter,
+        layers,
+        sources,
+        report,
+        counts,
+        rasters,
+        layer_errors=layer_errors,
+        coverage=coverage,
+    )
 
 
 def _unusable(
@@ -315,6 +343,35 @@ def _unusable(
             f"(EPSG:{crs}) ne couvre pas ce quartier. Donnez une source qui le couvre.",
         )
     return None
+
+
+def _coverage(
+    sources: list[Source], quarter: shapely.Geometry, report: ValidationReport
+) -> dict[str, float]:
+    """Share of the quarter inside each source's declared extent (see qmi_geo.layers.extent)."""
+    from qmi_geo.layers.extent import extent_label, quarter_share
+
+    out: dict[str, float] = {}
+    for src in sources:
+        try:
+            share = quarter_share(src, quarter)
+        except QmiGeoError as exc:
+            report.add("erreur", f"source « {src.name} » : couverture illisible ({exc}).")
+            continue
+        if share is None:
+            continue
+        out[src.name] = share
+        from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD
+
+        if share < COVERAGE_THRESHOLD:
+            report.add(
+                "avertissement",
+                f"source « {src.name} » : ne couvre que {share:.0%} du quartier (couverture "
+                f"{extent_label(src)}) ; ses indicateurs sont « non disponible ».".replace(
+                    "%", " %"
+                ),
+            )
+    return out
 
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt"}
@@ -447,6 +504,20 @@ def _write_gpkg_layers(
         )
 
 
+def coverage_text(layerset: LayerSet, src: Source) -> str:
+    """« couvre 34 % du quartier (couverture : Paris + 92/93/94) », in French."""
+    from qmi_geo.diagnostics.coverage import COVERAGE_THRESHOLD, format_share
+    from qmi_geo.layers.extent import extent_label
+
+    share = layerset.coverage.get(src.name)
+    if share is None:
+        return "couverture non déclarée"
+    text = f"couvre {format_share(share)} du quartier (couverture : {extent_label(src)})"
+    if share < COVERAGE_THRESHOLD:
+        text += f" — sous le seuil de {format_share(COVERAGE_THRESHOLD)}, non utilisée"
+    return text
+
+
 def _report_text(layerset: LayerSet) -> str:
     spec = layerset.spec
     lines = [
@@ -460,7 +531,13 @@ def _report_text(layerset: LayerSet) -> str:
     for src in layerset.sources:
         n = layerset.counts.get(src.name, 0)
         flag = "" if src.real else " [synthétique]"
-        lines.append(f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag}")
+        lines.append(
+            f"  - {KINDS[src.kind].label} ← {src.name} : {n} entité(s){flag} ; "
+            + coverage_text(layerset, src)
+        )
+    if layerset.layer_errors:
+        lines += ["", "Couches inutilisables (leurs indicateurs sont « non disponible ») :"]
+        lines += [f"  - {k} : {r}" for k, r in layerset.layer_errors.items()]
     absent = [
         KINDS[k].label for k in KINDS if k not in layerset.layers and k not in ("defis", "quartier")
     ]
@@ -588,9 +665,11 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         paths = layerset.rasters.get("surfaces_minerales", [])
         if paths:  # the first imperviousness raster (0-100 %), read by windows
             rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
+        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+        from qmi_geo.layers.communes import commune_facts
+
         table = compute_indicators(
             layerset.layers,
-            layer_errors=layerset.layer_errors,
             perimeter=layerset.perimeter,
             annotations=annotations,
             hotspots=hotspots,
@@ -598,9 +677,14 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             rasters=rasters or None,
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
+            coverage=layerset.coverage,
+            layer_errors=layerset.layer_errors,
+            commune=commune_facts(spec.insee),
+            whole_commune=spec.perimeter_source == "commune",
         )
+        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
         per_iris = iris_indicators(
-            layerset.layers,
+            drop_uncovered(layerset.layers, plan),
             perimeter=layerset.perimeter,
             annotations=annotations,
             rasters=rasters or None,
@@ -652,7 +736,7 @@ def matching_stage(
     paths = write_matches(
         scores,
         result.output_dir,
-        excluded=matched.suitability.excluded,
+        exclusions=matched.suitability.exclusion_summary(),
         sites=matched.sites,
         summary_frame=matched.suitability.summary,
     )

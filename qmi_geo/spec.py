@@ -41,6 +41,7 @@ __all__ = [
     "DiagnosticSpec",
     "find_specs",
     "load_spec",
+    "resolve_commune",
     "slugify",
 ]
 
@@ -49,9 +50,9 @@ DEFAULT_LAYERS: dict[str, list[str]] = {
     "communes": ["communes_idf"],
     "qpv": ["qpv2024"],
     "coupures": ["rail_idfm", "cours_eau_ddt95"],
-    "gares": ["gares_idfm", "gares_gpe"],
-    "iris": ["iris_indicateurs"],
-    "surfaces_minerales": ["artificialisation_mos_iris"],
+    "gares": ["gares_idfm", "gares_osm_complement", "gares_gpe"],
+    "iris": ["iris_idf"],
+    "surfaces_minerales": ["artificialisation_mos_iris_idf"],
     "nuisances": ["nuisances_ipr"],
     "rues_citees": ["fub_rues_citees"],
     "arbres": ["arbres_cd92"],
@@ -317,16 +318,116 @@ _COMMUNES: dict[str, str] = {}
 
 
 def _commune_names() -> dict[str, str]:
-    """INSEE code → name of every commune of Île-de-France (bundled ADMIN EXPRESS)."""
+    """INSEE code → name of every current (2026) commune of Île-de-France."""
     if not _COMMUNES:
-        import pyogrio
+        from qmi_geo.layers.communes import communes_2026
 
-        path = (
-            bundled_layers_dir() / "admin_express_2018_gregoiredavid/communes_ile-de-france.geojson"
-        )
-        df = pyogrio.read_dataframe(path, read_geometry=False, columns=["code", "nom"])
-        _COMMUNES.update(zip(df["code"].astype(str), df["nom"].astype(str), strict=True))
+        table = communes_2026()
+        _COMMUNES.update(zip(table.index, table["nom"].astype(str), strict=True))
     return _COMMUNES
+
+
+def _normal_slug(text: str) -> str:
+    """Slug with the usual abbreviations expanded: « St-Denis » → ``saint-denis``."""
+    slug = slugify(text.replace("'", " ").replace("’", " "))
+    slug = re.sub(r"^(st|ste)-", lambda m: "saint-" if m.group(1) == "st" else "sainte-", slug)
+    return re.sub(r"-(st|ste)-", lambda m: "-saint-" if m.group(1) == "st" else "-sainte-", slug)
+
+
+def _former_names() -> dict[str, tuple[str, str]]:
+    """Slug of an absorbed commune's name (2018 outlines) → (its name, its 2026 commune)."""
+    import pyogrio
+
+    from qmi_geo.layers.communes import communes_2026
+
+    path = bundled_layers_dir() / "admin_express_2018_gregoiredavid/communes_ile-de-france.geojson"
+    df = pyogrio.read_dataframe(path, read_geometry=False, columns=["code", "nom"])
+    names = dict(zip(df["code"].astype(str), df["nom"].astype(str), strict=True))
+    table = communes_2026()
+    out = {}
+    for code, olds in table["anciens_codes"].items():
+        for old in olds:
+            if old in names and old not in table.index:
+                out[_normal_slug(names[old])] = (names[old], str(code))
+    return out
+
+
+def resolve_commune(key: str) -> str:
+    """The INSEE code of a commune of Île-de-France given by code or name (2026 communes).
+
+    Accepts names without accents, hyphens or capitals and common longer forms
+    (« Montreuil-sous-Bois » → Montreuil, 93048). An absorbed commune (Pierrefitte-sur-Seine,
+    93059) or a commune outside Île-de-France gets a message saying so, not a guess.
+
+    Examples
+    --------
+    >>> resolve_commune("Montreuil-sous-Bois"), resolve_commune("saint denis")
+    ('93048', '93066')
+    >>> resolve_commune("ISSY LES MOULINEAUX")
+    '92040'
+    """
+    from qmi_geo.layers.communes import communes_2026, france_communes
+
+    communes = _commune_names()
+    key = key.strip()
+    if key in communes:
+        return key
+    table = communes_2026()
+    by_slug = {_normal_slug(n): c for c, n in communes.items()}
+    slug = _normal_slug(key)
+    if slug in by_slug:
+        return by_slug[slug]
+    for article in ("l-", "le-", "la-", "les-"):  # « Ile Saint Denis » for L'Île-Saint-Denis
+        if article + slug in by_slug:
+            return by_slug[article + slug]
+    for code, olds in table["anciens_codes"].items():
+        if key in olds and key not in communes:
+            raise UnknownCommuneError(
+                f"La commune {key} n'existe plus : elle fait partie de {communes[str(code)]} "
+                f"({code}) depuis sa fusion. Diagnostiquez {communes[str(code)]} ({code})."
+            )
+    former = _former_names()
+    if slug in former:
+        old, code = former[slug]
+        raise UnknownCommuneError(
+            f"{old} n'existe plus comme commune : elle fait partie de {communes[code]} ({code}) "
+            f"depuis sa fusion. Diagnostiquez {communes[code]} ({code})."
+        )
+    # a longer common form of a commune's name: « Montreuil-sous-Bois » for Montreuil
+    prefixes = [s for s in by_slug if slug.startswith(s + "-")]
+    if prefixes:
+        return by_slug[max(prefixes, key=len)]
+    longer = sorted(s for s in by_slug if slug and s.startswith(slug + "-"))
+    if longer:
+        names = ", ".join(f"{communes[by_slug[s]]} ({by_slug[s]})" for s in longer[:5])
+        raise UnknownCommuneError(
+            f"« {key} » désigne plusieurs communes d'Île-de-France : {names}. Donnez le nom "
+            "complet ou le code INSEE."
+        )
+    france = france_communes()
+    outside = france[(france.index == key) | (france["nom"].map(_normal_slug) == slug)]
+    outside = outside[outside["region"] != "11"]
+    if len(outside):
+        row = outside.iloc[0]
+        raise UnknownCommuneError(
+            f"« {key} » ({row['nom']}, département {row['departement']}) n'est pas en "
+            "Île-de-France : qmi_geo diagnostique les communes d'Île-de-France (dont les 130 "
+            "communes de la Métropole du Grand Paris)."
+        )
+    if slug in {_normal_slug(n) for n in france["nom"]}:
+        raise UnknownCommuneError(f"« {key} » n'est pas une commune d'Île-de-France.")
+    close = [s for s in by_slug if slug and s.startswith(slug)][:3]
+    close += difflib.get_close_matches(slug, by_slug, n=3 - len(close))
+    close = list(dict.fromkeys(close))
+    hint = (
+        " Vouliez-vous dire : " + ", ".join(communes[by_slug[c]] for c in close) + " ?"
+        if close
+        else ""
+    )
+    raise UnknownCommuneError(
+        f"Commune ou fichier inconnu : « {key} ». Donnez un fichier diagnostics/<commune>.toml,"
+        f" un code INSEE (ex. 93005) ou un nom de commune d'Île-de-France.{hint}"
+    )
 
 
 def find_specs(folder: Path | None = None) -> list[Path]:
@@ -372,22 +473,8 @@ def load_spec(spec: str | Path) -> DiagnosticSpec:
             continue
         if key in (str(head.get("insee")), head.get("name")) or slugify(key) == candidate.stem:
             return _parse(head, candidate.resolve(), candidate.resolve().parent)
+    insee = resolve_commune(key)
     communes = _commune_names()
-    by_slug = {slugify(n): c for c, n in communes.items()}
-    insee = key if key in communes else by_slug.get(slugify(key))
-    if insee is None:
-        slug = slugify(key)
-        close = [s for s in by_slug if slug and s.startswith(slug)][:3]
-        close += difflib.get_close_matches(slug, by_slug, n=3 - len(close))
-        hint = (
-            " Vouliez-vous dire : " + ", ".join(communes[by_slug[c]] for c in close) + " ?"
-            if close
-            else ""
-        )
-        raise UnknownCommuneError(
-            f"Commune ou fichier inconnu : « {key} ». Donnez un fichier diagnostics/<commune>.toml,"
-            f" un code INSEE (ex. 93005) ou un nom de commune d'Île-de-France.{hint}"
-        )
     workspace = settings.resolved_workspace()
     base = workspace / "diagnostics" if (workspace / "diagnostics").is_dir() else workspace
     return _parse({"insee": insee, "name": communes[insee]}, None, base)

@@ -32,7 +32,7 @@ def check(spec: str, buffer_m: float | None) -> None:
     Le code de sortie est 1 si une source est en erreur.
     """
     from qmi_geo.layers import KINDS
-    from qmi_geo.pipeline import load_layers
+    from qmi_geo.pipeline import coverage_text, load_layers
     from qmi_geo.spec import load_spec
 
     spec_obj = load_spec(spec)
@@ -60,6 +60,12 @@ def check(spec: str, buffer_m: float | None) -> None:
             + click.style(status, fg=colour)
             + (f"  ← {names}" if names else "")
         )
+    click.echo("")
+    click.secho("Couverture du quartier par chaque source :", bold=True)
+    for src in layerset.sources:
+        click.echo(f"  {src.name:<30} {coverage_text(layerset, src)}")
+    for kind, reason in layerset.layer_errors.items():
+        click.secho(f"  couche « {kind} » inutilisable : {reason}", fg="red")
     issues = [i for i in layerset.report.issues if i.level != "info"]
     click.echo("")
     if issues:

@@ -12,7 +12,9 @@ import pandas as pd
 from qmi_geo._atomic import write_csv
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
+from qmi_geo.diagnostics.commune import commune_rows, population_rows
 from qmi_geo.diagnostics.context import context_rows
+from qmi_geo.diagnostics.coverage import apply_plan, coverage_plan, drop_uncovered
 from qmi_geo.diagnostics.mineral import mineral_rows
 from qmi_geo.diagnostics.nuisances import nuisances_rows
 from qmi_geo.diagnostics.perceptions import perceptions_rows
@@ -62,8 +64,12 @@ def _source_map(sources: Iterable[Any] | None) -> tuple[dict[str, str], set[str]
     return {k: " ; ".join(v) for k, v in by_kind.items()}, synthetic
 
 
-def _attach_sources(long: pd.DataFrame, sources: Iterable[Any] | None) -> pd.DataFrame:
+def _attach_sources(
+    long: pd.DataFrame, sources: Iterable[Any] | None, tables: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     attrib, synthetic = _source_map(sources)
+    for name, text in (tables or {}).items():
+        attrib[f"table:{name}"] = text
 
     def source_of(kinds: str) -> str:
         parts = []
@@ -103,6 +109,12 @@ def _with_empty_layers(
     return out
 
 
+def _parts(commune: Mapping[str, Any] | None) -> list[str] | None:
+    if not commune or not commune.get("insee"):
+        return None
+    return list(commune.get("parts") or [commune["insee"]])
+
+
 def indicator_table(
     layers: Mapping[str, gpd.GeoDataFrame],
     zones: gpd.GeoDataFrame,
@@ -115,26 +127,50 @@ def indicator_table(
     severance: bool = True,
     n_pairs: int = 50,
     seed: int = 0,
+    coverage: Mapping[str, float] | None = None,
     layer_errors: Mapping[str, str] | None = None,
+    commune: Mapping[str, Any] | None = None,
+    whole_commune: bool = True,
 ) -> pd.DataFrame:
     """Every indicator for every zone at once, in long form with a ``zone`` column.
 
     This is the vectorised engine behind :func:`compute_indicators`: each indicator is one
     spatial-index query over all zones, so it serves one quarter as well as all the
     communes of the Métropole (see ``scripts/bench_indicators.py``).
+
+    ``coverage`` (source name -> share of the quarter) and ``layer_errors`` (kind -> reason)
+    apply the rules of :mod:`qmi_geo.diagnostics.coverage`; ``commune`` holds the commune's
+    facts (:func:`qmi_geo.layers.communes.commune_facts`) for the commune-level figures.
     """
-    lay = _with_empty_layers(layers, sources, zones.crs)
+    sources = list(sources or ())
+    plan = coverage_plan(sources, coverage, layer_errors)
+    lay = _with_empty_layers(drop_uncovered(layers, plan), sources, zones.crs)
+    for kind in plan.reasons:  # an empty stand-in would read as a real zero
+        lay.pop(kind, None)
     frames = [
         context_rows(zones, lay, buffer_m=buffer_m),
-        qpv_rows(zones, lay, layer_errors=layer_errors),
+        qpv_rows(
+            zones,
+            lay,
+            communes=_parts(commune) if whole_commune else None,
+            layer_errors=layer_errors,
+        ),
         mineral_rows(zones, lay, rasters=dict(rasters or {})),
         breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
         nuisances_rows(zones, lay),
         perceptions_rows(zones, lay, annotations=annotations, hotspots=hotspots),
         sites_rows(zones, lay),
+        commune_rows(zones, lay, commune, whole_commune=whole_commune),
     ]
     long = pd.concat(frames, ignore_index=True)
-    long = _attach_sources(long, sources)
+    if commune is not None:
+        long = population_rows(long, commune, whole_commune=whole_commune)
+    long = apply_plan(long, plan)
+    tables = dict((commune or {}).get("attributions", {}))
+    dropped = {n for k, names in plan.dropped.items() if k not in plan.reasons for n in names}
+    long = _attach_sources(
+        long, [s for s in sources if getattr(s, "name", None) not in dropped], tables
+    )
     return long[["zone", *COLUMNS]]
 
 
@@ -155,7 +191,10 @@ def compute_indicators(
     buffer_m: float | None = None,
     n_pairs: int = 50,
     seed: int = 0,
+    coverage: Mapping[str, float] | None = None,
     layer_errors: Mapping[str, str] | None = None,
+    commune: Mapping[str, Any] | None = None,
+    whole_commune: bool = True,
 ) -> pd.DataFrame:
     """The indicator table of one quarter, in long form.
 
@@ -178,9 +217,13 @@ def compute_indicators(
         The buffer used to clip layers around the quarter (quoted in some notes).
     n_pairs, seed
         Sampling of the pedestrian severance measure.
-    layer_errors
-        Layer kind -> French reason it failed (``LayerSet.layer_errors``): the indicators it
-        feeds are « non disponible » with that reason (QPV indicators so far).
+    coverage, layer_errors
+        ``LayerSet.coverage`` and ``LayerSet.layer_errors``: indicators fed by a source that
+        does not cover the quarter, or by a failed layer, are « non disponible » with the
+        reason (:mod:`qmi_geo.diagnostics.coverage`).
+    commune, whole_commune
+        The commune's facts (INSEE population, heat, brownfields) and whether the quarter is
+        the whole commune (then ``population`` is the INSEE figure).
 
     Returns
     -------
@@ -216,7 +259,10 @@ def compute_indicators(
         buffer_m=buffer_m,
         n_pairs=n_pairs,
         seed=seed,
+        coverage=coverage,
         layer_errors=layer_errors,
+        commune=commune,
+        whole_commune=whole_commune,
     )
     return long.drop(columns=["zone"]).reset_index(drop=True)
 

@@ -29,7 +29,7 @@ from qmi_geo.diagnostics._geom import (
 from qmi_geo.diagnostics._rows import ESTIMATED, Rows, missing_layer
 from qmi_geo.diagnostics.context import ORIGINAL_AREA
 
-__all__ = ["population_in_qpv", "qpv_list", "qpv_rows", "qpv_share"]
+__all__ = ["population_in_qpv", "qpv_list", "qpv_of_communes", "qpv_rows", "qpv_share"]
 
 
 def qpv_share(zones: gpd.GeoDataFrame, qpv: gpd.GeoDataFrame) -> pd.Series:
@@ -129,19 +129,49 @@ def population_in_qpv(
     return res.where(known > 0).rename("population_qpv")
 
 
+def qpv_of_communes(qpv: gpd.GeoDataFrame, communes: list[str]) -> gpd.GeoDataFrame:
+    """The QPV whose ANCT commune list (``insee_com``, comma-joined) names one of ``communes``.
+
+    For a quarter that is a whole commune this is the ANCT 2024 list itself, not a geometric
+    guess: neighbours' QPV touching the simplified commune outline are left out.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> q = gpd.GeoDataFrame(
+    ...     {"code_qp": ["QN1", "QN2"], "insee_com": ["93066,93001", "93070"]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 1, 2, 2)],
+    ...     crs=2154,
+    ... )
+    >>> qpv_of_communes(q, ["93066", "93059"])["code_qp"].tolist()
+    ['QN1']
+    """
+    if "insee_com" not in qpv or qpv["insee_com"].isna().all():
+        return qpv
+    wanted = set(communes)
+    listed = qpv["insee_com"].fillna("").astype(str).str.split(",")
+    return qpv[listed.map(lambda cs: bool(wanted & {c.strip() for c in cs}))]
+
+
 def qpv_rows(
     zones: gpd.GeoDataFrame,
     layers: dict[str, gpd.GeoDataFrame],
     *,
+    communes: list[str] | None = None,
     layer_errors: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Long-form QPV indicators for every zone (see the module docstring).
 
-    A QPV layer in ``layer_errors`` (empty, unreadable, outside the quarter, wrong CRS)
-    makes every QPV indicator « non disponible » with that reason, never 0.
+    ``communes`` (the quarter's commune and its absorbed parts, when the quarter is the whole
+    commune) restricts the QPV to those the ANCT list gives for it. A QPV layer in
+    ``layer_errors`` (empty, unreadable, outside the quarter, wrong CRS) makes every QPV
+    indicator « non disponible » with that reason, never 0.
     """
     rows = Rows(zones.index, "QPV")
     qpv = layers.get("qpv")
+    if qpv is not None and communes:
+        qpv = qpv_of_communes(qpv, communes)
     failed = (layer_errors or {}).get("qpv")
     if qpv is None or failed:
         reason = failed or missing_layer("qpv")

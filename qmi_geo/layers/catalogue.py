@@ -12,7 +12,17 @@ import tomllib
 from qmi_geo.errors import SpecError
 from qmi_geo.layers._schemas import KINDS
 
-__all__ = ["Source", "bundled_layers_dir", "load_catalogue", "source_from_mapping"]
+__all__ = [
+    "TABLE_KIND",
+    "Source",
+    "bundled_layers_dir",
+    "load_catalogue",
+    "load_tables",
+    "source_from_mapping",
+]
+
+#: Catalogue entries that are attribute tables (per commune, per postal code), not layers.
+TABLE_KIND = "table"
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,9 @@ class Source:
     attribution: str = ""
     real: bool = True
     notes: str = ""
+    #: where the source is complete: a named coverage, a list of them (intersection) or a
+    #: polygon file; None for a user's file (its features' hull is used, see layers.extent)
+    extent: str | tuple[str, ...] | None = None
 
 
 _KEYS = {f.name for f in fields(Source)} - {"name"}
@@ -59,25 +72,25 @@ def source_from_mapping(name: str, entry: Mapping[str, Any], base: Path, origin:
     for key in ("kind", "path"):
         if key not in entry:
             raise SpecError(f"{origin} : la source « {name} » n'a pas de clé « {key} ».")
-    if entry["kind"] not in KINDS:
+    if entry["kind"] not in KINDS and entry["kind"] != TABLE_KIND:
         raise SpecError(
             f"{origin} : type « {entry['kind']} » inconnu pour la source « {name} » ; types "
             f"possibles : {', '.join(KINDS)}."
         )
     values = dict(entry)
     values["path"] = (base / str(entry["path"])).resolve()
+    extent = entry.get("extent")
+    if isinstance(extent, list):
+        values["extent"] = tuple(str(e) for e in extent)
+    elif extent is not None and not isinstance(extent, str):
+        raise SpecError(
+            f"{origin} : « extent » de la source « {name} » doit être un nom de couverture, "
+            "une liste de noms ou un fichier de polygones."
+        )
     return Source(name=name, **values)
 
 
-def load_catalogue(path: Path | None = None) -> dict[str, Source]:
-    """Read ``layers/catalogue.toml`` into :class:`Source` objects keyed by name.
-
-    Examples
-    --------
-    >>> cat = load_catalogue()
-    >>> cat["qpv2024"].kind, cat["qpv2024"].attribution
-    ('qpv', 'ANCT – Quartiers prioritaires de la politique de la ville 2024')
-    """
+def _read_catalogue(path: Path | None) -> dict[str, Source]:
     path = path or bundled_layers_dir() / "catalogue.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -89,3 +102,24 @@ def load_catalogue(path: Path | None = None) -> dict[str, Source]:
         name: source_from_mapping(name, entry, path.parent, path.name)
         for name, entry in data.items()
     }
+
+
+def load_tables(path: Path | None = None) -> dict[str, Source]:
+    """The catalogue's attribute tables (``kind = "table"``: per commune or postal code)."""
+    return {n: s for n, s in _read_catalogue(path).items() if s.kind == TABLE_KIND}
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, Source]:
+    """Read ``layers/catalogue.toml`` into :class:`Source` objects keyed by name.
+
+    Attribute tables (``kind = "table"``) are left out: see :func:`load_tables`.
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> cat["qpv2024"].kind, cat["qpv2024"].attribution
+    ('qpv', 'ANCT – Quartiers prioritaires de la politique de la ville 2024')
+    >>> cat["qpv2024"].extent
+    'ile-de-france'
+    """
+    return {n: s for n, s in _read_catalogue(path).items() if s.kind != TABLE_KIND}

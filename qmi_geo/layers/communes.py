@@ -1,0 +1,138 @@
+"""The communes as they are in 2026: INSEE populations, EPT, Métropole membership, merged parts.
+
+Read from the catalogue's tables (``layers/regional_idf/communes_idf_2026.csv``, from the
+Etalab package ``@etalab/decoupage-administratif`` 6.0.0) and, for heat and brownfields, the
+tables per postal code and per commune. The commune boundaries bundled (ADMIN EXPRESS 2018)
+predate the 2025 merger of Pierrefitte-sur-Seine (93059) into Saint-Denis (93066): a
+commune's outline is the union of its current code and its former codes
+(:func:`commune_parts`).
+
+Examples
+--------
+>>> table = communes_2026()
+>>> int(table.loc["93066", "population"]), table.loc["93066", "ept_nom"]
+(149077, 'Plaine Commune')
+>>> commune_parts("93066")
+['93066', '93059']
+>>> len(metropole_communes())
+130
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qmi_geo.layers.catalogue import load_tables
+
+__all__ = [
+    "HEAT_FIELDS",
+    "commune_facts",
+    "commune_parts",
+    "communes_2026",
+    "france_communes",
+    "metropole_communes",
+]
+
+#: (field, table, French label, unit) of the heat figures averaged per commune
+HEAT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    ("alean_note", "chaleur_icu_codes_postaux", "Aléa chaleur de nuit (ICU)", "note"),
+    ("aleaj_note", "chaleur_icu_codes_postaux", "Aléa chaleur de jour (ICU)", "note"),
+    ("vulnn_note", "chaleur_icu_codes_postaux", "Vulnérabilité à la chaleur de nuit (ICU)", "note"),
+    ("ror", "lcz_cerema_codes_postaux", "Surface minérale imperméable (LCZ)", "%"),
+    ("ver", "lcz_cerema_codes_postaux", "Végétation (LCZ)", "%"),
+)
+
+
+@lru_cache(maxsize=1)
+def communes_2026() -> pd.DataFrame:
+    """Every current commune of Île-de-France, indexed by INSEE code.
+
+    Columns: ``nom``, ``departement``, ``population`` (INSEE population municipale, int),
+    ``codes_postaux`` and ``anciens_codes`` (tuples), ``epci_nom``, ``ept_nom``,
+    ``membre_mgp`` (bool).
+    """
+    src = load_tables()["communes_2026"]
+    df = pd.read_csv(src.path, sep=";", dtype=str, keep_default_na=False)
+    out = pd.DataFrame(
+        {
+            "nom": df["nom"].to_numpy(),
+            "departement": df["departement"].to_numpy(),
+            "population": pd.to_numeric(df["population_municipale"]).astype(int).to_numpy(),
+            "codes_postaux": [tuple(v.split()) for v in df["codes_postaux"]],
+            "anciens_codes": [tuple(v.split()) for v in df["anciens_codes"]],
+            "epci_nom": df["epci_nom"].to_numpy(),
+            "ept_nom": df["ept_nom"].to_numpy(),
+            "membre_mgp": (df["membre_mgp"] == "1").to_numpy(),
+        },
+        index=pd.Index(df["insee"], name="insee"),
+    )
+    return out
+
+
+def metropole_communes() -> list[str]:
+    """INSEE codes of the 130 communes of the Métropole du Grand Paris (2026), sorted."""
+    table = communes_2026()
+    return sorted(table.index[table["membre_mgp"]])
+
+
+def commune_parts(insee: str) -> list[str]:
+    """The codes whose (older) outlines make up the commune: itself and its absorbed communes.
+
+    Former codes of another département (the 1968 renumbering of Seine and Seine-et-Oise:
+    75059 for Saint-Denis, 78027 for Athis-Mons) and codes still in use are left out.
+    """
+    table = communes_2026()
+    if insee not in table.index:
+        return [insee]
+    current = set(table.index)
+    olds = table.at[insee, "anciens_codes"]
+    return [insee] + [c for c in olds if c not in current and c[:2] == insee[:2]]
+
+
+@lru_cache(maxsize=1)
+def france_communes() -> pd.DataFrame:
+    """Name, département and region of every current commune of France (to say « hors IDF »)."""
+    src = load_tables()["communes_france_2026"]
+    return pd.read_csv(src.path, sep=";", dtype=str, keep_default_na=False).set_index("insee")
+
+
+@lru_cache(maxsize=4)
+def _table(name: str) -> pd.DataFrame:
+    src = load_tables()[name]
+    sep = ";" if name == "cartofriches_communes" else ","
+    return pd.read_csv(src.path, sep=sep, dtype={"code_postal": str, "insee": str})
+
+
+def commune_facts(insee: str) -> dict[str, Any]:
+    """INSEE population, EPT, heat averages over its postal codes and brownfields of a commune.
+
+    Values are None when the commune is not in the tables. Heat figures are the plain mean of
+    the commune's postal codes (a postal code covering several communes carries one value).
+    """
+    table = communes_2026()
+    if insee not in table.index:
+        return {"insee": insee, "population": None}
+    row = table.loc[insee]
+    facts: dict[str, Any] = {
+        "insee": insee,
+        "nom": row["nom"],
+        "population": int(row["population"]),
+        "ept_nom": row["ept_nom"],
+        "membre_mgp": bool(row["membre_mgp"]),
+        "codes_postaux": list(row["codes_postaux"]),
+        "parts": commune_parts(insee),
+    }
+    for field, name, _, _ in HEAT_FIELDS:
+        heat = _table(name)
+        vals = heat.loc[heat["code_postal"].isin(row["codes_postaux"]), field]
+        facts[field] = float(np.mean(vals)) if len(vals) else None
+    friches = _table("cartofriches_communes")
+    hit = friches[friches["insee"] == insee]
+    facts["nb_friches"] = int(hit["nb_friches"].iloc[0]) if len(hit) else 0
+    facts["surface_friches_m2"] = float(hit["surface_m2"].iloc[0]) if len(hit) else 0.0
+    facts["attributions"] = {n: s.attribution for n, s in load_tables().items()}
+    return facts
