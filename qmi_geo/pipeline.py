@@ -743,7 +743,7 @@ def matching_stage(
     paths = write_matches(
         scores,
         result.output_dir,
-        excluded=matched.suitability.excluded,
+        exclusions=matched.suitability.exclusion_summary(),
         sites=matched.sites,
         summary_frame=matched.suitability.summary,
     )

@@ -47,6 +47,14 @@ def _undated(value: Any) -> bool:
     return isinstance(value, str) and value.strip() in ("", "NaT", "<NA>", "nan", "None")
 
 
+def _date_text(value: Any) -> str:
+    """``YYYY-MM-DD HH:MM`` of a timestamp, or "" when undated."""
+    if _undated(value):
+        return ""
+    t = json_value(value)
+    return "" if t is None else str(t).replace("T", " ")[:16]
+
+
 def _text(value: Any) -> str:
     v = json_value(value)
     return "" if v is None else str(v)
@@ -93,48 +101,42 @@ def annotation_payload(
     wgs = to_wgs84(annotations, simplify_m=1.0)
     n = len(wgs)
 
-    def col(name: str) -> list[Any]:
-        if name in wgs.columns:
-            return list(wgs[name].to_numpy(dtype=object))
-        return [None] * n
+    def col(name: str, fn: Any = None) -> list[Any]:
+        # through ``fn`` once per distinct value: 50,000 rows hold a few dozen themes,
+        # dates or intensities, so the per-value work is done a few dozen times
+        if name not in wgs.columns:
+            return [fn(None) if fn else None] * n
+        values = wgs[name]
+        if fn is None:
+            return list(values.to_numpy(dtype=object))
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        done = [fn(u) for u in np.asarray(uniques, dtype=object)]
+        return [done[c] for c in codes.tolist()]
 
-    themes = [t if t in THEMES else "autre" for t in col("theme")]
-    valences = [v if v in VALENCES else "neutre" for v in col("valence")]
-    intens = [json_value(v) for v in col("intensite")]
-    dates = []
-    for v in col("horodatage"):
-        # undated annotations (NaT, NA, empty) get no date line in their popup
-        t = None if _undated(v) else json_value(v)
-        dates.append("" if t is None else str(t).replace("T", " ")[:16])
+    themes = col("theme", lambda t: t if t in THEMES else "autre")
+    valences = col("valence", lambda v: v if v in VALENCES else "neutre")
+    intens = col("intensite", json_value)
+    # undated annotations (NaT, NA, empty) get no date line in their popup
+    dates = col("horodatage", _date_text)
     geoms = np.asarray(wgs.geometry.values)
     is_point = shapely.get_type_id(geoms) == 0
-    pts = np.array([g if p else None for g, p in zip(geoms, is_point, strict=True)], dtype=object)
-    xs = shapely.get_x(pts)
-    ys = shapely.get_y(pts)
-    points = []
-    comments = col("commentaire")
-    photos = col("photo")
-    for i in np.flatnonzero(is_point):
-        points.append(
-            [
-                float(ys[i]),
-                float(xs[i]),
-                themes[i],
-                valences[i],
-                intens[i],
-                _text(comments[i]),
-                dates[i],
-                _text(photos[i]),
-            ]
-        )
+    xs = shapely.get_x(geoms[is_point]).tolist()
+    ys = shapely.get_y(geoms[is_point]).tolist()
+    comments = col("commentaire", _text)
+    photos = col("photo", _text)
+    index = np.flatnonzero(is_point).tolist()
+    points = [
+        [y, x, themes[i], valences[i], intens[i], comments[i], dates[i], photos[i]]
+        for i, x, y in zip(index, xs, ys, strict=True)
+    ]
     shapes = wgs[~is_point].copy()
     if len(shapes):
         shapes["theme"] = [themes[i] for i in np.flatnonzero(~is_point)]
         shapes["valence"] = [valences[i] for i in np.flatnonzero(~is_point)]
         shapes["intensite"] = [intens[i] for i in np.flatnonzero(~is_point)]
-        shapes["commentaire"] = [_text(comments[i]) for i in np.flatnonzero(~is_point)]
+        shapes["commentaire"] = [comments[i] for i in np.flatnonzero(~is_point)]
         shapes["date"] = [dates[i] for i in np.flatnonzero(~is_point)]
-        shapes["photo"] = [_text(photos[i]) for i in np.flatnonzero(~is_point)]
+        shapes["photo"] = [photos[i] for i in np.flatnonzero(~is_point)]
     formes = web_features(
         shapes, ["theme", "valence", "intensite", "commentaire", "date", "photo"], escape=False
     )

@@ -32,7 +32,7 @@ import branca.element
 import folium.features
 import jinja2
 
-__all__ = ["StaticElement", "rendered_text", "render_page"]
+__all__ = ["StaticElement", "render_page", "rendered_text"]
 
 _LOCK = threading.RLock()
 
