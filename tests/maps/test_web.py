@@ -276,3 +276,24 @@ def test_panel_numbers_are_french_integers_with_words(tmp_path: Path, perimeter)
     assert "85\u202f497 habitants" in text and "85\u202f497,2" not in text
     assert "4 sites" in text and "1 QPV" in text and "nombre" not in text.split("qmi-panneau")[1]
     assert "9,3\u202f%" in text
+
+
+def test_walk_photos_become_thumbnails_within_the_budget(tmp_path: Path, perimeter) -> None:
+    from PIL import Image
+
+    from qmi_geo.maps._annotations import annotation_payload
+    from qmi_geo.maps._photos import THUMB_PX, photo_table
+
+    folder = tmp_path / "marche"
+    (folder / "attachments" / "uuid-1").mkdir(parents=True)
+    Image.new("RGB", (2000, 1500), (200, 30, 30)).save(folder / "attachments/uuid-1/p1.jpg")
+    Image.new("RGB", (800, 800), (30, 200, 30)).save(folder / "p2.png")
+    ann = make_annotations(perimeter, 3)
+    ann["photo"] = ["p1.jpg", "p2.png", "absente.jpg"]
+    photos = annotation_payload(ann, [folder])["photos"]
+    assert photos["p1.jpg"]["src"].startswith("data:image/jpeg;base64,")  # Kobo sub-folder
+    assert max(photos["p1.jpg"]["w"], photos["p1.jpg"]["h"]) == THUMB_PX
+    assert "src" in photos["p2.png"]
+    assert "introuvable" in photos["absente.jpg"]["note"]
+    tight = photo_table(["p1.jpg", "p2.png"], [folder], budget=len(photos["p1.jpg"]["src"]) // 2)
+    assert "src" not in tight["p2.png"] and "taille maximale" in tight["p2.png"]["note"]
