@@ -297,3 +297,29 @@ def test_walk_photos_become_thumbnails_within_the_budget(tmp_path: Path, perimet
     assert "introuvable" in photos["absente.jpg"]["note"]
     tight = photo_table(["p1.jpg", "p2.png"], [folder], budget=len(photos["p1.jpg"]["src"]) // 2)
     assert "src" not in tight["p2.png"] and "taille maximale" in tight["p2.png"]["note"]
+
+
+def test_panel_shows_the_metropole_reference_when_the_table_has_it(
+    tmp_path: Path, perimeter
+) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "code": ["part_qpv", "population"],
+            "libelle": ["Part du quartier en QPV", "Population"],
+            "valeur": [9.3, 85497.0],
+            "unite": ["%", "habitants"],
+            "statut": ["ok", "ok"],
+            "note": ["", ""],
+            "mediane_metropole": [4.0, None],
+            "rang_metropole": [12, None],
+        }
+    )
+    text = _page_text(
+        build_web_map(
+            {}, perimeter=perimeter, title="t", out_path=tmp_path / "m.html", indicators=table
+        ).read_text(encoding="utf-8")
+    )
+    assert "Métropole : médiane 4,0\u202f%, rang 12/130" in text
+    assert text.count("Métropole : ") == 1  # no made-up reference for population
