@@ -313,10 +313,14 @@ def write_metropole_outputs(results: Sequence[dict[str, Any]], output_dir: Path)
     labels = first["libelle"].to_dict()
     ref = reference_table(wide)
     ranks = ref.pivot(index="insee", columns="code", values="rang").reindex(wide.index)
-    table = pd.DataFrame({"insee": wide.index, "commune": [names[c] for c in wide.index]})
-    for code in wide.columns:
-        table[_head(code, units)] = wide[code].to_numpy()
-        table[f"rang {code}"] = ranks[code].to_numpy()
+    columns: dict[str, Any] = {
+        "insee": list(wide.index),
+        "commune": [names[c] for c in wide.index],
+    }
+    for code in wide.columns:  # built at once: ~200 columns
+        columns[_head(code, units)] = wide[code].to_numpy()
+        columns[f"rang {code}"] = ranks[code].to_numpy()
+    table = pd.DataFrame(columns)
     median = {"insee": "", "commune": "Médiane de la Métropole"}
     for code in wide.columns:
         median[_head(code, units)] = wide[code].median()
@@ -326,13 +330,9 @@ def write_metropole_outputs(results: Sequence[dict[str, Any]], output_dir: Path)
     )
     files["reference"] = write_csv(ref, output_dir / "reference_metropole.csv", decimal=",")
     geoms = _commune_geometries(list(wide.index))
-    gdf = gpd.GeoDataFrame(
-        {"insee": wide.index, "commune": [names[c] for c in wide.index]},
-        geometry=geoms.values,
-        crs=2154,
-    )
-    for code in wide.columns:
-        gdf[code] = wide[code].to_numpy()
+    attrs = {"insee": list(wide.index), "commune": [names[c] for c in wide.index]}
+    attrs.update({code: wide[code].to_numpy() for code in wide.columns})
+    gdf = gpd.GeoDataFrame(attrs, geometry=geoms.values, crs=2154)
     files["geopackage"] = write_geopackage({"communes": gdf}, output_dir / "metropole.gpkg")
     maps: dict[str, Path] = {}
     for code, title in MAP_INDICATORS.items():
