@@ -123,7 +123,7 @@ def _client(scheduler: str | None, n_workers: int | None) -> Any:
         n_workers=n_workers or min(2, os.cpu_count() or 1),
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: several clusters may run at once
         silence_logs=logging.ERROR,
     )
     return Client(cluster)

@@ -169,6 +169,20 @@ def indicator_table(
     long = pd.concat(frames, ignore_index=True)
     if commune is not None:
         long = population_rows(long, commune, whole_commune=whole_commune)
+        iris = lay.get("iris")
+        parts = _parts(commune)
+        if whole_commune and parts and iris is not None and "insee_com" in iris and len(zones) == 1:
+            # IRIS nest in communes: sum the commune's IRIS by code, not by clipped area
+            # (the simplified commune outline cuts the IRIS contours by a few metres)
+            own = iris[iris["insee_com"].astype(str).isin(parts)]
+            pop = pd.to_numeric(own.get("population"), errors="coerce")
+            row = (long["code"] == "population_iris") & (long["statut"] != "non disponible")
+            if len(own) and pop.notna().any() and row.any():
+                long.loc[row, "valeur"] = float(round(pop.sum()))
+                long.loc[row, "note"] = (
+                    "somme des IRIS de la commune ; population INSEE de la commune répartie sur "
+                    "ses IRIS au prorata des logements (RP 2021)"
+                )
     long = apply_plan(long, plan)
     tables = dict((commune or {}).get("attributions", {}))
     dropped = {n for k, names in plan.dropped.items() if k not in plan.reasons for n in names}
