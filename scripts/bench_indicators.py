@@ -41,7 +41,17 @@ from _bench import machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 L = ROOT / "layers"
-MEMBERS_OUTSIDE = ["95018", "91027", "91326", "91479", "91589", "91687", "91432"]
+KNOWN = """
+What is known of the differences: `ratio_detour` is a median over break pairs drawn at random
+along the breaks each side sees (whole lines on one side, lines clipped to the commune on the
+other), so the pairs differ by construction; the break densities (`densite_coupures*`, up to
+1.8 %) and the school sites (`sites_ecole`, `surface_sites_ecole`: status differences) differ
+for reasons not investigated in this issue (probably how each side treats lines and sites on
+the commune's edge). Before this issue the check compared 6 codes with `nanmax`, which hid 763 differences.
+"""
+
+#: layers the loop passes whole (distances to the nearest station)
+UNCLIPPED = frozenset({"gares"})
 SECTION = "## Indicateurs de diagnostic (issue 4) — toutes les communes de la Métropole"
 
 
@@ -142,13 +152,16 @@ def naive(zones: gpd.GeoDataFrame, layers: dict, n_pairs: int) -> pd.DataFrame:
     ):
         clipped = {}
         for kind, gdf in layers.items():
+            if kind in UNCLIPPED:  # nearest-station distances need stations outside too
+                clipped[kind] = gdf
+                continue
             candidates = gdf.iloc[gdf.sindex.query(geom, predicate="intersects")]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 part = candidates.geometry.intersection(geom)  # only the candidates
             keep = ~part.is_empty
-            if keep.any():
-                clipped[kind] = candidates[keep].set_geometry(part[keep])
+            # an empty clip stays an (empty) layer: « none here » is 0, not « non disponible »
+            clipped[kind] = candidates[keep].set_geometry(part[keep])
         per = gpd.GeoDataFrame(geometry=[geom], crs=zones.crs)
         table = compute_indicators(clipped, perimeter=per, n_pairs=n_pairs)
         frames.append(table.assign(zone=code))
@@ -200,12 +213,16 @@ def main() -> None:
         f"| {fast_s:.1f} | ×{slow_s / fast_s:.2f} faster | {fast_mb:.0f} |"
     )
     speed = slow_s / fast_s
-    target = (
-        "met"
-        if speed >= 10 and not failed
-        else f"**not met**: ×{speed:.1f} (needs ×10)"
-        + ("" if not failed else ", and the two sides do not agree (below)")
-    )
+    if speed >= 10 and not failed:
+        target = "met"
+    elif speed >= 10:
+        target = (
+            f"**not met**: the speed-up (×{speed:.1f}) is reached, the agreement is not (below)"
+        )
+    else:
+        target = f"**not met**: ×{speed:.1f} (needs ×10)" + (
+            ", and the sides disagree" if failed else ""
+        )
     text = f"""{SECTION}
 
 `scripts/bench_indicators.py`. {machine_line()}
@@ -230,7 +247,7 @@ Speed-up ×{speed:.1f}; target ≥ ×10 with identical values and statuses: {tar
 the whole run {rss:.0f} MiB; layer reading {load_s:.1f} s (not included).
 
 Equivalence (every commune × every code, status and value): {verdict}
-"""
+{KNOWN if failed else ""}"""
     print(text)
     print(write_section(text))
     if failed:
