@@ -710,6 +710,13 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             annotations=annotations,
             rasters=rasters or None,
         )
+    from qmi_geo.layers.communes import metropole_reference
+
+    reference = metropole_reference()
+    if reference is not None:
+        from qmi_geo.diagnostics.reference import with_reference
+
+        table = with_reference(table, reference, spec.insee)
     result.files["indicateurs"] = write_indicators(table, result.output_dir)
     result.extra_tables["indicateurs"] = table
     if per_iris is not None and len(per_iris):
