@@ -197,6 +197,24 @@ def _defis_source(spec: DiagnosticSpec, folder: Path | None) -> Source | None:
     )
 
 
+def _workshop_sites_source(spec: DiagnosticSpec, folder: Path | None) -> Source | None:
+    """Sites proposed at the workshop, stored by ``qmi atelier import`` (``sites_atelier.gpkg``)."""
+    path = Path(folder or spec.output_dir) / "sites_atelier.gpkg"
+    if not path.exists():
+        return None
+    return Source(
+        name="sites_atelier",
+        kind="sites",
+        path=path,
+        layer="sites_atelier",
+        title=f"Sites proposés à l'atelier « carte sur table » – {spec.name}",
+        producer=f"Ville de {spec.name} ; atelier « carte sur table »",
+        licence="usage interne du diagnostic",
+        attribution=f"Atelier « carte sur table », {spec.name}",
+        real=True,
+    )
+
+
 def load_layers(
     spec: DiagnosticSpec, *, progress: bool | None = None, output_dir: Path | None = None
 ) -> LayerSet:
@@ -215,6 +233,9 @@ def load_layers(
     defis = _defis_source(spec, output_dir)
     if defis is not None:
         sources.append(defis)
+    workshop_sites = _workshop_sites_source(spec, output_dir)
+    if workshop_sites is not None:
+        sources.append(workshop_sites)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
@@ -689,6 +710,13 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
             annotations=annotations,
             rasters=rasters or None,
         )
+    from qmi_geo.layers.communes import metropole_reference
+
+    reference = metropole_reference()
+    if reference is not None:
+        from qmi_geo.diagnostics.reference import with_reference
+
+        table = with_reference(table, reference, spec.insee)
     result.files["indicateurs"] = write_indicators(table, result.output_dir)
     result.extra_tables["indicateurs"] = table
     if per_iris is not None and len(per_iris):
@@ -736,7 +764,7 @@ def matching_stage(
     paths = write_matches(
         scores,
         result.output_dir,
-        excluded=matched.suitability.excluded,
+        exclusions=matched.suitability.exclusion_summary(),
         sites=matched.sites,
         summary_frame=matched.suitability.summary,
     )

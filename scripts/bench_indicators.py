@@ -47,7 +47,8 @@ along the breaks each side sees (whole lines on one side, lines clipped to the c
 other), so the pairs differ by construction; the break densities (`densite_coupures*`, up to
 1.8 %) and the school sites (`sites_ecole`, `surface_sites_ecole`: status differences) differ
 for reasons not investigated in this issue (probably how each side treats lines and sites on
-the commune's edge). Before this issue the check compared 6 codes with `nanmax`, which hid 763 differences.
+the commune's edge). Before this issue the check compared 6 codes with `nanmax`, which hid
+763 differences.
 """
 
 #: layers the loop passes whole (distances to the nearest station)

@@ -30,9 +30,11 @@ def import_cmd(fichier: Path, spec: str, output: Path | None) -> None:
     à condition de donner le même dossier : « qmi diagnose SPEC -o DOSSIER » lit les
     défis importés par « qmi atelier import FICHIER --spec SPEC -o DOSSIER ».
     Sans --output, le dossier est maps/<commune>/ (ou [output] dir de la spec).
+    Les sites proposés (mode « site proposé » de la carte) vont dans
+    <sortie>/sites_atelier.gpkg et sont classés par l'appariement suivant.
     """
     from qmi_geo._validate import ValidationReport
-    from qmi_geo.maps import read_defis_export, save_defis
+    from qmi_geo.maps import read_defis_export, read_sites_export, save_defis, save_sites
     from qmi_geo.spec import load_spec
 
     spec_obj = load_spec(spec)
@@ -41,7 +43,16 @@ def import_cmd(fichier: Path, spec: str, output: Path | None) -> None:
     report = ValidationReport()
     defis = read_defis_export(fichier, report)
     out = resolve_output(spec_obj, output)
-    stored = save_defis(defis, out / "defis.gpkg")
+    stored = save_defis(defis, out / "defis.gpkg") if len(defis) else defis
+    sites = read_sites_export(fichier, report)
+    if len(sites):
+        kept = save_sites(sites, out / "sites_atelier.gpkg")
+        click.secho(
+            f"{len(sites)} site(s) proposé(s) importé(s) ; {len(kept)} site(s) d'atelier au "
+            f"total dans {out / 'sites_atelier.gpkg'} (classés par la prochaine "
+            "« qmi diagnose » ou « qmi match »).",
+            fg="green",
+        )
     for issue in report.issues:
         click.secho(str(issue), fg="yellow" if issue.level != "erreur" else "red", err=True)
     rejects = report.rejects_frame()

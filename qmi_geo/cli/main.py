@@ -30,6 +30,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "diagnose",
         "Produit le diagnostic complet d'une commune.",
     ),
+    "metropole": (
+        "qmi_geo.cli.metropole",
+        "metropole",
+        "Diagnostique les 130 communes de la Métropole (dask).",
+    ),
     "layers": ("qmi_geo.cli.layers", "layers", "Vérifie et liste les couches d'un diagnostic."),
     "osm": ("qmi_geo.cli.osm", "osm", "Télécharge ou importe les couches OpenStreetMap."),
     "walks": (

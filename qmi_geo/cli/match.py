@@ -177,9 +177,10 @@ def _match_one(
             "([solutions] enabled = false) ; indiquez --catalogue ou activez-le."
         )
     suit = matched.suitability
+    n_excluded = int(suit.exclusion_summary()["nombre_sites"].sum())
     click.echo(
         f"{spec.name} : {len(matched.sites)} sites candidats, {len(matched.solutions)} "
-        f"solutions, {len(suit.scores)} couples possibles, {len(suit.excluded)} écartés."
+        f"solutions, {len(suit.scores)} couples possibles, {n_excluded} écartés."
     )
     for sol in matched.solutions:
         sub = suit.scores[suit.scores["solution_id"] == sol.id]

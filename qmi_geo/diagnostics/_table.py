@@ -39,6 +39,10 @@ CSV_HEADERS = {
     "statut": "Statut",
     "note": "Note",
     "source": "Source",
+    "valeur_commune": "Valeur de la commune",
+    "mediane_metropole": "Médiane de la Métropole",
+    "rang_metropole": "Rang parmi les communes de la Métropole (1 = la plus élevée)",
+    "n_metropole": "Communes classées",
 }
 
 _DEFAULT_SOURCES = {
@@ -321,5 +325,7 @@ def write_indicators(df: pd.DataFrame, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "indicateurs.csv"
-    table = df[[c for c in COLUMNS if c in df]].rename(columns=CSV_HEADERS)
+    from qmi_geo.diagnostics.reference import REFERENCE_COLUMNS
+
+    table = df[[c for c in [*COLUMNS, *REFERENCE_COLUMNS] if c in df]].rename(columns=CSV_HEADERS)
     return write_csv(table, path, float_format="%.6g", decimal=",")

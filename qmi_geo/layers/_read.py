@@ -124,6 +124,17 @@ def read_csv_points(
         geometry = gpd.GeoSeries(gpd.points_from_xy(xs, ys), index=df.index)
         geometry[xs.isna() | ys.isna()] = None
     else:
+        address = [
+            c for c in cols if any(k in c.lower() for k in ("adresse", "address", "voie", "rue"))
+        ]
+        if address:
+            raise LayerError(
+                f"{path.name} : ce fichier donne des adresses ({', '.join(address)}) mais pas "
+                "de coordonnées. Géocodez-le d'abord (par exemple avec le géocodeur de la Base "
+                "Adresse Nationale, https://adresse.data.gouv.fr/outils/csv, qui ajoute les "
+                "colonnes latitude et longitude), ou ajoutez des colonnes x/y (Lambert-93) ou "
+                "lon/lat (WGS84) ; colonnes présentes : " + ", ".join(cols) + "."
+            )
         raise LayerError(
             f"{path.name} : impossible de trouver des coordonnées. Colonnes attendues : "
             "x/y, lon/lat, longitude/latitude, ou une colonne WKT ; colonnes présentes : "

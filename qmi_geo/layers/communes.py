@@ -35,6 +35,7 @@ __all__ = [
     "communes_2026",
     "france_communes",
     "metropole_communes",
+    "metropole_reference",
 ]
 
 #: (field, table, French label, unit) of the heat figures averaged per commune
@@ -136,3 +137,18 @@ def commune_facts(insee: str) -> dict[str, Any]:
     facts["surface_friches_m2"] = float(hit["surface_m2"].iloc[0]) if len(hit) else 0.0
     facts["attributions"] = {n: s.attribution for n, s in load_tables().items()}
     return facts
+
+
+@lru_cache(maxsize=1)
+def metropole_reference() -> pd.DataFrame | None:
+    """The metropolitan reference values (``layers/reference_metropole.csv``), if built.
+
+    Columns ``insee``, ``code``, ``valeur``, ``rang``, ``mediane``, ``n`` (see
+    ``scripts/build_reference_metropole.py``).
+    """
+    from qmi_geo.layers.catalogue import bundled_layers_dir
+
+    path = bundled_layers_dir() / "reference_metropole.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(path, sep=";", decimal=",", dtype={"insee": str}, encoding="utf-8-sig")

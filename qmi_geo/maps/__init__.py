@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qmi_geo.maps.defis import read_defis_export, save_defis
     from qmi_geo.maps.print_map import build_print_map
+    from qmi_geo.maps.sites_atelier import read_sites_export, save_sites
     from qmi_geo.maps.solution import build_solution_map
     from qmi_geo.maps.web import build_web_map
 
@@ -24,7 +25,9 @@ __all__ = [
     "build_solution_map",
     "build_web_map",
     "read_defis_export",
+    "read_sites_export",
     "save_defis",
+    "save_sites",
 ]
 
 _HOME = {
@@ -33,6 +36,8 @@ _HOME = {
     "build_web_map": "qmi_geo.maps.web",
     "read_defis_export": "qmi_geo.maps.defis",
     "save_defis": "qmi_geo.maps.defis",
+    "read_sites_export": "qmi_geo.maps.sites_atelier",
+    "save_sites": "qmi_geo.maps.sites_atelier",
 }
 
 

@@ -132,6 +132,15 @@ def read_defis_export(path: Path | str, report: ValidationReport | None = None) 
             "produit par le bouton « Exporter les défis »."
         ) from None
     check_not_empty(gdf, src)
+    if "nature" in gdf.columns:  # « site proposé » features: read by read_sites_export
+        sites = (gdf["nature"].astype(str) == "site").to_numpy()
+        if sites.all():
+            return gpd.GeoDataFrame(
+                {c: pd.Series(dtype=object) for c in DEFIS_COLUMNS},
+                geometry=gpd.GeoSeries([], crs=2154),
+                crs=2154,
+            )
+        gdf = gdf[~sites].drop(columns="nature")
     gdf = _rename_aliases(gdf)
     missing = [f for f in ("theme", "priorite") if f not in gdf.columns]
     if missing:

@@ -4,7 +4,11 @@ Participants draw points, lines and polygons (Leaflet.draw, French labels); each
 theme, a priority (1 = most important) and a comment through a small French form; the
 « Exporter les défis » button downloads the shapes as RFC 7946 GeoJSON (EPSG:4326, 6
 decimals) with the properties ``id, theme, theme_libelle, priorite, commentaire, cree_le``.
-Défis imported earlier are loaded into the same editable layer with their ``id``, so a second
+A « site proposé » mode (the form's first field) lets city staff draw a candidate deployment
+site instead — its kind from a French list, its name and its owner; such features carry
+``nature = "site"`` and ``id, type_site, type_libelle, nom, proprietaire, commentaire, cree_le``
+in the same export, after the défis; :func:`qmi_geo.maps.read_sites_export` reads them back
+(area from the drawn shape). Défis imported earlier are loaded into the same editable layer with their ``id``, so a second
 workshop edits them and :func:`qmi_geo.maps.save_defis` updates rather than duplicates.
 
 Everything a participant types is put on screen with ``textContent`` only.
@@ -22,17 +26,18 @@ from folium.template import Template
 from qmi_geo.maps._assets import OWN_PREFIX
 from qmi_geo.maps._escape import json_for_script
 from qmi_geo.maps._geojson import web_features
-from qmi_geo.style import LAYER_STYLES, THEMES
+from qmi_geo.style import LAYER_STYLES, SITE_KINDS, THEMES
 
 __all__ = ["DEFI_PROPERTIES", "AtelierLayer"]
 
 DEFI_PROPERTIES = ("id", "theme", "theme_libelle", "priorite", "commentaire", "cree_le")
+_NOT_PROPOSED = ("croisement", "autre")
 _DRAW = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/"
 
 _JS = """
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = qmiAtelierLayer({{ this._parent.get_name() }}, {{ this.themes_js }},
-    {{ this.style_js }}, {{ this.existing_js }}, {{ this.slug_js }});
+    {{ this.style_js }}, {{ this.existing_js }}, {{ this.slug_js }}, {{ this.kinds_js }});
 {% endmacro %}
 """
 
@@ -76,6 +81,10 @@ class AtelierLayer(JSCSSMixin, Layer):
         st = LAYER_STYLES["defis"]
         self.existing_js = json_for_script(existing)
         self.themes_js = json_for_script([[t.code, t.label] for t in THEMES.values()])
+        # « site proposé » mode: the kinds a commune can propose (never a derived crossing)
+        self.kinds_js = json_for_script(
+            [[k.code, k.label] for k in SITE_KINDS.values() if k.code not in _NOT_PROPOSED]
+        )
         self.style_js = json_for_script(
             {
                 "colour": st.colour,

@@ -283,6 +283,35 @@ def legend_html(
     return "".join(parts)
 
 
+#: Columns of the indicator table with the Métropole's reference (metropolitan stage).
+_MEDIAN_COLUMNS = ("mediane_metropole", "metropole_mediane", "mediane_mgp", "valeur_metropole")
+_RANK_COLUMNS = ("rang_metropole", "metropole_rang", "rang_mgp")
+_COUNT_COLUMNS = ("n_metropole", "nb_communes_metropole", "metropole_n")
+
+
+def _first_known(row: dict[str, Any], names: Sequence[str]) -> Any:
+    for name in names:
+        v = row.get(name)
+        if v is not None and not (isinstance(v, float) and pd.isna(v)):
+            return v
+    return None
+
+
+def _reference_html(row: dict[str, Any], code: str) -> str:
+    """« Métropole : médiane …, rang …/130 » under a value, when the table carries them."""
+    median = _first_known(row, _MEDIAN_COLUMNS)
+    rank = _first_known(row, _RANK_COLUMNS)
+    if median is None and rank is None:
+        return ""
+    bits = []
+    if median is not None:
+        bits.append(f"médiane {fr_value(median, row.get('unite'), code)}")
+    if rank is not None:
+        n = _first_known(row, _COUNT_COLUMNS) or 130
+        bits.append(f"rang {int(float(rank))}/{int(float(n))}")
+    return f'<br><small class="qmi-reference">Métropole : {escape_text(", ".join(bits))}</small>'
+
+
 def panel_html(
     title: str,
     indicators: pd.DataFrame | None,
@@ -335,7 +364,7 @@ def panel_html(
             parts.append(
                 f'<tr{title_attr}><th scope="row">{escape_text(row.get("libelle"))}'
                 f"</th><td>{escape_text(fr_value(row.get('valeur'), row.get('unite'), code))}"
-                f"{flag}</td></tr>"
+                f"{flag}{_reference_html(row, code)}</td></tr>"
             )
         parts.append("</tbody></table></details>")
     parts.append(extra_html)

@@ -63,6 +63,14 @@ def build_solution_map(
     if "nom" in perimeter.columns and len(perimeter):
         quartier = str(perimeter["nom"].iloc[0] or "")
     title = f"{name} — sites candidats" + (f" à {quartier}" if quartier else " du quartier")
+    # how sure the ranking is (matching's sensitivity analysis): « classement robuste (…) »
+    robust = (
+        str(ranked_sites["classement"].dropna().iloc[0])
+        if "classement" in ranked_sites.columns and ranked_sites["classement"].notna().any()
+        else ""
+    )
+    if robust.startswith("classement"):
+        title += f" — {robust.split(' (')[0]}"
     ranked = ranked_sites if len(ranked_sites) else None
     path = build_web_map(
         context,

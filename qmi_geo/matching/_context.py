@@ -576,14 +576,9 @@ def _next_crossing(sites: gpd.GeoDataFrame, geoms: np.ndarray) -> np.ndarray:
         return out
     cross = geoms[is_cross]
     tree = shapely.STRtree(cross)
-    idx = np.flatnonzero(is_cross)
-    # two nearest: the first is the site itself for crossing sites
-    src, tgt = tree.query(geoms, predicate="dwithin", distance=SCARCE_CROSSING_M * 3)
-    d = shapely.distance(geoms[src], cross[tgt])
-    same = idx[tgt] == src
-    d = np.where(same | (d < 1e-6), np.inf, d)
-    frame = pd.DataFrame({"s": src, "d": d}).groupby("s")["d"].min()
-    out[frame.index.to_numpy()] = frame.to_numpy()
+    # nearest crossing that is not the site itself (exclusive drops equal geometries)
+    (src, _), d = tree.query_nearest(geoms, return_distance=True, exclusive=True, all_matches=False)
+    out[src] = d
     return out
 
 

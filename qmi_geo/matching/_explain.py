@@ -9,6 +9,7 @@ file, the workshop) into ``sources``, so a test can check each against the layer
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -64,7 +65,7 @@ def evidence_phrase(ev: Evidence, j: int, ctx: SiteContext, site_name: str) -> s
     """The phrase of one piece of evidence at site ``j``."""
     v = float(ev.value[j])
     if ev.code == "thermique":
-        iris = ev.extra.get("iris", np.array([None] * (j + 1)))[j]
+        iris = ev.extra["iris"][j] if "iris" in ev.extra else None
         where = f"IRIS {iris}" if isinstance(iris, str) and iris else "IRIS"
         if v >= 0.5:
             top = max(1, round((1 - v) * 100))
@@ -96,7 +97,7 @@ def evidence_phrase(ev: Evidence, j: int, ctx: SiteContext, site_name: str) -> s
         )
     if ev.code == "fub":
         n = round(v)
-        street = ev.extra.get("rue", np.array([None] * (j + 1)))[j]
+        street = ev.extra["rue"][j] if "rue" in ev.extra else None
         voters = f"{n} cycliste{'s' if n > 1 else ''}"
         if isinstance(street, str) and street and street.lower() in site_name.lower():
             return f"rue citée par {voters} (baromètre FUB 2017)"
@@ -163,8 +164,31 @@ def explain_pairs(
     )
     scores = ctx.scores
     site_cache: dict[int, tuple[str, str, str]] = {}
+    phrase_cache: dict[tuple[int, int], tuple[str, str]] = {}
+    social_cache: dict[int, list[tuple[str, str]]] = {}
+    # solutions with the same evidence, themes and criteria explain a site the same way
+    shown = ("defis", "mineralisation", "qpv", "coupures", "transports", "densite")
+    signature = [
+        (
+            rel[i].tobytes(),
+            theme_mask[i].tobytes(),
+            sol.themes,
+            sol.exigences.surface_min_m2 is not None,
+        )
+        for i, sol in enumerate(solutions)
+    ]
+    text_cache: dict[tuple[object, ...], tuple[Any, Any, Any, Any]] = {}
     for r in range(n):
         i, j, row = int(sol_i[r]), int(site_i[r]), int(rows[r])
+        ck = (signature[i], j, tuple(values[k][row] == values[k][row] for k in shown))
+        if ck in text_cache:
+            (
+                out["explication"][r],
+                out["sources"][r],
+                out["theme_principal"][r],
+                out["a_verifier"][r],
+            ) = text_cache[ck]
+            continue
         sol = solutions[i]
         parts: list[tuple[str, str]] = []
         if j not in site_cache:
@@ -185,7 +209,10 @@ def explain_pairs(
                 ev = ctx.evidence[e]
                 if top_theme is None:
                     top_theme = next(t for t in ev.themes if t in sol.themes)
-                parts.append((evidence_phrase(ev, j, ctx, names[j]), str(ev.source[j])))
+                pk = (int(e), j)
+                if pk not in phrase_cache:
+                    phrase_cache[pk] = (evidence_phrase(ev, j, ctx, names[j]), str(ev.source[j]))
+                parts.append(phrase_cache[pk])
         dv = values["defis"][row]
         if dv == dv and dv > _SHOWN:
             t = int(np.argmax(np.where(theme_mask[i], ctx.defi[j], -1)))
@@ -210,7 +237,9 @@ def explain_pairs(
             )
         qv = values["qpv"][row]
         if qv == qv:
-            parts += _social(ctx, j)
+            if j not in social_cache:
+                social_cache[j] = _social(ctx, j)
+            parts += social_cache[j]
         cv = values["coupures"][row]
         if cv == cv and cv > _SHOWN and np.isfinite(ctx.coupure_distance[j]):
             d = ctx.coupure_distance[j]
@@ -245,6 +274,7 @@ def explain_pairs(
         out["explication"][r] = text
         out["sources"][r] = ";".join(dict.fromkeys(s for _, s in parts if s))
         out["theme_principal"][r] = top_theme
+        text_cache[ck] = (text, out["sources"][r], top_theme, out["a_verifier"][r])
     return out
 
 
@@ -310,7 +340,9 @@ def _social(ctx: SiteContext, j: int) -> list[tuple[str, str]]:
 def exclusion_reasons(
     solutions: Sequence[Solution],
     sites: gpd.GeoDataFrame,
-    reason: np.ndarray,
+    sol_i: np.ndarray,
+    site_i: np.ndarray,
+    codes: np.ndarray,
     kinds: list[str],
     kind_idx: np.ndarray,
     area: np.ndarray,
@@ -318,67 +350,62 @@ def exclusion_reasons(
     smax: np.ndarray,
     ctx: SiteContext,
 ) -> pd.DataFrame:
-    """The excluded pairs with a French reason, built per distinct (solution, reason) case."""
+    """The excluded pairs with a French reason, built once per distinct (solution, reason) case.
+
+    Text columns are categorical: a million excluded pairs share a few hundred messages.
+    """
     from qmi_geo.matching.sites import SITE_MARGIN_M
     from qmi_geo.matching.suitability import BREAK_REQUIRED_M
 
-    sol_i, site_i = np.nonzero(reason)
-    codes = reason[sol_i, site_i]
-    motif = np.empty(len(sol_i), dtype=object)
-    m = codes == 1
-    if m.any():
-        accepted = [
-            ", ".join(SITE_KINDS[k].label for k in s.exigences.types_sites) for s in solutions
-        ]
-        combo = sol_i[m].astype(np.int64) * len(kinds) + kind_idx[site_i[m]]
-        uniq, inverse = np.unique(combo, return_inverse=True)
-        messages = np.array(
-            [
-                f"type de site non accepté : {SITE_KINDS[kinds[c % len(kinds)]].label} "
-                f"(acceptés : {accepted[c // len(kinds)]})"
-                for c in uniq
-            ],
-            dtype=object,
-        )
-        motif[m] = messages[inverse]
-    motif[codes == 6] = (
+    codes = codes.astype(np.int64)
+    n_kinds = len(kinds)
+    # the message depends on (code, solution) and, for the kind, on the site's kind
+    key = (codes * len(solutions) + sol_i) * (n_kinds + 1) + np.where(
+        codes == 1, kind_idx[site_i], n_kinds
+    )
+    uniq, inverse = np.unique(key, return_inverse=True)
+    accepted = [", ".join(SITE_KINDS[k].label for k in s.exigences.types_sites) for s in solutions]
+    outside = (
         f"hors du quartier d'innovation (plus de {distance_text(SITE_MARGIN_M)} au-delà du "
         "périmètre) : site listé, non classé"
     )
-    motif[codes == 4] = "site privé, la solution doit être installée dans l'espace public"
-    for code, fmt in (
-        (
-            2,
-            lambda i, j: (
-                f"surface trop petite : {area_text(float(area[j]))} pour "
-                f"{area_text(float(smin[i]))} au minimum"
-            ),
-        ),
-        (
-            3,
-            lambda i, j: (
-                f"surface trop grande : {area_text(float(area[j]))} pour "
-                f"{area_text(float(smax[i]))} au maximum"
-            ),
-        ),
-        (
-            5,
-            lambda i, j: (
-                f"à {distance_text(float(ctx.coupure_distance[j]))} de la coupure la plus "
-                f"proche ({distance_text(BREAK_REQUIRED_M)} au plus requis)"
-                if np.isfinite(ctx.coupure_distance[j])
+    has_breaks = bool(np.isfinite(ctx.coupure_distance).any())
+    messages = []
+    for k in uniq.tolist():
+        kind = k % (n_kinds + 1)
+        rest = k // (n_kinds + 1)
+        i, code = rest % len(solutions), rest // len(solutions)
+        if code == 1:
+            text = (
+                f"type de site non accepté : {SITE_KINDS[kinds[kind]].label} "
+                f"(acceptés : {accepted[i]})"
+            )
+        elif code == 2:
+            text = f"surface trop petite : moins de {area_text(float(smin[i]))} au minimum"
+        elif code == 3:
+            text = f"surface trop grande : plus de {area_text(float(smax[i]))} au maximum"
+        elif code == 4:
+            text = "site privé, la solution doit être installée dans l'espace public"
+        elif code == 5:
+            text = (
+                f"à plus de {distance_text(BREAK_REQUIRED_M)} d'une coupure urbaine (requis)"
+                if has_breaks
                 else "aucune coupure urbaine connue (couche coupures absente)"
-            ),
-        ),
-    ):
-        m = codes == code
-        if m.any():
-            motif[m] = [fmt(i, j) for i, j in zip(sol_i[m], site_i[m], strict=False)]
+            )
+        else:
+            text = outside
+        messages.append(text)
+    cats, msg_code = np.unique(np.array(messages, dtype=object), return_inverse=True)
+    site_ids = sites["site_id"].to_numpy(dtype=object)
     return pd.DataFrame(
         {
-            "solution_id": np.array([s.id for s in solutions], dtype=object)[sol_i],
-            "site_id": sites["site_id"].to_numpy()[site_i],
-            "code": codes,
-            "motif": motif,
+            "solution_id": pd.Categorical.from_codes(
+                sol_i, categories=pd.Index([s.id for s in solutions], dtype=object)
+            ),
+            "site_id": pd.Categorical.from_codes(site_i, categories=pd.Index(site_ids)),
+            "code": codes.astype(np.int8),
+            "motif": pd.Categorical.from_codes(msg_code[inverse], categories=pd.Index(cats)),
+            "surface_m2": area[site_i],
+            "distance_coupure_m": np.round(ctx.coupure_distance[site_i], 0),
         }
     )

@@ -119,6 +119,7 @@ def write_matches(
     excluded: pd.DataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
     summary_frame: pd.DataFrame | None = None,
+    exclusions: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write ``appariements.csv``, ``appariements_exclus.csv`` and ``appariements_solutions.csv``.
 
@@ -139,6 +140,8 @@ def write_matches(
         The candidate sites, to name the excluded sites.
     summary_frame : DataFrame, optional
         ``assess_sites(...).summary``.
+    exclusions : DataFrame, optional
+        ``assess_sites(...).exclusion_summary()`` (used instead of ``excluded``).
 
     Returns
     -------
@@ -147,8 +150,8 @@ def write_matches(
     """
     output_dir = Path(output_dir)
     written = [write_csv(_french(written_pairs(scores)), output_dir / "appariements.csv")]
-    if excluded is not None:
-        summary = exclusions_summary(excluded, sites)
+    if excluded is not None or exclusions is not None:
+        summary = exclusions if exclusions is not None else exclusions_summary(excluded, sites)
         written.append(write_csv(_french(summary), output_dir / "appariements_exclus.csv"))
     if summary_frame is not None:
         written.append(
@@ -224,7 +227,7 @@ def matches_for_map(
             "score": geo["total"].round(2),
             "raisons": geo["explication"],
             "ex_aequo": geo["ex_aequo"] if "ex_aequo" in geo.columns else False,
-            "classement": geo["classement"] if "classement" in geo.columns else "",
+            "classement": geo["robustesse"] if "robustesse" in geo.columns else "",
         }
     )
     return gpd.GeoDataFrame(out, geometry=geo.geometry.values, crs=sites.crs)

@@ -71,6 +71,52 @@ def robustness_label(share: float, tau: float, n_sites: int, single: str = SINGL
     )
 
 
+def _bound(values: np.ndarray, weights: np.ndarray, t: np.ndarray, spread: float) -> np.ndarray:
+    """Max over perturbed weights of Σ a·u·(v − t): < 0 means no draw lifts the total to t."""
+    on = ~np.isnan(values)
+    a = np.where(on, weights[None, :], 0.0)
+    d = np.where(on, values, 0.0) - t[:, None]
+    return (a * np.where(d > 0, 1 + spread, 1 - spread) * d).sum(axis=1)
+
+
+def _can_matter(
+    values: np.ndarray,
+    sol: np.ndarray,
+    rank: np.ndarray,
+    weights: Mapping[str, float],
+    criteria: Sequence[str],
+    spread: float,
+    top_k: int,
+) -> np.ndarray:
+    """Pairs that can reach their solution's n°1 in some draw, plus each solution's top k.
+
+    A pair is left out only when no weights within the spread can lift its total to the
+    lowest total the n°1 can fall to (a linear-fractional bound, exact: the draws cannot
+    change whether such a pair is first), so the figures are the same as over every pair.
+    """
+    n = len(sol)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    w = np.array([weights[c] for c in criteria], dtype=float)
+    top = np.flatnonzero(rank == 1)
+    # lowest perturbed total of each n°1: largest t with min_u Σ a·u·(v − t) ≥ 0 (bisection)
+    tv = values[top]
+    on = ~np.isnan(tv)
+    a = np.where(on, w[None, :], 0.0)
+    v = np.where(on, tv, 0.0)
+    lo, hi = np.zeros(len(top)), np.ones(len(top))
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        d = v - mid[:, None]
+        worst = (a * np.where(d > 0, 1 - spread, 1 + spread) * d).sum(axis=1)
+        lo, hi = np.where(worst >= 0, mid, lo), np.where(worst >= 0, hi, mid)
+    floor = np.full(int(sol.max()) + 1, np.inf)
+    np.minimum.at(floor, sol[top], lo - 1e-9)
+    starts = np.searchsorted(sol, sol, side="left")
+    in_top_k = (np.arange(n) - starts) < top_k
+    return in_top_k | (rank == 1) | (_bound(values, w, floor[sol], spread) >= 0)
+
+
 def sensitivity(
     values: np.ndarray,
     sol: np.ndarray,
@@ -109,6 +155,9 @@ def sensitivity(
     """
     ranked = ~np.isnan(total)
     values, sol, rank = values[ranked], sol[ranked], rank[ranked]
+    keep = _can_matter(values, sol, rank, weights, criteria, spread, top_k)
+    values, sol, rank = values[keep], sol[keep], rank[keep]
+    base_totals = total[ranked][keep]
     n = len(sol)
     share = np.full(n_solutions, np.nan)
     tau = np.full(n_solutions, np.nan)
@@ -127,7 +176,7 @@ def sensitivity(
         k_sel = pos < top_k
         idx = np.full((len(present), top_k), -1)
         idx[np.searchsorted(present, sol[k_sel]), pos[k_sel]] = np.flatnonzero(k_sel)
-        base_total = np.where(idx >= 0, total[ranked][np.maximum(idx, 0)], np.nan)
+        base_total = np.where(idx >= 0, base_totals[np.maximum(idx, 0)], np.nan)
         ii, jj = np.triu_indices(top_k, 1)
         base_sign = np.sign(base_total[:, ii] - base_total[:, jj])  # NaN where padded
         usable = (base_sign != 0) & ~np.isnan(base_sign)

@@ -156,11 +156,125 @@ class Suitability:
     """
 
     scores: pd.DataFrame
-    excluded: pd.DataFrame
+    exclusions: Exclusions
     context: SiteContext
     weights: dict[str, float]
     summary: pd.DataFrame
     matrix: dict[str, np.ndarray]
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Every excluded pair with its reason (built on first access)."""
+        return self.exclusions.pairs()
+
+    def exclusion_summary(self) -> pd.DataFrame:
+        """One row per (solution, reason): number of sites and the first ten by name."""
+        return self.exclusions.summary()
+
+
+class Exclusions:
+    """The excluded pairs, kept compact.
+
+    A solution's sites outside the quarter and of kinds it does not accept are implied by the
+    site arrays; only the other failures are stored.
+    """
+
+    def __init__(
+        self,
+        solutions: Sequence[Solution],
+        sites: gpd.GeoDataFrame,
+        explicit: tuple[np.ndarray, np.ndarray, np.ndarray],
+        kinds: list[str],
+        kind_idx: np.ndarray,
+        inside: np.ndarray,
+        area: np.ndarray,
+        smin: np.ndarray,
+        smax: np.ndarray,
+        ctx: SiteContext,
+    ) -> None:
+        self.solutions, self.sites, self.explicit = solutions, sites, explicit
+        self.kinds, self.kind_idx, self.inside = kinds, kind_idx, inside
+        self.area, self.smin, self.smax, self.ctx = area, smin, smax, ctx
+        self._pairs: pd.DataFrame | None = None
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sols, sites, codes = [self.explicit[0]], [self.explicit[1]], [self.explicit[2]]
+        outside = np.flatnonzero(~self.inside)
+        for i, s in enumerate(self.solutions):
+            if s.exigences.sans_site:
+                continue
+            accepted = [self.kinds.index(k) for k in s.exigences.types_sites]
+            bad = np.flatnonzero(self.inside & ~np.isin(self.kind_idx, accepted))
+            for idx, reason in ((outside, OUTSIDE), (bad, BAD_KIND)):
+                sols.append(np.full(len(idx), i))
+                sites.append(idx)
+                codes.append(np.full(len(idx), reason, dtype=np.int8))
+        sol_all = np.concatenate(sols).astype(np.int64)
+        site_all = np.concatenate(sites).astype(np.int64)
+        code_all = np.concatenate(codes).astype(np.int8)
+        order = np.lexsort((site_all, sol_all))
+        return sol_all[order], site_all[order], code_all[order]
+
+    def pairs(self) -> pd.DataFrame:
+        """Every excluded pair: ``solution_id``, ``site_id``, ``code``, ``motif``, area."""
+        if self._pairs is None:
+            from qmi_geo.matching._explain import exclusion_reasons
+
+            sol, site, code = self._all()
+            self._pairs = exclusion_reasons(
+                self.solutions,
+                self.sites,
+                sol,
+                site,
+                code,
+                self.kinds,
+                self.kind_idx,
+                self.area,
+                self.smin,
+                self.smax,
+                self.ctx,
+            )
+        return self._pairs
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (solution, reason), built from the compact arrays."""
+        from qmi_geo.matching._explain import exclusion_reasons
+
+        sol, site, code = self._all()
+        key = sol * 100 + code.astype(np.int64) * 10  # kind kept apart below
+        kind_of = np.where(code == BAD_KIND, self.kind_idx[site], 0)
+        key = key * 100 + kind_of
+        order = np.argsort(key, kind="stable")
+        key, sol, site, code = key[order], sol[order], site[order], code[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        first = exclusion_reasons(
+            self.solutions,
+            self.sites,
+            sol[starts],
+            site[starts],
+            code[starts],
+            self.kinds,
+            self.kind_idx,
+            self.area,
+            self.smin,
+            self.smax,
+            self.ctx,
+        )
+        counts = np.diff(np.r_[starts, len(key)])
+        names = self.sites["nom"].astype(str).to_numpy(dtype=object)
+        listed = [
+            ", ".join(names[site[a : a + min(c, 10)]])
+            + (f", … ({c - 10} autres)" if c > 10 else "")
+            for a, c in zip(starts.tolist(), counts.tolist(), strict=True)
+        ]
+        return pd.DataFrame(
+            {
+                "solution_id": first["solution_id"].astype(object).to_numpy(),
+                "motif": first["motif"].astype(object).to_numpy(),
+                "nombre_sites": counts,
+                "sites": listed,
+            }
+        )
 
 
 def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -291,7 +405,7 @@ def assess_sites(
     -------
     Suitability
     """
-    from qmi_geo.matching._explain import exclusion_reasons, explain_pairs
+    from qmi_geo.matching._explain import explain_pairs
 
     w = check_weights(weights)
     if ctx is None:
@@ -326,19 +440,37 @@ def assess_sites(
     need_break = np.array([r.coupures == "requis" for r in req], dtype=bool)
 
     known = ~np.isnan(area)
-    reason = np.zeros((n_sol, n_site), dtype=np.int8)
-    for code, mask in (
-        (FAR_BREAK, need_break[:, None] & (ctx.coupure_distance[None, :] > BREAK_REQUIRED_M)),
-        (PRIVATE, public[:, None] & private[None, :]),
-        (TOO_BIG, known[None, :] & (area[None, :] > smax[:, None])),
-        (TOO_SMALL, known[None, :] & (area[None, :] < smin[:, None])),
-        (BAD_KIND, ~accepts[:, kind_idx]),
-        (OUTSIDE, np.broadcast_to(~inside[None, :], (n_sol, n_site))),
-    ):
-        reason[mask] = code
-    service = np.array([r.sans_site for r in req], dtype=bool)
-    reason[service, :] = SERVICE  # services are matched to communes, not to sites
-    feasible = reason == 0
+    # constraints per solution on the sites of its accepted kinds only (no dense pair matrix);
+    # the first failing constraint wins: outside > kind > too small > too big > private > break
+    by_kind = [np.flatnonzero((kind_idx == k) & inside) for k in range(len(kinds))]
+    far = ctx.coupure_distance > BREAK_REQUIRED_M
+    ok_sol, ok_site, ex_sol, ex_site, ex_code = [], [], [], [], []
+    for i, r in enumerate(req):
+        if r.sans_site:  # services are matched to communes, not to sites
+            continue
+        cand = np.sort(np.concatenate([by_kind[kinds.index(k)] for k in r.types_sites]))
+        code = np.zeros(len(cand), dtype=np.int8)
+        if need_break[i]:
+            code[far[cand]] = FAR_BREAK
+        if public[i]:
+            code[private[cand]] = PRIVATE
+        a_c = area[cand]
+        if np.isfinite(smax[i]):
+            code[known[cand] & (a_c > smax[i])] = TOO_BIG
+        if np.isfinite(smin[i]):
+            code[known[cand] & (a_c < smin[i])] = TOO_SMALL
+        good = code == 0
+        ok_sol.append(np.full(int(good.sum()), i))
+        ok_site.append(cand[good])
+        ex_sol.append(np.full(int((~good).sum()), i))
+        ex_site.append(cand[~good])
+        ex_code.append(code[~good])
+    empty = np.zeros(0, dtype=np.int64)
+    explicit = (
+        np.concatenate(ex_sol or [empty]).astype(np.int64),
+        np.concatenate(ex_site or [empty]).astype(np.int64),
+        np.concatenate(ex_code or [empty]).astype(np.int8),
+    )
 
     applies = {
         "besoin": np.ones(n_sol, dtype=bool),
@@ -366,15 +498,19 @@ def assess_sites(
     applies["besoin"] = np.asarray(rel.any(axis=1), dtype=bool)
     applies["defis"] = np.asarray(applies["defis"] & has_defi, dtype=bool)
 
-    sol_i, site_i = np.nonzero(feasible)
+    sol_i = np.concatenate(ok_sol or [empty]).astype(np.int64)
+    site_i = np.concatenate(ok_site or [empty]).astype(np.int64)
+    # noisy-OR as one matrix product per criterion: (n_sol, n_ev) @ (n_ev, n_site), then one
+    # gather of the feasible pairs from the flat matrices
+    flat = sol_i * n_site + site_i
     log_free = np.log1p(-np.clip(ctx.scores, 0.0, 0.999))  # (n_site, n_ev)
     besoin = (
-        1.0 - np.exp(np.einsum("pe,pe->p", rel[sol_i].astype(float), log_free[site_i]))
+        np.take(1.0 - np.exp(rel.astype(float) @ log_free.T), flat)
         if log_free.shape[1]
         else np.zeros(len(sol_i))
     )
     log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
-    defis_v = 1.0 - np.exp(np.einsum("pt,pt->p", theme_mask[sol_i].astype(float), log_defi[site_i]))
+    defis_v = np.take(1.0 - np.exp(theme_mask.astype(float) @ log_defi.T), flat)
     ratio = area[site_i] / smin[sol_i]
     fit = np.where(np.isnan(smin[sol_i]), 1.0, np.clip(0.6 + 0.4 * (ratio - 1.0), 0.6, 1.0))
     fit = np.where(known[site_i], fit, 0.5)
@@ -396,73 +532,75 @@ def assess_sites(
     num = np.zeros(len(sol_i))
     den = np.zeros(len(sol_i))
     for key, vals in values.items():
-        on = applies[key][sol_i] & ~np.isnan(vals)
-        vals = np.where(on, vals, np.nan)
-        values[key] = vals
-        num += np.where(on, w[key] * np.nan_to_num(vals), 0.0)
-        den += np.where(on, w[key], 0.0)
+        weight = np.where(applies[key], w[key], 0.0)[sol_i]  # 0 where it does not count
+        finite = np.isfinite(vals)
+        weight = np.where(finite, weight, 0.0)
+        values[key] = np.where(weight > 0, vals, np.nan)
+        num += weight * np.where(finite, vals, 0.0)
+        den += weight
     total = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     total = np.where(measured[sol_i], np.round(total, 4), np.nan)
 
     names = sites["nom"].astype(str).to_numpy(dtype=object)
     site_ids = sites["site_id"].to_numpy(dtype=object)
-    order = np.lexsort((site_ids[site_i], names[site_i], -np.nan_to_num(total, nan=-1.0), sol_i))
-    sol_i, site_i, total = sol_i[order], site_i[order], total[order]
-    values = {k: v[order] for k, v in values.items()}
-    rank = competition_rank(sol_i, total)
-    tie_key = pd.Series(sol_i.astype(np.int64) * 10_000_000 + np.nan_to_num(rank).astype(np.int64))
-    ex_aequo = tie_key.duplicated(keep=False).to_numpy() & ~np.isnan(rank)
-
-    scores = pd.DataFrame(
-        {
-            "solution_id": np.array([s.id for s in solutions], dtype=object)[sol_i],
-            "solution": np.array([s.nom for s in solutions], dtype=object)[sol_i],
-            "site_id": site_ids[site_i],
-            "type_site": sites["type"].to_numpy(dtype=object)[site_i],
-            "nom_site": names[site_i],
-            "surface_m2": area[site_i],
-            **{k: np.round(values[k], 3) for k in CRITERIA},
-            "total": total,
-            "rang": pd.array([None if r != r else int(r) for r in rank], dtype="Int64"),
-            "ex_aequo": ex_aequo,
-            "statut": np.where(measured[sol_i], RANKED, UNMEASURED).astype(object),
-        }
+    # documented order within a tie: site name then id (ranks of the sites, not strings per pair)
+    site_order = np.empty(n_site, dtype=np.int64)
+    site_order[np.lexsort((np.asarray(site_ids, dtype=str), np.asarray(names, dtype=str)))] = (
+        np.arange(n_site)
     )
+    # one integer key: solution, then total descending (4 decimals, NaN last), then site order
+    tot4 = np.where(np.isnan(total), -1, np.rint(np.nan_to_num(total) * 10_000)).astype(np.int64)
+    sort_key = (sol_i * 10_003 + (10_001 - tot4)) * max(n_site, 1) + site_order[site_i]
+    order = np.argsort(sort_key, kind="stable")
+    sol_i, site_i, total = sol_i[order], site_i[order], total[order]
+    stacked = np.column_stack([values[k] for k in CRITERIA])[order]  # (n_pairs, n_criteria)
+    values = {k: stacked[:, c] for c, k in enumerate(CRITERIA)}
+    rank = competition_rank(sol_i, total)
+    # a tie: the same (solution, rank) as the previous or the next pair (pairs are sorted)
+    same = (sol_i[1:] == sol_i[:-1]) & (rank[1:] == rank[:-1])
+    ex_aequo = np.r_[same, False] | np.r_[False, same]
+
     if explain_top is None:
         chosen = np.arange(len(sol_i))
     else:
-        pos = scores.groupby(sol_i).cumcount().to_numpy()
+        starts = np.searchsorted(sol_i, sol_i, side="left")
+        pos = np.arange(len(sol_i)) - starts
         chosen = np.flatnonzero(
             (np.nan_to_num(rank, nan=np.inf) <= explain_top)
             | (np.isnan(rank) & (pos < explain_top))
         )
-    texts = explain_pairs(
-        solutions, sites, ctx, sol_i[chosen], site_i[chosen], rel, theme_mask, values, chosen, smin
+    # the written pairs only: every pair's values stay in ``matrix`` for the sensitivity
+    cs, cj = sol_i[chosen], site_i[chosen]
+    scores = pd.DataFrame(
+        {
+            "solution_id": np.array([s.id for s in solutions], dtype=object)[cs],
+            "solution": np.array([s.nom for s in solutions], dtype=object)[cs],
+            "site_id": site_ids[cj],
+            "type_site": sites["type"].to_numpy(dtype=object)[cj],
+            "nom_site": names[cj],
+            "surface_m2": area[cj],
+            **{k: np.round(values[k][chosen], 3) for k in CRITERIA},
+            "total": total[chosen],
+            "rang": pd.array(
+                [None if r != r else int(r) for r in rank[chosen].tolist()], dtype="Int64"
+            ),
+            "ex_aequo": ex_aequo[chosen],
+            "statut": np.where(measured[cs], RANKED, UNMEASURED).astype(object),
+        }
     )
+    texts = explain_pairs(solutions, sites, ctx, cs, cj, rel, theme_mask, values, chosen, smin)
     for col in ("theme_principal", "explication", "sources", "a_verifier"):
-        full = np.full(len(sol_i), None, dtype=object)
-        full[chosen] = texts[col]
-        scores[col] = full
+        scores[col] = pd.Series(texts[col], index=scores.index, dtype=object)
     scores = scores[SCORE_COLUMNS]
 
-    excluded = exclusion_reasons(
-        solutions,
-        sites,
-        np.where(reason == SERVICE, 0, reason).astype(np.int8),
-        kinds,
-        kind_idx,
-        area,
-        smin,
-        smax,
-        ctx,
+    exclusions = Exclusions(
+        solutions, sites, explicit, kinds, kind_idx, inside, area, smin, smax, ctx
     )
-    summary = _summary(solutions, scores, sol_i, rank, total, measured, rel, theme_mask, ctx)
+    summary = _summary(solutions, names, site_i, sol_i, rank, total, measured, rel, ctx)
     matrix = {
         "sol": sol_i,
         "site": site_i,
-        "values": np.column_stack([values[k] for k in CRITERIA])
-        if len(sol_i)
-        else np.zeros((0, len(CRITERIA))),
+        "values": stacked,
         "rank": rank,
         "total": total,
     }
@@ -485,7 +623,13 @@ def assess_sites(
         scores["robustesse"] = scores["solution_id"].map(
             summary.set_index("solution_id")["robustesse"]
         )
-    return Suitability(scores, excluded, ctx, w, summary, matrix)
+    return Suitability(scores, exclusions, ctx, w, summary, matrix)
+
+
+def _categorical(labels: Sequence[object] | np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """``labels[codes]`` as a categorical, without building a million Python strings."""
+    cats, inverse = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(cats, dtype=object))
 
 
 def _robust_text(label: str, share: float, tau: float) -> str:
@@ -498,13 +642,13 @@ def _robust_text(label: str, share: float, tau: float) -> str:
 
 def _summary(
     solutions: Sequence[Solution],
-    scores: pd.DataFrame,
+    names: np.ndarray,
+    site_i: np.ndarray,
     sol_i: np.ndarray,
     rank: np.ndarray,
     total: np.ndarray,
     measured: np.ndarray,
     rel: np.ndarray,
-    theme_mask: np.ndarray,
     ctx: SiteContext,
 ) -> pd.DataFrame:
     from qmi_geo.matching._context import theme_short
@@ -532,7 +676,7 @@ def _summary(
                 if measured[i]
                 else UNMEASURED,
                 "nb_sites_compatibles": int(b - a),
-                "meilleur_site": scores["nom_site"].iloc[a] if b > a else None,
+                "meilleur_site": names[site_i[a]] if b > a else None,
                 "score_1": best,
                 "score_2": second if n_top < 2 else best,
                 "ecart": 0.0 if n_top >= 2 else (best - second if np.isfinite(second) else np.nan),

@@ -189,6 +189,12 @@ def test_drawn_defis_round_trip_through_export_and_import(
         driver, "L.polyline([[48.94, 2.49], [48.945, 2.50]])", "coupure", 1, "Traversée de l'avenue"
     )
     _draw(driver, "L.polygon([[48.93, 2.48], [48.935, 2.48], [48.935, 2.49]])", "eau", 3, "")
+    # each drawn défi shows its priority number on the map
+    numbers = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.qmi-defi-numero'))"
+        ".map(function (e) { return e.textContent; }).sort()"
+    )
+    assert numbers == ["1", "2", "3"]
     before = set(downloads.glob("*.geojson"))
     driver.find_element("id", "qmi-exporter-defis").click()
     export = _wait_download(downloads, before)

@@ -276,3 +276,50 @@ def test_panel_numbers_are_french_integers_with_words(tmp_path: Path, perimeter)
     assert "85\u202f497 habitants" in text and "85\u202f497,2" not in text
     assert "4 sites" in text and "1 QPV" in text and "nombre" not in text.split("qmi-panneau")[1]
     assert "9,3\u202f%" in text
+
+
+def test_walk_photos_become_thumbnails_within_the_budget(tmp_path: Path, perimeter) -> None:
+    from PIL import Image
+
+    from qmi_geo.maps._annotations import annotation_payload
+    from qmi_geo.maps._photos import THUMB_PX, photo_table
+
+    folder = tmp_path / "marche"
+    (folder / "attachments" / "uuid-1").mkdir(parents=True)
+    Image.new("RGB", (2000, 1500), (200, 30, 30)).save(folder / "attachments/uuid-1/p1.jpg")
+    Image.new("RGB", (800, 800), (30, 200, 30)).save(folder / "p2.png")
+    ann = make_annotations(perimeter, 3)
+    ann["photo"] = ["p1.jpg", "p2.png", "absente.jpg"]
+    photos = annotation_payload(ann, [folder])["photos"]
+    assert photos["p1.jpg"]["src"].startswith("data:image/jpeg;base64,")  # Kobo sub-folder
+    assert max(photos["p1.jpg"]["w"], photos["p1.jpg"]["h"]) == THUMB_PX
+    assert "src" in photos["p2.png"]
+    assert "introuvable" in photos["absente.jpg"]["note"]
+    tight = photo_table(["p1.jpg", "p2.png"], [folder], budget=len(photos["p1.jpg"]["src"]) // 2)
+    assert "src" not in tight["p2.png"] and "taille maximale" in tight["p2.png"]["note"]
+
+
+def test_panel_shows_the_metropole_reference_when_the_table_has_it(
+    tmp_path: Path, perimeter
+) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "code": ["part_qpv", "population"],
+            "libelle": ["Part du quartier en QPV", "Population"],
+            "valeur": [9.3, 85497.0],
+            "unite": ["%", "habitants"],
+            "statut": ["ok", "ok"],
+            "note": ["", ""],
+            "mediane_metropole": [4.0, None],
+            "rang_metropole": [12, None],
+        }
+    )
+    text = _page_text(
+        build_web_map(
+            {}, perimeter=perimeter, title="t", out_path=tmp_path / "m.html", indicators=table
+        ).read_text(encoding="utf-8")
+    )
+    assert "Métropole : médiane 4,0\u202f%, rang 12/130" in text
+    assert text.count("Métropole : ") == 1  # no made-up reference for population

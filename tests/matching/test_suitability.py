@@ -225,8 +225,9 @@ def test_too_small_site_is_excluded_with_its_reason(paving, quarter):
     sites, res = run(paving, quarter)
     tiny = sites.loc[sites["nom"] == "Parking minuscule", "site_id"].item()
     assert tiny not in set(res.scores["site_id"])
-    motif = res.excluded.loc[res.excluded["site_id"] == tiny, "motif"].item()
-    assert motif == "surface trop petite : 100 m² pour 500 m² au minimum"
+    row = res.excluded.loc[res.excluded["site_id"] == tiny].iloc[0]
+    assert row["motif"] == "surface trop petite : moins de 500 m² au minimum"
+    assert row["surface_m2"] == 100
 
 
 def test_real_catalogue_purple_excludes_park_by_kind(quarter):
@@ -345,3 +346,34 @@ def test_break_required_and_score_sites_agree():
     assert score_sites(sols, sites, context=layers)[["site_id", "total"]].equals(
         res.scores[["site_id", "total"]]
     )
+
+
+def test_commune_inventory_with_addresses_only_is_a_clear_french_error(tmp_path):
+    from qmi_geo.errors import LayerError
+    from qmi_geo.layers import read_vector
+
+    csv = tmp_path / "inventaire_sites_synthetique.csv"
+    csv.write_text("nom;type;adresse\nParking de la mairie;parking;1 place de la Mairie\n", "utf-8")
+    with pytest.raises(LayerError, match="adresses .*pas de coordonnées. Géocodez-le"):
+        read_vector(csv)
+
+
+def test_project_holder_map_says_how_robust_the_ranking_is(tmp_path):
+    from qmi_geo.maps import build_solution_map
+    from qmi_geo.matching import matches_for_map
+
+    sites, context, hotspots = heat_quarter()
+    sites = candidate_sites({"sites": sites, "quartier": context["quartier"]})
+    purple = load_solutions(only=["purple"])
+    res = assess_sites(purple, sites, context=context, hotspots=hotspots, n_draws=50)
+    label = res.summary.iloc[0]["classement"]
+    assert label in ("classement robuste", "classement fragile")
+    ranked = matches_for_map(res.scores, sites)
+    page = build_solution_map(
+        purple[0],
+        ranked,
+        perimeter=context["quartier"].assign(nom="Q"),
+        layers=context,
+        out_path=tmp_path / "purple.html",
+    )
+    assert f"Purple — sites candidats à Q — {label}" in page.read_text(encoding="utf-8")

@@ -1,8 +1,12 @@
 /* qmi_geo: « carte sur table » drawing tool, French form, ranked list and GeoJSON export.
    Participant text is only ever written with textContent or form values. */
 window.qmiAtelier = null;
-window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
+window.qmiAtelierLayer = function (map, themes, st, existing, slug, kinds) {
   var labels = {}; themes.forEach(function (t) { labels[t[0]] = t[1]; });
+  // « site proposé » mode: the commune proposes a deployment site (kind, name, owner)
+  kinds = kinds || [];
+  var kindLabels = {}; kinds.forEach(function (k) { kindLabels[k[0]] = k[1]; });
+  function isSite(p) { return p && p.nature === "site"; }
   var drawn = L.featureGroup();
 
   var dl = L.drawLocal;
@@ -38,6 +42,10 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
     }
   }
   function tipText(p) {
+    if (isSite(p)) {
+      return "Site proposé — " + (kindLabels[p.type_site] || p.type_site) +
+        (p.nom ? " : " + String(p.nom).slice(0, 60) : "");
+    }
     return "Défi n° " + p.priorite + " — " + (labels[p.theme] || p.theme) +
       (p.commentaire ? " : " + String(p.commentaire).slice(0, 60) : "");
   }
@@ -66,7 +74,7 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
     layer.on("mouseout", function () { tip.hidden = true; });
     if (layer._qmiNumber) { numbers.removeLayer(layer._qmiNumber); }
     var badge = document.createElement("div"); badge.className = "qmi-defi-numero";
-    badge.textContent = String(p.priorite);
+    badge.textContent = isSite(p) ? "S" : String(p.priorite);
     layer._qmiNumber = L.marker(anchorOf(layer), {interactive: false, keyboard: false,
       icon: L.divIcon({html: badge.outerHTML, className: "qmi-marqueur", iconSize: [24, 24],
                        iconAnchor: [12, 12]}), zIndexOffset: 900});
@@ -97,17 +105,36 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
     "width:300px;font-size:13px";
   var h = L.DomUtil.create("h2", "", form); h.id = "qmi-defi-titre"; h.style.fontSize = "15px";
   h.textContent = "Décrire le défi";
-  function field(labelText, el, id) {
-    var lab = L.DomUtil.create("label", "", form); lab.htmlFor = id; lab.textContent = labelText;
+  function field(labelText, el, id, parent) {
+    var box = parent || form;
+    var lab = L.DomUtil.create("label", "", box); lab.htmlFor = id; lab.textContent = labelText;
     lab.style.display = "block"; lab.style.marginTop = "6px";
-    el.id = id; el.style.width = "100%"; el.style.boxSizing = "border-box"; form.appendChild(el);
+    el.id = id; el.style.width = "100%"; el.style.boxSizing = "border-box"; box.appendChild(el);
     return el;
   }
-  var sel = field("Thème", document.createElement("select"), "qmi-defi-theme");
+  var nature = field("Ce que vous dessinez", document.createElement("select"), "qmi-nature");
+  [["defi", "Un défi de l'atelier"], ["site", "Un site proposé pour une solution"]].forEach(
+    function (n) {
+      var o = document.createElement("option"); o.value = n[0]; o.textContent = n[1];
+      nature.appendChild(o);
+    });
+  if (!kinds.length) { nature.disabled = true; }
+  var siteBox = L.DomUtil.create("div", "qmi-champs-site", form); siteBox.hidden = true;
+  var kindSel = field("Type de site", document.createElement("select"), "qmi-site-type", siteBox);
+  kinds.forEach(function (k) {
+    var o = document.createElement("option"); o.value = k[0]; o.textContent = k[1];
+    kindSel.appendChild(o);
+  });
+  var siteName = field("Nom du site", document.createElement("input"), "qmi-site-nom", siteBox);
+  var siteOwner = field("Propriétaire ou gestionnaire", document.createElement("input"),
+                        "qmi-site-proprietaire", siteBox);
+  var defiBox = L.DomUtil.create("div", "qmi-champs-defi", form);
+  var sel = field("Thème", document.createElement("select"), "qmi-defi-theme", defiBox);
   themes.forEach(function (t) {
     var o = document.createElement("option"); o.value = t[0]; o.textContent = t[1]; sel.appendChild(o);
   });
-  var prio = field("Priorité (1 = la plus importante)", document.createElement("input"), "qmi-defi-priorite");
+  var prio = field("Priorité (1 = la plus importante)", document.createElement("input"),
+                   "qmi-defi-priorite", defiBox);
   prio.type = "number"; prio.min = "1"; prio.step = "1";
   var com = field("Commentaire", document.createElement("textarea"), "qmi-defi-commentaire");
   com.rows = 3;
@@ -124,26 +151,48 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
   var current = null, isNew = false;
   function nextPriority() {
     var max = 0;
-    drawn.eachLayer(function (l) { max = Math.max(max, +l.feature.properties.priorite || 0); });
+    drawn.eachLayer(function (l) {
+      if (!isSite(l.feature.properties)) { max = Math.max(max, +l.feature.properties.priorite || 0); }
+    });
     return max + 1;
   }
+  function showMode() {
+    var site = nature.value === "site";
+    siteBox.hidden = !site; defiBox.hidden = site;
+    h.textContent = site ? "Décrire le site proposé" : "Décrire le défi";
+  }
+  nature.addEventListener("change", showMode);
   function openForm(layer, fresh) {
     current = layer; isNew = fresh;
     var p = (layer.feature && layer.feature.properties) || {};
+    nature.value = isSite(p) ? "site" : "defi";
     sel.value = p.theme || themes[0][0];
     prio.value = p.priorite || nextPriority();
+    if (kinds.length) { kindSel.value = p.type_site || kinds[0][0]; }
+    siteName.value = p.nom || ""; siteOwner.value = p.proprietaire || "";
     com.value = p.commentaire || "";
-    err.textContent = ""; del.hidden = fresh; form.hidden = false; sel.focus();
+    showMode();
+    err.textContent = ""; del.hidden = fresh; form.hidden = false; nature.focus();
   }
   function closeForm() { form.hidden = true; current = null; }
   ok.addEventListener("click", function () {
+    var old0 = (current.feature && current.feature.properties) || {};
+    if (nature.value === "site") {
+      var sp = {id: (isSite(old0) && old0.id) || "site-" + newId().slice(5), nature: "site",
+                type_site: kindSel.value, type_libelle: kindLabels[kindSel.value],
+                nom: siteName.value, proprietaire: siteOwner.value, commentaire: com.value,
+                cree_le: old0.cree_le || new Date().toISOString()};
+      if (isNew) { attach(current, sp); } else { current.feature.properties = sp; refresh(current); }
+      closeForm();
+      return;
+    }
     var n = Number(prio.value);
     if (!Number.isInteger(n) || n < 1) {
       err.textContent = "La priorité doit être un nombre entier supérieur ou égal à 1.";
       return;
     }
     var old = (current.feature && current.feature.properties) || {};
-    var props = {id: old.id || newId(), theme: sel.value, theme_libelle: labels[sel.value],
+    var props = {id: (!isSite(old) && old.id) || newId(), theme: sel.value, theme_libelle: labels[sel.value],
                  priorite: n, commentaire: com.value, cree_le: old.cree_le || new Date().toISOString()};
     if (isNew) { attach(current, props); } else { current.feature.properties = props; refresh(current); }
     closeForm();
@@ -173,13 +222,23 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
   // ---- export and ranked list ----------------------------------------------------------
   function exportCollection() {
     var feats = [];
+    var sites = [];
     drawn.eachLayer(function (l) {
       var f = l.toGeoJSON(6); var p = l.feature.properties;
+      if (isSite(p)) {
+        f.properties = {id: p.id, nature: "site", type_site: p.type_site,
+                        type_libelle: kindLabels[p.type_site] || p.type_site, nom: p.nom || "",
+                        proprietaire: p.proprietaire || "", commentaire: p.commentaire || "",
+                        cree_le: p.cree_le || null};
+        sites.push(f);
+        return;
+      }
       f.properties = {id: p.id, theme: p.theme, theme_libelle: labels[p.theme] || p.theme,
                       priorite: p.priorite, commentaire: p.commentaire || "", cree_le: p.cree_le || null};
       feats.push(f);
     });
     feats.sort(function (a, b) { return a.properties.priorite - b.properties.priorite; });
+    feats = feats.concat(sites);  // the proposed sites follow the ranked défis
     return {type: "FeatureCollection", name: "defis", features: feats};
   }
   var list;
@@ -188,7 +247,9 @@ window.qmiAtelierLayer = function (map, themes, st, existing, slug) {
     while (list.firstChild) { list.removeChild(list.firstChild); }
     var items = [];
     drawn.eachLayer(function (l) { items.push(l.feature.properties); });
-    items.sort(function (a, b) { return a.priorite - b.priorite; });
+    items.sort(function (a, b) {
+      return (isSite(a) - isSite(b)) || ((a.priorite || 0) - (b.priorite || 0));
+    });
     items.forEach(function (p) {
       var li = document.createElement("li"); li.textContent = tipText(p); list.appendChild(li);
     });
