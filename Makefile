@@ -58,7 +58,9 @@ test-long: $(STAMP)
 
 ## Benchmarks (not tests): write BENCHMARKS.md.
 bench: $(STAMP)
-	for script in scripts/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	@status=0; for script in scripts/bench_*.py; do \
+	  echo "== $$script"; $(BIN)/python $$script || { echo "FAILED: $$script"; status=1; }; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) maps .pytest_cache .mypy_cache .ruff_cache

@@ -59,7 +59,7 @@ def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 def run_cold(args: Sequence[str], *, cwd: Path | None = None) -> tuple[float, float, str]:
     """Run a fresh Python process; return (wall seconds, its max RSS in MiB, stdout)."""
     wrapper = (
-        "import resource, runpy, sys, time\n"
+        "import runpy, sys, time\n"
         "t = time.perf_counter()\n"
         "sys.argv = sys.argv[1:]\n"
         "try:\n"
@@ -67,8 +67,9 @@ def run_cold(args: Sequence[str], *, cwd: Path | None = None) -> tuple[float, fl
         "else runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
         "except SystemExit as exc:\n"
         "    if exc.code not in (0, None): raise\n"
-        "sys.stderr.write(f'\\n@@bench {time.perf_counter() - t} '\n"
-        "                 f'{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        # VmHWM, not ru_maxrss: Linux carries the parent's ru_maxrss over fork and exec
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "sys.stderr.write(f'\\n@@bench {time.perf_counter() - t} {hwm[0].split()[1]}\\n')\n"
     )
     t = time.perf_counter()
     proc = subprocess.run(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from pyproj import Transformer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "## OpenStreetMap (issue 2) — couches OSM depuis un extrait XML"
@@ -107,6 +111,33 @@ def peak_mib(func: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
+def check(features: Any, result: Any) -> str:
+    """Both sides read the same OSM objects; raise SystemExit otherwise."""
+
+    def ids(frame: Any, column: str = "osm_id") -> set[int]:
+        return {int(v) for v in frame[column].tolist()}
+
+    osm = features.reset_index()
+    buildings = {int(i) for i in osm.loc[osm["building"].notna(), "id"].tolist()}
+    ours = ids(result.layers["batiments"])
+    if buildings != ours:
+        raise SystemExit(
+            f"bench_osm: {len(buildings ^ ours)} buildings differ between osmnx and osm_from_xml"
+        )
+    highways = {int(i) for i in osm.loc[osm["highway"].notna(), "id"].tolist()}
+    streets = set()
+    for value in result.layers["rues"]["osm_ids"].tolist():
+        streets |= {int(v) for v in str(value).replace(",", ";").split(";") if v.strip()}
+    stray = streets - highways
+    if stray:
+        raise SystemExit(f"bench_osm: {len(stray)} street ways unknown to osmnx")
+    return (
+        f"les {len(ours)} bâtiments sont les mêmes objets OSM des deux côtés ; les "
+        f"{len(streets)} chemins des rues sont tous des `highway` lus par osmnx "
+        f"({len(highways - streets)} écartés par le filtre piéton ou sans tronçon)."
+    )
+
+
 def main() -> None:
     """Run the benchmark and write its BENCHMARKS.md section."""
     parser = argparse.ArgumentParser()
@@ -135,7 +166,9 @@ def main() -> None:
         t_ours = best_of(2, ours)
         m_base = peak_mib(baseline)
         m_ours = peak_mib(ours)
-        counts = osm_from_xml(xml, out_path=None, progress=False).counts()
+        result = osm_from_xml(xml, out_path=None, progress=False)
+        counts = result.counts()
+        verdict = check(ox.features_from_xml(xml), result)
         size_mib = xml.stat().st_size / 2**20
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
@@ -147,7 +180,9 @@ def main() -> None:
         [
             HEADER,
             "",
-            f"`scripts/bench_osm.py` (2 cœurs) : extrait OSM XML synthétique de {size_mib:.1f} Mio "
+            f"`scripts/bench_osm.py`. {machine_line()}",
+            "",
+            f"Extrait OSM XML synthétique de {size_mib:.1f} Mio "
             f"({sizes['nodes']} nœuds, {sizes['ways']} chemins ; grille de {args.taille} × "
             f"{args.taille} îlots de {STEP} m à Meudon). Temps : meilleur de 2 ; mémoire : pic "
             "tracemalloc d'une exécution à part (les allocations C de GEOS/expat ne sont pas "
@@ -156,6 +191,8 @@ def main() -> None:
             "| étape | temps (s) | rapport à la référence | pic mémoire (Mio) |",
             "|---|---:|---:|---:|",
             *(f"| {name} | {t:.2f} | {r:.2f} | {m:.0f} |" for name, t, r, m in rows),
+            "",
+            f"Vérification d'équivalence : {verdict}",
             "",
             "Couches produites : " + ", ".join(f"{k} {v}" for k, v in counts.items())
             + f". RSS maximale du processus : {rss:.0f} Mio.",

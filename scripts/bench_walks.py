@@ -1,33 +1,45 @@
-"""Benchmark of the walk importer and hot spots on a 100,000-row synthetic CSV.
+"""Benchmark of the walk importer at 1,000,000 rows against the fair floor (issue 13).
 
-Baseline, measured in the same run: ``pandas.read_csv`` + ``geopandas.points_from_xy`` on the
-same file (no validation). Writes the section « Marches sensibles (issue 3) » of
-BENCHMARKS.md. Run: ``.venv/bin/python scripts/bench_walks.py [--rows 100000]``.
+The file: a synthetic Windows-1252 CSV (``;``, decimal comma, French dates, ~1 % swapped
+coordinates, ~0.5 % without position), points drawn over Aulnay-sous-Bois' bounding box.
+Three sides, each timed in a fresh process (best of ``--repeat``), memory as the process's
+peak resident memory during the work minus its resident memory before it (so imports do
+not count):
+
+* **floor** — what any reader of this file must do: ``pyarrow.csv.read_csv`` (multi-
+  threaded), decimal commas to floats with ``pyarrow.compute``, reprojection to Lambert-93
+  with one ``pyproj`` call, the point-in-commune test with ``shapely.contains_xy``;
+* **read_csv** — ``pandas.read_csv`` + ``geopandas.points_from_xy`` + ``to_crs`` (the usual
+  geopandas way, no point-in-commune test);
+* **import_walks** — :func:`qmi_geo.walks.import_walks` with every check (themes, dates,
+  swapped coordinates, duplicates, privacy, flags), commune as perimeter.
+
+Equivalence, failing loudly: every row the floor finds inside the commune is an annotation
+of ``import_walks`` (same source line) at the same Lambert-93 position (≤ 1 mm) and not
+flagged ``hors_quartier``; the importer's other in-commune rows are rows whose coordinates
+were swapped in the file (which the floor cannot read).
+
+Run: ``.venv/bin/python scripts/bench_walks.py [--rows 1000000]``; writes the section
+« Marches sensibles » of BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import re
-import resource
+import json
+import subprocess
+import sys
 import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from _bench import ROOT, fmt_ratio, machine_line, write_section
 
-from qmi_geo.walks import import_walks
-from qmi_geo.walks.analysis import hotspots
-
-REPO = Path(__file__).resolve().parents[1]
-COMMUNES = REPO / "layers" / "admin_express_2018_gregoiredavid" / "communes_qmi.gpkg"
-SECTION = "## Marches sensibles (issue 3) — import et points chauds"
+COMMUNES = ROOT / "layers" / "admin_express_2018_gregoiredavid" / "communes_qmi.gpkg"
+HEADER = "## Marches sensibles (issue 13) — import d'un million de lignes"
+OLD_HEADERS = ("## Marches sensibles (issue 3) — import et points chauds",)
 THEMES = [
     "Îlot de chaleur",
     "trop chaud",
@@ -42,8 +54,83 @@ THEMES = [
     "truc inconnu",
 ]
 
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+mode, path, communes, out = sys.argv[1], Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+import geopandas as gpd, numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc
+import pyarrow.csv as pacsv, pyproj, shapely
+from qmi_geo.walks import import_walks
+com = gpd.read_file(communes, layer="communes_qmi")
+perimeter = com[com["code"] == "93005"].to_crs(2154)
 
-def make_csv(path: Path, n: int, perimeter: gpd.GeoDataFrame) -> None:
+
+def status_mib(field):
+    # VmHWM, not ru_maxrss: Linux carries the parent's ru_maxrss over fork and exec
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def floor():
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="cp1252"),
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"latitude": pa.string(), "longitude": pa.string()},
+            strings_can_be_null=True,
+        ),
+    )
+    lat = pc.cast(pc.replace_substring(table["latitude"], ",", "."), pa.float64())
+    lon = pc.cast(pc.replace_substring(table["longitude"], ",", "."), pa.float64())
+    lon = lon.to_numpy(zero_copy_only=False)
+    lat = lat.to_numpy(zero_copy_only=False)
+    tr = pyproj.Transformer.from_crs(4326, 2154, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    geom = perimeter.geometry.iloc[0]
+    shapely.prepare(geom)
+    inside = shapely.contains_xy(geom, x, y)
+    return table.num_rows, x, y, inside
+
+
+def read_csv():
+    df = pd.read_csv(path, sep=";", decimal=",", encoding="cp1252")
+    return gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=4326
+    ).to_crs(2154)
+
+
+def importer():
+    return import_walks(path, perimeter=perimeter, progress=False)
+
+
+before = status_mib("VmRSS")
+t = time.perf_counter()
+result = {"floor": floor, "read_csv": read_csv, "import_walks": importer}[mode]()
+elapsed = time.perf_counter() - t
+peak = status_mib("VmHWM")
+report = {"seconds": elapsed, "memory_mib": peak - before}
+if out.suffix == ".npz":
+    if mode == "floor":
+        n, x, y, inside = result
+        np.savez(out, x=x, y=y, inside=inside)
+    elif mode == "import_walks":
+        ann = result.annotations
+        xy = shapely.get_coordinates(ann.geometry.array)
+        np.savez(
+            out, line=ann["source_ligne"].to_numpy(), x=xy[:, 0], y=xy[:, 1],
+            flags=ann["signalements"].astype(str).to_numpy(),
+        )
+        s = result.summary[0]
+        report["summary"] = [s.lus, s.acceptes, s.rejetes, s.corriges, s.signales]
+print(json.dumps(report))
+"""
+
+
+def make_csv(path: Path, n: int, perimeter: gpd.GeoDataFrame) -> np.ndarray:
+    """Write the synthetic walk file; return the (0-based) rows whose coordinates are swapped."""
     rng = np.random.default_rng(3)
     x0, y0, x1, y1 = perimeter.to_crs(4326).total_bounds
     lon = rng.uniform(x0, x1, n).round(6)
@@ -71,101 +158,137 @@ def make_csv(path: Path, n: int, perimeter: gpd.GeoDataFrame) -> None:
     frame["latitude"] = frame["latitude"].str.replace(".", ",", regex=False)
     frame["longitude"] = frame["longitude"].str.replace(".", ",", regex=False)
     frame.to_csv(path, sep=";", index=False, encoding="cp1252")
+    return np.flatnonzero(swap & ~blank)
 
 
-def measure(func: Callable[[], Any], repeat: int = 5) -> tuple[float, float, Any]:
-    """Best wall time over ``repeat`` runs, and peak traced memory (MiB) of one run."""
-    best = float("inf")
-    out = None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - t)
-    gc.collect()
-    tracemalloc.start()
-    func()
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return best, peak, out
+def run(mode: str, path: Path, work: Path, repeat: int, keep: bool) -> dict[str, float]:
+    """Best time and largest memory of ``repeat`` fresh processes running ``mode``."""
+    child = work / "child.py"
+    child.write_text(CHILD, encoding="utf-8")
+    best: dict[str, float] = {}
+    for i in range(repeat):
+        out = work / (f"{mode}.npz" if keep and i == 0 else f"{mode}.none")
+        proc = subprocess.run(
+            [sys.executable, str(child), mode, str(path), str(COMMUNES), str(out)],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        best["seconds"] = min(best.get("seconds", float("inf")), got["seconds"])
+        best["memory_mib"] = max(best.get("memory_mib", 0.0), got["memory_mib"])
+        if "summary" in got:
+            best["summary"] = got["summary"]
+        print(mode, f"{got['seconds']:.2f}s", f"{got['memory_mib']:.0f}MiB", flush=True)
+    return best
+
+
+def check(work: Path, swapped: np.ndarray) -> str:
+    """Floor and importer agree on every row inside the commune; raise otherwise."""
+    f = np.load(work / "floor.npz")
+    w = np.load(work / "import_walks.npz", allow_pickle=True)
+    inside_rows = np.flatnonzero(f["inside"])
+    line_of_row = inside_rows + 2  # data rows start on line 2 (line 1: header)
+    index = {int(line): k for k, line in enumerate(w["line"].tolist())}
+    missing = [int(r) for r in line_of_row if int(r) not in index]
+    if missing:
+        raise SystemExit(f"{len(missing)} in-commune rows missing from import_walks: {missing[:5]}")
+    k = np.array([index[int(r)] for r in line_of_row], dtype=np.int64)
+    dx = np.abs(w["x"][k] - f["x"][inside_rows]).max(initial=0)
+    dy = np.abs(w["y"][k] - f["y"][inside_rows]).max(initial=0)
+    if max(dx, dy) > 1e-3:
+        raise SystemExit(f"positions differ by up to {max(dx, dy):.4f} m")
+    flags = w["flags"]
+    if any("hors_quartier" in str(flags[j]) for j in k):
+        raise SystemExit("rows inside the commune flagged hors_quartier by import_walks")
+    inside_imp = np.array(["hors_quartier" not in str(v) for v in flags])
+    extra = set(w["line"][inside_imp].tolist()) - set(line_of_row.tolist())
+    unexplained = extra - {int(r) + 2 for r in swapped}
+    if unexplained:
+        raise SystemExit(f"{len(unexplained)} in-commune annotations the floor cannot explain")
+    return (
+        f"same {_n(len(inside_rows))} in-commune rows at the same positions (max gap "
+        f"{max(dx, dy) * 1000:.3f} mm); import_walks places {_n(len(extra))} more, all rows "
+        "with swapped coordinates"
+    )
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    machine = machine_line()
     communes = gpd.read_file(COMMUNES, layer="communes_qmi")
     perimeter = communes[communes["code"] == "93005"]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench_synthetique.csv"
-        make_csv(path, args.rows, perimeter)
-
-        def baseline() -> gpd.GeoDataFrame:
-            df = pd.read_csv(path, sep=";", decimal=",", encoding="cp1252")
-            return gpd.GeoDataFrame(
-                df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=4326
-            )
-
-        def importer() -> Any:
-            return import_walks(path, perimeter=perimeter, progress=False)
-
-        t_base, m_base, _ = measure(baseline)
-        t_imp, m_imp, result = measure(importer)
-        ann = result.annotations
-        t = time.perf_counter()
-        import sklearn.cluster  # noqa: F401  (one-off cost per process, reported apart)
-
-        t_sklearn = time.perf_counter() - t
-        t_hot, m_hot, spots = measure(lambda: hotspots(ann, radius_m=150, min_size=4))
-    s = result.summary[0]
+    with tempfile.TemporaryDirectory(prefix="qmi-bench-walks-") as tmp:
+        work = Path(tmp)
+        path = work / "bench_synthetique.csv"
+        swapped = make_csv(path, args.rows, perimeter)
+        size = path.stat().st_size
+        res = {m: run(m, path, work, args.repeat, keep=True) for m in ("floor", "read_csv")}
+        res["import_walks"] = run("import_walks", path, work, args.repeat, keep=True)
+        verdict = check(work, swapped)
+    fl, rc, imp = res["floor"], res["read_csv"], res["import_walks"]
+    t_ratio = imp["seconds"] / fl["seconds"]
+    m_ratio = imp["memory_mib"] / fl["memory_mib"]
+    lus, acc, rej, cor, sig = imp["summary"]
     lines = [
-        SECTION,
+        HEADER,
         "",
-        f"Fichier : {args.rows} lignes CSV Windows-1252, `;`, virgule décimale, dates "
-        "françaises, ~1 % de coordonnées inversées, ~0,5 % sans position, points tirés dans "
-        "l'emprise d'Aulnay-sous-Bois (une partie hors commune). Temps : meilleur de 5 ; "
-        "mémoire : pic tracemalloc d'une exécution.",
+        "`scripts/bench_walks.py`. " + machine,
         "",
-        "| étape | temps (s) | rapport à la référence | pic mémoire (Mio) |",
-        "|---|---|---|---|",
-        f"| référence : `read_csv` + `points_from_xy` | {t_base:.3f} | 1,00 | {m_base:.0f} |",
-        f"| `import_walks` (toutes les vérifications) | {t_imp:.3f} | "
-        f"{t_imp / t_base:.2f} | {m_imp:.0f} |",
-        f"| `hotspots` (DBSCAN k-d tree par thème, 150 m, 4) | {t_hot:.3f} | "
-        f"{t_hot / t_base:.2f} | {m_hot:.0f} |",
+        f"File: {_n(args.rows)} rows, {size / 1e6:.0f} MB of Windows-1252 CSV (`;`, decimal "
+        "comma, French dates, ~1 % swapped coordinates, ~0.5 % without position), points over "
+        "Aulnay-sous-Bois' bounding box. Each side in a fresh process, best of "
+        f"{args.repeat}; memory = peak resident memory during the work minus the resident "
+        "memory before it (imports excluded).",
         "",
-        "Le pic tracemalloc ne voit que les allocations Python : les chaînes pyarrow (colonnes "
-        "texte de pandas 3, des deux côtés) n'y sont pas ; pic de mémoire résidente du "
-        f"processus entier : {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} Mio. "
-        "La lecture pyarrow utilise les 2 cœurs ; `read_csv` de pandas un seul.",
+        "| side | time | ratio to floor | memory | ratio to floor |",
+        "|---|---:|---:|---:|---:|",
+        f"| floor: pyarrow `read_csv` + decimal commas + `pyproj` + `shapely.contains_xy` | "
+        f"{fl['seconds']:.2f} s | ×1.00 | {fl['memory_mib']:.0f} MiB | ×1.00 |",
+        f"| `pandas.read_csv` + `points_from_xy` + `to_crs` | {rc['seconds']:.2f} s | "
+        f"{fmt_ratio(rc['seconds'] / fl['seconds'])} | {rc['memory_mib']:.0f} MiB | "
+        f"{fmt_ratio(rc['memory_mib'] / fl['memory_mib'])} |",
+        f"| `import_walks` (every check) | {imp['seconds']:.2f} s | {fmt_ratio(t_ratio)} | "
+        f"{imp['memory_mib']:.0f} MiB | {fmt_ratio(m_ratio)} |",
         "",
-        f"Premier import de scikit-learn dans le processus (une fois, non compté ci-dessus) : "
-        f"{t_sklearn:.2f} s.",
+        f"Import: {_n(lus)} read, {_n(acc)} accepted, {_n(rej)} rejected, {_n(cor)} "
+        f"corrected, {_n(sig)} flagged. Equivalence: {verdict}.",
         "",
-        f"Import : {s.lus} lues, {s.acceptes} acceptées, {s.rejetes} rejetées, {s.corriges} "
-        f"corrigées, {s.signales} à vérifier ; {len(spots)} points chauds. Objectif : import "
-        f"≤ 3× la référence — {'atteint' if t_imp <= 3 * t_base else 'NON atteint'}.",
-        "",
-        "Avant l'optimisation (commit f03b70d, même fichier) : import 9,81× la référence "
-        "(0,848 s contre 0,086 s), `hotspots` 2,50 s, import de scikit-learn compris. "
-        "Gains : lecture CSV par pyarrow (repli sur pandas pour les fichiers irréguliers), "
-        "nombres lus par pyarrow, thèmes/ressentis/intensités/dates/pseudonymes calculés une "
-        "fois par valeur distincte, identifiants et signalements vectorisés (mêmes "
-        "identifiants qu'avant) ; points chauds : étiquettes par code, enveloppes convexes "
-        "`shapely.multipoints` groupées, agrégats `bincount`.",
+        f"Targets: time ≤ 3× the floor — {'met' if t_ratio <= 3 else '**not met**'} "
+        f"({fmt_ratio(t_ratio)}); memory ≤ 2× the floor — "
+        f"{'met' if m_ratio <= 2 else '**not met**'} ({fmt_ratio(m_ratio)}).",
         "",
     ]
+    if m_ratio > 2:
+        lines += [
+            f"Memory misses the target by {m_ratio - 2:.2f}× the floor "
+            f"({imp['memory_mib'] - 2 * fl['memory_mib']:.0f} MiB): the floor keeps two float "
+            "arrays and a mask, while `import_walks` holds the file's text table, the "
+            "normalised columns, the rejects and the resulting GeoDataFrame at the same time "
+            "(issue 9's importer; not reworked here).",
+            "",
+        ]
     text = "\n".join(lines)
-    bench = REPO / "BENCHMARKS.md"
-    old = bench.read_text(encoding="utf-8") if bench.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
-    new = (
-        pattern.sub(lambda _: text.rstrip("\n") + "\n", old)
-        if pattern.search(old)
-        else (old.rstrip("\n") + "\n\n" + text)
-    )
-    bench.write_text(new, encoding="utf-8")
     print(text)
+    if not args.no_write:
+        from _bench import BENCHMARKS
+
+        old = BENCHMARKS.read_text(encoding="utf-8")
+        for header in OLD_HEADERS:
+            if header in old:
+                start = old.index(header)
+                nxt = old.find("\n## ", start + len(header))
+                old = old[:start] + (old[nxt + 1 :] if nxt >= 0 else "")
+        BENCHMARKS.write_text(old, encoding="utf-8")
+        print(write_section(HEADER, text))
 
 
 if __name__ == "__main__":

@@ -206,10 +206,22 @@ def severance_ratio(
     """
     check_crs(zones, coupures, "coupures")
     check_crs(zones, streets, "rues")
-    graph = street_graph(streets)
     ratio = np.full(len(zones), np.nan)
     count = np.zeros(len(zones))
+    # A pair can only be measured where a street lies within snapping distance of the zone:
+    # zones with none (all communes but those with a street layer) are skipped up front
+    # instead of sampling pairs that cannot snap. Same result, without the per-zone work.
+    reach = zones.geometry.buffer(max_snap_m + offset_m).to_numpy()
+    near = np.zeros(len(zones), dtype=bool)
+    if len(streets):
+        hit, _ = streets.sindex.query(reach, predicate="intersects")
+        near[np.unique(hit)] = True
+    if not near.any():
+        return pd.DataFrame({"ratio_detour": ratio, "n_paires": count}, index=zones.index)
+    graph = street_graph(streets)
     for pos, geom in enumerate(zones.geometry.values):
+        if not near[pos]:
+            continue
         _, bi = pairs(zones.iloc[[pos]], coupures)
         if not len(bi):
             continue
