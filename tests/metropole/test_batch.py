@@ -85,6 +85,7 @@ def test_whole_metropole_batch_on_the_real_layers(tmp_path: Path) -> None:
         "gares": ("distance_gare", "nb_gares"),
     }
     insee = communes_2026()["population"]
+    pilots: list[str] = []
     for res in batch.results:
         table = pd.DataFrame(res["indicateurs"]).set_index("code")
         missing = table[table["statut"] == "non disponible"]
@@ -98,7 +99,11 @@ def test_whole_metropole_batch_on_the_real_layers(tmp_path: Path) -> None:
                     assert "ne couvre que" in table.loc[code, "note"], (res["insee"], code)
         assert table.loc["population", "valeur"] == insee[res["insee"]]
         iris = table.loc["population_iris", "valeur"]
-        assert abs(iris - insee[res["insee"]]) <= 0.02 * insee[res["insee"]], res["insee"]
+        if "iris_idf" in res["sources"]:  # the region-wide IRIS (INSEE spread by dwellings)
+            assert abs(iris - insee[res["insee"]]) <= 0.02 * insee[res["insee"]], res["insee"]
+        else:  # the 5 pilot specs keep Underlaid's RP 2021 IRIS counts (older vintage)
+            pilots.append(res["insee"])
+    assert len(pilots) <= 5, pilots
     fresh = reference_table(metropolitan_table(batch.results))
     ref = metropole_reference()
     assert ref is not None
