@@ -1,9 +1,14 @@
-"""French number formatting for the report (« 85 497 habitants », « 34,4 % »)."""
+"""French number formatting for the report (« 85 497 habitants », « 34,4 % »).
+
+Numbers are formatted by :func:`qmi_geo.maps._numbers.fr_number`, the same as on the maps.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+from qmi_geo.maps._numbers import fr_number
 
 __all__ = ["DECIMALS", "decimals_for", "fr_number", "fr_value", "is_missing"]
 
@@ -42,20 +47,6 @@ def is_missing(value: Any) -> bool:
 def decimals_for(unit: str) -> int:
     """Decimals shown for a unit."""
     return DECIMALS.get(unit, 2)
-
-
-def fr_number(value: float, decimals: int = 0) -> str:
-    """Format a number the French way.
-
-    Examples
-    --------
-    >>> fr_number(85497.4)
-    '85\u202f497'
-    >>> fr_number(34.387, 1)
-    '34,4'
-    """
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", NBSP).replace(".", ",")
 
 
 def fr_value(value: Any, unit: str) -> str:
