@@ -33,8 +33,6 @@ licence, the attribution every map must show and the date of extraction.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +43,7 @@ import pyogrio
 from shapely.geometry.base import BaseGeometry
 from tqdm.auto import tqdm
 
+from qmi_geo._atomic import atomic_path
 from qmi_geo.errors import CRSError, LayerError, LayerFileNotFoundError
 from qmi_geo.layers import _osm_download as D
 from qmi_geo.layers import _osm_tags as T
@@ -362,12 +361,7 @@ def write_osm_layers(layers: OsmLayers, path: str | Path) -> Path:
     a stable set), plus the ``metadonnees`` table.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with atomic_path(path) as tmp:
         for kind, gdf in layers.layers.items():
             pyogrio.write_dataframe(
                 gdf,
@@ -384,9 +378,6 @@ def write_osm_layers(layers: OsmLayers, path: str | Path) -> Path:
         pyogrio.write_dataframe(
             layers.metadata.to_frame(), tmp, layer=METADATA_LAYER, driver="GPKG"
         )
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     layers.path = path
     return path
 
