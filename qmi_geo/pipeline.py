@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from qmi_geo._atomic import atomic_path, write_csv, write_text
+from qmi_geo._atomic import atomic_path, unsynced_sqlite, write_csv, write_text
 from qmi_geo._validate import SourceRef, ValidationReport, check_crs_area
 from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
 from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
@@ -472,7 +472,7 @@ def write_geopackage(
     Every layer goes into a temporary GeoPackage beside ``path``, which replaces ``path``
     only once complete: an interrupted run leaves the previous file, never a partial one.
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, unsynced_sqlite():
         _write_gpkg_layers(layers, tmp, tables)
     return path
 
