@@ -88,7 +88,7 @@ def install() -> None:
         return
     import jinja2
 
-    compile_source = jinja2.Environment.compile
+    compile_source: Any = jinja2.Environment.compile
 
     def compile(
         self: jinja2.Environment,
@@ -123,5 +123,5 @@ def install() -> None:
 
     from jinja2.utils import internalcode
 
-    jinja2.Environment.compile = internalcode(compile)  # type: ignore[method-assign,assignment]
+    jinja2.Environment.compile = internalcode(compile)  # type: ignore[method-assign]
     _INSTALLED = True

@@ -159,7 +159,12 @@ def _keys(name: str, path: str) -> tuple[str, ...] | None:
     )
 
 
-def _union(keys: tuple[str, ...], buffer_m: float) -> shapely.Geometry:
+def _union(codes: list[str]) -> shapely.Geometry:
+    """The outline of these 2026 communes (their parts before mergers included)."""
+    return _union_keys(tuple(_parts_of(codes)), 0.0)
+
+
+def _union_keys(keys: tuple[str, ...], buffer_m: float) -> shapely.Geometry:
     polys = _communes()
     geom = shapely.union_all([polys[k] for k in keys]) if keys else shapely.Polygon()
     return geom.buffer(buffer_m) if buffer_m else geom
@@ -173,7 +178,7 @@ def _named(name: str, path: str) -> shapely.Geometry:
 
         file = Path(name) if Path(name).is_absolute() else bundled_layers_dir() / name
         return shapely.union_all(gpd.read_file(file).to_crs(2154).geometry.values)
-    return _union(keys, _BUFFERED.get(name, 0.0))
+    return _union_keys(keys, _BUFFERED.get(name, 0.0))
 
 
 @lru_cache(maxsize=256)
@@ -199,7 +204,7 @@ def _near(name: str, path: str, window: tuple[float, float, float, float]) -> sh
         and bounds[k][1] <= y1 + pad
         and bounds[k][3] >= y0 - pad
     )
-    return _union(near, buffer_m)
+    return _union_keys(near, buffer_m)
 
 
 def extent_geometry(src: Source) -> shapely.Geometry | None:
