@@ -84,6 +84,18 @@ def evidence_phrase(ev: Evidence, j: int, ctx: SiteContext, site_name: str) -> s
         )
     if ev.code == "impermeable":
         return f"IRIS imperméabilisé à {_pct(v)} (MOS de L'Institut Paris Region, via Underlaid)"
+    if ev.code == "lcz_ruissellement":
+        return (
+            f"sol minéral imperméable sur {_pct(v)} de la commune, où ruisselle la pluie : plus "
+            f"que {_pct(float(ev.extra['rang'][j]))} des codes postaux d'Île-de-France "
+            "(Cerema, LCZ 2022)"
+        )
+    if ev.code == "lcz_vegetation":
+        return (
+            f"végétation sur {_pct(v)} de la commune seulement : moins que "
+            f"{_pct(float(ev.extra['rang'][j]))} des codes postaux d'Île-de-France "
+            "(Cerema, LCZ 2022)"
+        )
     if ev.code == "nuisances":
         n = round(v)
         return (
