@@ -36,6 +36,7 @@ pairs that are written (:mod:`qmi_geo.matching._explain`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -137,9 +138,9 @@ class SiteContext:
     available: dict[str, bool]
     walks: dict[str, str] = field(default_factory=dict)  # walk id -> French label
 
-    @property
+    @functools.cached_property
     def scores(self) -> np.ndarray:
-        """(n_sites, n_evidence) matrix of evidence scores."""
+        """(n_sites, n_evidence) matrix of evidence scores (built once; evidence is final)."""
         if not self.evidence:
             return np.zeros((len(self.taux_impermeable), 0))
         return np.column_stack([e.score for e in self.evidence])
