@@ -442,13 +442,16 @@ def assess_sites(
     known = ~np.isnan(area)
     # constraints per solution on the sites of its accepted kinds only (no dense pair matrix);
     # the first failing constraint wins: outside > kind > too small > too big > private > break
-    by_kind = [np.flatnonzero((kind_idx == k) & inside) for k in range(len(kinds))]
     far = ctx.coupure_distance > BREAK_REQUIRED_M
     ok_sol, ok_site, ex_sol, ex_site, ex_code = [], [], [], [], []
+    cand_cache: dict[frozenset[str], np.ndarray] = {}  # many solutions accept the same kinds
     for i, r in enumerate(req):
         if r.sans_site:  # services are matched to communes, not to sites
             continue
-        cand = np.sort(np.concatenate([by_kind[kinds.index(k)] for k in r.types_sites]))
+        kinds_key = frozenset(r.types_sites)
+        if kinds_key not in cand_cache:
+            cand_cache[kinds_key] = np.flatnonzero(accepts[i][kind_idx] & inside)
+        cand = cand_cache[kinds_key]
         code = np.zeros(len(cand), dtype=np.int8)
         if need_break[i]:
             code[far[cand]] = FAR_BREAK
@@ -502,15 +505,21 @@ def assess_sites(
     site_i = np.concatenate(ok_site or [empty]).astype(np.int64)
     # noisy-OR as one matrix product per criterion: (n_sol, n_ev) @ (n_ev, n_site), then one
     # gather of the feasible pairs from the flat matrices
-    flat = sol_i * n_site + site_i
+    # solutions sharing the same evidence (or themes) share one row of the product
     log_free = np.log1p(-np.clip(ctx.scores, 0.0, 0.999))  # (n_site, n_ev)
-    besoin = (
-        np.take(1.0 - np.exp(rel.astype(float) @ log_free.T), flat)
-        if log_free.shape[1]
-        else np.zeros(len(sol_i))
-    )
-    log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
-    defis_v = np.take(1.0 - np.exp(theme_mask.astype(float) @ log_defi.T), flat)
+    if log_free.shape[1]:
+        rows_u, inv = np.unique(rel, axis=0, return_inverse=True)
+        prod = rows_u.astype(float) @ log_free.T
+        besoin = -np.expm1(np.take(prod, inv.reshape(-1)[sol_i] * n_site + site_i))
+    else:
+        besoin = np.zeros(len(sol_i))
+    if applies["defis"].any():
+        log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
+        rows_u, inv = np.unique(theme_mask, axis=0, return_inverse=True)
+        prod = rows_u.astype(float) @ log_defi.T
+        defis_v = -np.expm1(np.take(prod, inv.reshape(-1)[sol_i] * n_site + site_i))
+    else:  # no workshop challenge on these solutions' themes: the criterion never counts
+        defis_v = np.zeros(len(sol_i))
     ratio = area[site_i] / smin[sol_i]
     fit = np.where(np.isnan(smin[sol_i]), 1.0, np.clip(0.6 + 0.4 * (ratio - 1.0), 0.6, 1.0))
     fit = np.where(known[site_i], fit, 0.5)
@@ -523,21 +532,32 @@ def assess_sites(
         ),
         "densite": np.clip(np.nan_to_num(ctx.densite) / DENSE_PER_KM2, 0, 1),
     }
-    values: dict[str, np.ndarray] = {
-        "besoin": besoin,
-        "defis": defis_v,
-        **{k: v[site_i] for k, v in per_site.items()},
-        "surface": fit,
-    }
+    # one (n_pairs, n_criteria) block filled column by column: NaN where a criterion does
+    # not count for the pair (not applicable to the solution, or not measured at the site)
+    block = np.empty((len(sol_i), len(CRITERIA)), order="F")  # contiguous columns
     num = np.zeros(len(sol_i))
     den = np.zeros(len(sol_i))
-    for key, vals in values.items():
-        weight = np.where(applies[key], w[key], 0.0)[sol_i]  # 0 where it does not count
-        finite = np.isfinite(vals)
-        weight = np.where(finite, weight, 0.0)
-        values[key] = np.where(weight > 0, vals, np.nan)
-        num += weight * np.where(finite, vals, 0.0)
+    pair_values = {"besoin": besoin, "defis": defis_v, "surface": fit}
+    for c, key in enumerate(CRITERIA):
+        column = block[:, c]
+        applied = applies[key]
+        if not applied.any():
+            column.fill(np.nan)
+            continue
+        if key in per_site:
+            site_vals = per_site[key]
+            np.take(site_vals, site_i, out=column)
+            has_nan = bool(np.isnan(site_vals).any())
+        else:
+            column[:] = pair_values[key]
+            has_nan = bool(np.isnan(column).any())
+        weight = np.where(applied, w[key], 0.0)[sol_i]  # 0 where it does not count
+        if has_nan:
+            weight[np.isnan(column)] = 0.0
+        num += weight * (np.nan_to_num(column) if has_nan else column)
         den += weight
+        if w[key] <= 0 or not applied.all() or has_nan:
+            column[weight <= 0] = np.nan
     total = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     total = np.where(measured[sol_i], np.round(total, 4), np.nan)
 
@@ -551,9 +571,9 @@ def assess_sites(
     # one integer key: solution, then total descending (4 decimals, NaN last), then site order
     tot4 = np.where(np.isnan(total), -1, np.rint(np.nan_to_num(total) * 10_000)).astype(np.int64)
     sort_key = (sol_i * 10_003 + (10_001 - tot4)) * max(n_site, 1) + site_order[site_i]
-    order = np.argsort(sort_key, kind="stable")
+    order = np.argsort(sort_key)  # the keys are unique: no stable sort needed
     sol_i, site_i, total = sol_i[order], site_i[order], total[order]
-    stacked = np.column_stack([values[k] for k in CRITERIA])[order]  # (n_pairs, n_criteria)
+    stacked = block[order]  # (n_pairs, n_criteria)
     values = {k: stacked[:, c] for c, k in enumerate(CRITERIA)}
     rank = competition_rank(sol_i, total)
     # a tie: the same (solution, rank) as the previous or the next pair (pairs are sorted)
