@@ -95,6 +95,18 @@ def sample_break_pairs(
     empty = gpd.GeoDataFrame({"type": [], "a": [], "b": []}, geometry=[], crs=coupures.crs)
     if not len(lines) or n_pairs <= 0:
         return empty
+    # the same draw whatever the order of the rows (a layer cut to the quarter, or the
+    # region's layer filtered by an index): lines in the order of their ends (to the mm)
+    ends = np.round(
+        np.column_stack(
+            [
+                shapely.get_coordinates(shapely.get_point(lines.geometry.values, 0)),
+                shapely.get_coordinates(shapely.get_point(lines.geometry.values, -1)),
+            ]
+        ),
+        3,
+    )
+    lines = lines.iloc[np.lexsort(ends.T[::-1])]
     lengths = lines.geometry.length.to_numpy()
     total = lengths.sum()
     if total <= 0:
