@@ -445,11 +445,14 @@ def main() -> None:
         f"ex aequo compris) et les motifs d'exclusion une fois par (solution, motif), pas pour "
         f"{n_pairs:,} couples. Ce chiffre remplace l'ancien « 353× », mesuré contre une "
         "double boucle qui recalculait la géométrie de chaque site pour chaque solution. "
-        "Chemin rapide (issue 14) : un produit matriciel par ligne distincte de preuves ou de "
-        "thèmes (les solutions qui les partagent partagent la ligne), les critères écrits "
-        "dans un seul bloc à colonnes contiguës, un tri non stable sur une clé unique, les "
-        "sites candidats mis en cache par ensemble de types acceptés, et les explications "
-        "construites sur des scalaires Python pour les seuls couples écrits.",
+        "Chemin rapide (issue 14) : le « ou » bruité des preuves calculé une fois par "
+        "ensemble distinct de preuves ou de thèmes (les solutions qui le partagent partagent "
+        "la ligne ; produits de (1 − score) dans l'ordre des preuves, sans BLAS), les poids "
+        "étalés par solution avec `np.repeat` (couples groupés par solution), les critères "
+        "des couples triés écrits colonne par colonne, un tri non stable sur une clé unique, "
+        "les sites candidats mis en cache par ensemble de types acceptés, et les explications "
+        "construites sur des scalaires Python pour les seuls couples écrits. Machine partagée "
+        "pendant la mise au point : juger sur le temps CPU et le rapport de la même exécution.",
         "",
     ]
     # French numbers: thin space between thousands, decimal comma

@@ -503,21 +503,26 @@ def assess_sites(
 
     sol_i = np.concatenate(ok_sol or [empty]).astype(np.int64)
     site_i = np.concatenate(ok_site or [empty]).astype(np.int64)
-    # noisy-OR as one matrix product per criterion: (n_sol, n_ev) @ (n_ev, n_site), then one
-    # gather of the feasible pairs from the flat matrices
-    # solutions sharing the same evidence (or themes) share one row of the product
-    log_free = np.log1p(-np.clip(ctx.scores, 0.0, 0.999))  # (n_site, n_ev)
-    if log_free.shape[1]:
-        rows_u, inv = np.unique(rel, axis=0, return_inverse=True)
-        prod = rows_u.astype(float) @ log_free.T
-        besoin = -np.expm1(np.take(prod, inv.reshape(-1)[sol_i] * n_site + site_i))
+
+    # noisy-OR of the evidence (and of the challenges' themes): 1 - prod(1 - score), one row
+    # per distinct set of evidence (solutions sharing it share the row), factors multiplied
+    # in evidence order as a plain loop would; then one gather of the feasible pairs
+    def noisy_or(mask: np.ndarray, scores_t: np.ndarray) -> np.ndarray:
+        rows_u, inv = np.unique(mask, axis=0, return_inverse=True)
+        one_minus = 1.0 - np.clip(scores_t, 0.0, 0.999)  # (n_ev, n_site), rows contiguous
+        free = np.ones((len(rows_u), n_site))
+        for u, row in enumerate(rows_u):
+            for e in np.flatnonzero(row):
+                free[u] *= one_minus[e]
+        return 1.0 - np.take(free, inv.reshape(-1)[sol_i] * n_site + site_i)
+
+    ev_scores = ctx.scores
+    if ev_scores.shape[1]:
+        besoin = noisy_or(rel, np.ascontiguousarray(ev_scores.T))
     else:
         besoin = np.zeros(len(sol_i))
     if applies["defis"].any():
-        log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
-        rows_u, inv = np.unique(theme_mask, axis=0, return_inverse=True)
-        prod = rows_u.astype(float) @ log_defi.T
-        defis_v = -np.expm1(np.take(prod, inv.reshape(-1)[sol_i] * n_site + site_i))
+        defis_v = noisy_or(theme_mask, np.ascontiguousarray(ctx.defi.T))
     else:  # no workshop challenge on these solutions' themes: the criterion never counts
         defis_v = np.zeros(len(sol_i))
     ratio = area[site_i] / smin[sol_i]
@@ -532,32 +537,29 @@ def assess_sites(
         ),
         "densite": np.clip(np.nan_to_num(ctx.densite) / DENSE_PER_KM2, 0, 1),
     }
-    # one (n_pairs, n_criteria) block filled column by column: NaN where a criterion does
-    # not count for the pair (not applicable to the solution, or not measured at the site)
-    block = np.empty((len(sol_i), len(CRITERIA)), order="F")  # contiguous columns
+    # pairs are grouped by solution (ascending): per-solution weights spread with np.repeat;
+    # each criterion adds its weighted value in CRITERIA order (the loop's order, same floats)
+    counts = np.bincount(sol_i, minlength=n_sol)
     num = np.zeros(len(sol_i))
     den = np.zeros(len(sol_i))
     pair_values = {"besoin": besoin, "defis": defis_v, "surface": fit}
-    for c, key in enumerate(CRITERIA):
-        column = block[:, c]
+    has_nan: dict[str, bool] = {}
+    for key in CRITERIA:
         applied = applies[key]
-        if not applied.any():
-            column.fill(np.nan)
+        site_vals = per_site.get(key)
+        has_nan[key] = bool(
+            np.isnan(site_vals if site_vals is not None else pair_values[key]).any()
+        )
+        if not applied.any() or w[key] <= 0:
             continue
-        if key in per_site:
-            site_vals = per_site[key]
-            np.take(site_vals, site_i, out=column)
-            has_nan = bool(np.isnan(site_vals).any())
-        else:
-            column[:] = pair_values[key]
-            has_nan = bool(np.isnan(column).any())
-        weight = np.where(applied, w[key], 0.0)[sol_i]  # 0 where it does not count
-        if has_nan:
-            weight[np.isnan(column)] = 0.0
-        num += weight * (np.nan_to_num(column) if has_nan else column)
+        vals = site_vals[site_i] if site_vals is not None else pair_values[key]
+        weight = np.repeat(np.where(applied, w[key], 0.0), counts)
+        if has_nan[key]:
+            missing = np.isnan(vals)
+            weight[missing] = 0.0
+            vals = np.where(missing, 0.0, vals)
+        num += weight * vals
         den += weight
-        if w[key] <= 0 or not applied.all() or has_nan:
-            column[weight <= 0] = np.nan
     total = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     total = np.where(measured[sol_i], np.round(total, 4), np.nan)
 
@@ -573,7 +575,22 @@ def assess_sites(
     sort_key = (sol_i * 10_003 + (10_001 - tot4)) * max(n_site, 1) + site_order[site_i]
     order = np.argsort(sort_key)  # the keys are unique: no stable sort needed
     sol_i, site_i, total = sol_i[order], site_i[order], total[order]
-    stacked = block[order]  # (n_pairs, n_criteria)
+    # the criteria of the sorted pairs, one contiguous column each: NaN where a criterion
+    # does not count (not applicable to the solution, zero weight, not measured at the site)
+    stacked = np.empty((len(sol_i), len(CRITERIA)), order="F")  # (n_pairs, n_criteria)
+    for c, key in enumerate(CRITERIA):
+        column = stacked[:, c]
+        applied = applies[key]
+        if not applied.any() or w[key] <= 0:
+            column.fill(np.nan)
+            continue
+        site_vals = per_site.get(key)
+        if site_vals is not None:
+            np.take(site_vals, site_i, out=column)
+        else:
+            np.take(pair_values[key], order, out=column)
+        if not applied.all():
+            column[~np.repeat(applied, counts)] = np.nan  # still grouped by solution
     values = {k: stacked[:, c] for c, k in enumerate(CRITERIA)}
     rank = competition_rank(sol_i, total)
     # a tie: the same (solution, rank) as the previous or the next pair (pairs are sorted)
@@ -583,7 +600,7 @@ def assess_sites(
     if explain_top is None:
         chosen = np.arange(len(sol_i))
     else:
-        starts = np.searchsorted(sol_i, sol_i, side="left")
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
         pos = np.arange(len(sol_i)) - starts
         chosen = np.flatnonzero(
             (np.nan_to_num(rank, nan=np.inf) <= explain_top)
