@@ -176,8 +176,11 @@ def _zone_corridors(zones: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, tol: float
         halo = shapely.buffer(parts[b], tol)
         starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
         own = a[starts]
-        masks = [shapely.union_all(g) for g in np.split(halo, starts[1:])]
-        length[own] = shapely.length(shapely.difference(parts[own], np.array(masks)))
+        masks = halo[starts]  # one longer neighbour: its halo; several: their union
+        sizes = np.diff(np.r_[starts, len(a)])
+        for k in np.flatnonzero(sizes > 1):
+            masks[k] = shapely.union_all(halo[starts[k] : starts[k] + sizes[k]])
+        length[own] = shapely.length(shapely.difference(parts[own], masks))
     np.add.at(out, zone, length)
     return out
 
