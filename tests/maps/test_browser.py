@@ -116,10 +116,13 @@ def test_injected_comment_is_shown_as_text_and_never_runs(driver, page: Path) ->
         var el = m.getPopup() && m.getPopup().getElement();
         return el ? el.textContent : null;
     """)
-    time.sleep(1.0)
-    text = driver.execute_script(
-        "var p = document.querySelector('.qmi-popup'); return p ? p.textContent : null;"
-    )
+    for _ in range(100):  # the zoom (and spiderfy) animations take longer on a loaded machine
+        time.sleep(0.1)
+        text = driver.execute_script(
+            "var p = document.querySelector('.qmi-popup'); return p ? p.textContent : null;"
+        )
+        if text is not None:
+            break
     assert text is not None and '<img src=x onerror="window.__xss=1">' in text
     assert driver.execute_script("return document.querySelector('.qmi-popup img')") is None
     # the search box finds it and shows it as text as well

@@ -385,6 +385,24 @@ def test_markers_read_from_the_json_block_keep_the_input_order(
         "return (typeof p === 'function' ? p(m) : p).textContent;"
     )
     assert XSS in first  # the first synthetic annotation is the XSS attempt, as text
+    # markercluster's drag/move listeners are not registered on the (never moved) markers;
+    # the popup's own listeners are, and spiderfying a cluster still moves its markers
+    listens = driver.execute_script(
+        "var ms = window.qmiAnnotations.qmiMarkers, m = ms[0];"
+        "return [ms.some(function (x) { return x.listens('dragstart') || x.listens('dragend'); }),"
+        " m.listens('click')];"
+    )
+    assert listens == [False, True]
+    moved = driver.execute_async_script(
+        "var done = arguments[0], g = window.qmiAnnotations, c = g.qmiCluster;"
+        "var m = g.qmiMarkers[1], before = m.getLatLng();"
+        "c.zoomToShowLayer(m, function () {"
+        "  var p = m.__parent; while (p && !p._icon) { p = p.__parent; }"
+        "  var home = m._preSpiderfyLatlng || m.getLatLng();"
+        "  done([c.hasLayer(m), !!m._icon || !!(p && p._icon), before.equals(home)]);"
+        "});"
+    )
+    assert moved == [True, True, True]
 
 
 def test_sites_drawn_with_the_print_maps_shape_and_colour_per_kind(driver: Any, page: Path) -> None:
@@ -392,8 +410,7 @@ def test_sites_drawn_with_the_print_maps_shape_and_colour_per_kind(driver: Any, 
     # (qmi_geo.style.SITE_KINDS, via _symbols.site_svg), with a legend entry per kind
     _open(driver, page, 1400, 900)
     driver.execute_script(
-        "var map = window.qmiPage.map;"
-        "map.fitBounds(window.qmiPage.quarter, {animate: false});"
+        "var map = window.qmiPage.map;map.fitBounds(window.qmiPage.quarter, {animate: false});"
     )
     time.sleep(0.4)
     drawn = driver.execute_script(
