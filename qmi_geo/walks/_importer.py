@@ -327,10 +327,11 @@ def _process_file(
     del table, raw
     _release_memory(n)  # the file's table, if nobody else holds it
 
-    x, y = located.x[keep], located.y[keep]
+    x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
     columns: dict[str, Any] = {}
     if located.shapes is not None:  # lines and zones; points get theirs in _finish
         columns["_forme"] = located.shapes[keep]
+    del located, reason  # every row's arrays, before the accepted rows' columns
     frame = pd.DataFrame(
         {
             "marche": walk,
@@ -350,7 +351,7 @@ def _process_file(
             "_date_illisible": date_bad[keep],
             "_date_texte": date_text[keep],
             "_date_future": future[keep],
-            "_inversee": located.swapped[keep],
+            "_inversee": swapped,
             "_theme_inconnu": ~matched[theme_rows[keep]],
             "_valence_inconnue": valence_bad[valence_rows[keep]],
             "_intensite_invalide": intensity_bad_kept,
