@@ -200,10 +200,17 @@ def _too_far(
     outside = ~inside
     if not outside.any():
         return out
-    far_rows = rows[outside]
+    # points inside the quarter's buffer are within reach: its polygon lies inside the true
+    # max_distance_m neighbourhood (arcs drawn as chords), so only the others need a distance
+    maybe = is_shape[outside].copy()
+    reach = shapely.buffer(area, max_distance_m)
+    shapely.prepare(reach)
+    pts = ~maybe
+    maybe[pts] = ~shapely.intersects_xy(reach, x[rows[outside][pts]], y[rows[outside][pts]])
+    far_rows = rows[outside][maybe]
     geoms = shapely.points(x[far_rows], y[far_rows])
     if own is not None:
-        geoms = np.where(is_shape[outside], own[outside], geoms)
+        geoms = np.where(is_shape[outside][maybe], own[outside][maybe], geoms)
     dist = shapely.distance(area, geoms)
     far = dist > max_distance_m
     out[far_rows[far]] = [
