@@ -30,13 +30,19 @@ from qmi_geo.layers.catalogue import load_tables
 
 __all__ = [
     "HEAT_FIELDS",
+    "POPULATION_METHOD",
     "commune_facts",
     "commune_parts",
     "communes_2026",
     "france_communes",
+    "iris_codes_by_commune",
     "metropole_communes",
     "metropole_reference",
+    "reconcile_iris_population",
 ]
+
+#: Column of an IRIS layer saying, in French, how its ``population`` was obtained
+POPULATION_METHOD = "population_methode"
 
 #: (field, table, French label, unit) of the heat figures averaged per commune
 HEAT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
@@ -152,3 +158,79 @@ def metropole_reference() -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pd.read_csv(path, sep=";", decimal=",", dtype={"insee": str}, encoding="utf-8-sig")
+
+
+@lru_cache(maxsize=1)
+def iris_codes_by_commune() -> dict[str, frozenset[str]]:
+    """The IRIS codes of each current commune, from the region-wide IRIS (``iris_idf``)."""
+    from qmi_geo.layers.catalogue import load_catalogue
+
+    src = load_catalogue()["iris_idf"]
+    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"])
+    return {str(c): frozenset(g.astype(str)) for c, g in df.groupby("insee_com")["code_iris"]}
+
+
+def _current_commune(codes: pd.Series) -> pd.Series:
+    """Each INSEE code as the current commune it belongs to (absorbed codes to their new one)."""
+    table = communes_2026()
+    absorbed = {old: new for new, olds in table["anciens_codes"].items() for old in olds}
+    return codes.map(lambda c: c if c in table.index else absorbed.get(c, c))
+
+
+def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
+    """Scale each commune's IRIS populations to its INSEE population (2026 package).
+
+    An IRIS layer with ``population`` and ``insee_com`` (a census vintage such as RP 2021)
+    rarely sums to the commune's current INSEE figure. For every commune whose IRIS are all
+    in the layer (checked against the region-wide IRIS), the IRIS populations are multiplied
+    by ``INSEE population / their sum``: the distribution between IRIS stays the source's,
+    the total is the INSEE figure. :data:`POPULATION_METHOD` says per IRIS how its figure
+    was obtained (the source's own method, when it declares one as a constant, is kept in
+    the text). Call it on the whole layer, before clipping to a quarter.
+
+    Examples
+    --------
+    >>> codes = sorted(iris_codes_by_commune()["92071"])
+    >>> iris = pd.DataFrame({"code_iris": codes, "insee_com": "92071", "population": 1000.0})
+    >>> out = reconcile_iris_population(iris)
+    >>> int(round(out["population"].sum())), int(communes_2026().loc["92071", "population"])
+    (20884, 20884)
+    >>> print(out[POPULATION_METHOD].iloc[0])  # doctest: +ELLIPSIS
+    population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au prorata ...
+    """
+    if "population" not in iris or "insee_com" not in iris or "code_iris" not in iris:
+        return iris
+    out = iris.copy()
+    pop = pd.to_numeric(out["population"], errors="coerce").astype(float)
+    own = out[POPULATION_METHOD] if POPULATION_METHOD in out else pd.Series(None, index=out.index)
+    own = own.astype(object).where(own.notna(), None)
+    commune = _current_commune(out["insee_com"].astype(str))
+    codes = out["code_iris"].astype(str)
+    insee = communes_2026()["population"]
+    expected = iris_codes_by_commune()
+    method = pd.Series(None, index=out.index, dtype=object)
+    for code, rows in commune.groupby(commune).groups.items():
+        where = out.index.get_indexer(rows)
+        total = float(np.nansum(pop.iloc[where]))
+        origin = own.iloc[where].dropna()
+        basis = str(origin.iloc[0]) if len(origin) else "population dans la source"
+        if code not in insee.index or code not in expected or total <= 0:
+            method.iloc[where] = f"{basis} (non recalée sur la population INSEE de la commune)"
+            continue
+        if not expected[code] <= set(codes.iloc[where]):
+            method.iloc[where] = (
+                f"{basis} (non recalée sur la population INSEE : IRIS de la commune incomplets "
+                "dans la source)"
+            )
+            continue
+        if abs(total - insee[code]) < 0.5:
+            method.iloc[where] = basis
+            continue
+        pop.iloc[where] = pop.iloc[where] * (float(insee[code]) / total)
+        method.iloc[where] = (
+            "population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au "
+            f"prorata de leur {basis}"
+        )
+    out["population"] = pop
+    out[POPULATION_METHOD] = method
+    return out
