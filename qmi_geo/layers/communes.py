@@ -177,14 +177,30 @@ def _current_commune(codes: pd.Series) -> pd.Series:
     return codes.map(lambda c: c if c in table.index else absorbed.get(c, c))
 
 
+def _whole_people(counts: np.ndarray, total: int) -> np.ndarray:
+    """``counts`` scaled to sum to ``total`` in whole people (largest remainders).
+
+    >>> _whole_people(np.array([1.0, 1.0, 1.0]), 10).tolist()
+    [4.0, 3.0, 3.0]
+    """
+    known = ~np.isnan(counts)
+    share = np.where(known, counts, 0.0) * (total / np.nansum(counts))
+    whole = np.floor(share)
+    left = int(round(total - whole.sum()))
+    if left > 0:
+        order = np.argsort(-(share - whole), kind="stable")[:left]
+        whole[order] += 1
+    return np.where(known, whole, np.nan)
+
+
 def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
     """Scale each commune's IRIS populations to its INSEE population (2026 package).
 
     An IRIS layer with ``population`` and ``insee_com`` (a census vintage such as RP 2021)
     rarely sums to the commune's current INSEE figure. For every commune whose IRIS are all
     in the layer (checked against the region-wide IRIS), the IRIS populations are multiplied
-    by ``INSEE population / their sum``: the distribution between IRIS stays the source's,
-    the total is the INSEE figure. :data:`POPULATION_METHOD` says per IRIS how its figure
+    by ``INSEE population / their sum`` (in whole people, largest remainders): the
+    distribution between IRIS stays the source's, the total is the INSEE figure. :data:`POPULATION_METHOD` says per IRIS how its figure
     was obtained (the source's own method, when it declares one as a constant, is kept in
     the text). Call it on the whole layer, before clipping to a quarter.
 
@@ -193,8 +209,10 @@ def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
     >>> codes = sorted(iris_codes_by_commune()["92071"])
     >>> iris = pd.DataFrame({"code_iris": codes, "insee_com": "92071", "population": 1000.0})
     >>> out = reconcile_iris_population(iris)
-    >>> int(round(out["population"].sum())), int(communes_2026().loc["92071", "population"])
+    >>> int(out["population"].sum()), int(communes_2026().loc["92071", "population"])
     (20884, 20884)
+    >>> bool((out["population"] % 1 == 0).all())  # no fractional inhabitants
+    True
     >>> print(out[POPULATION_METHOD].iloc[0])  # doctest: +ELLIPSIS
     population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au prorata ...
     """
@@ -226,7 +244,7 @@ def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
         if abs(total - insee[code]) < 0.5:
             method.iloc[where] = basis
             continue
-        pop.iloc[where] = pop.iloc[where] * (float(insee[code]) / total)
+        pop.iloc[where] = _whole_people(pop.iloc[where].to_numpy(), int(insee[code]))
         method.iloc[where] = (
             "population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au "
             f"prorata de leur {basis}"
