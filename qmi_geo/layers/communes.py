@@ -166,15 +166,20 @@ def iris_codes_by_commune() -> dict[str, frozenset[str]]:
     from qmi_geo.layers.catalogue import load_catalogue
 
     src = load_catalogue()["iris_idf"]
-    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"])
-    return {str(c): frozenset(g.astype(str)) for c, g in df.groupby("insee_com")["code_iris"]}
+    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"]).astype(str)
+    return {str(c): frozenset(g) for c, g in df.groupby("insee_com")["code_iris"]}
+
+
+@lru_cache(maxsize=1)
+def _absorbed() -> dict[str, str]:
+    table = communes_2026()
+    return {old: new for new, olds in table["anciens_codes"].items() for old in olds}
 
 
 def _current_commune(codes: pd.Series) -> pd.Series:
     """Each INSEE code as the current commune it belongs to (absorbed codes to their new one)."""
-    table = communes_2026()
-    absorbed = {old: new for new, olds in table["anciens_codes"].items() for old in olds}
-    return codes.map(lambda c: c if c in table.index else absorbed.get(c, c))
+    current = codes.isin(communes_2026().index)
+    return codes.where(current, codes.map(_absorbed()).fillna(codes))
 
 
 def _whole_people(counts: np.ndarray, total: int) -> np.ndarray:
@@ -186,7 +191,7 @@ def _whole_people(counts: np.ndarray, total: int) -> np.ndarray:
     known = ~np.isnan(counts)
     share = np.where(known, counts, 0.0) * (total / np.nansum(counts))
     whole = np.floor(share)
-    left = int(round(total - whole.sum()))
+    left = round(total - whole.sum())
     if left > 0:
         order = np.argsort(-(share - whole), kind="stable")[:left]
         whole[order] += 1
@@ -200,7 +205,8 @@ def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
     rarely sums to the commune's current INSEE figure. For every commune whose IRIS are all
     in the layer (checked against the region-wide IRIS), the IRIS populations are multiplied
     by ``INSEE population / their sum`` (in whole people, largest remainders): the
-    distribution between IRIS stays the source's, the total is the INSEE figure. :data:`POPULATION_METHOD` says per IRIS how its figure
+    distribution between IRIS stays the source's, the total is the INSEE figure.
+    :data:`POPULATION_METHOD` says per IRIS how its figure
     was obtained (the source's own method, when it declares one as a constant, is kept in
     the text). Call it on the whole layer, before clipping to a quarter.
 
@@ -221,34 +227,34 @@ def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
     out = iris.copy()
     pop = pd.to_numeric(out["population"], errors="coerce").astype(float)
     own = out[POPULATION_METHOD] if POPULATION_METHOD in out else pd.Series(None, index=out.index)
-    own = own.astype(object).where(own.notna(), None)
-    commune = _current_commune(out["insee_com"].astype(str))
-    codes = out["code_iris"].astype(str)
-    insee = communes_2026()["population"]
+    commune = _current_commune(out["insee_com"].astype(str)).astype(object)
+    # per commune: the source's total, the INSEE figure, whether all its IRIS are in the layer
+    total = pop.groupby(commune).sum(min_count=1)
+    insee = communes_2026()["population"].to_dict()
     expected = iris_codes_by_commune()
-    method = pd.Series(None, index=out.index, dtype=object)
-    for code, rows in commune.groupby(commune).groups.items():
-        where = out.index.get_indexer(rows)
-        total = float(np.nansum(pop.iloc[where]))
-        origin = own.iloc[where].dropna()
-        basis = str(origin.iloc[0]) if len(origin) else "population dans la source"
-        if code not in insee.index or code not in expected or total <= 0:
-            method.iloc[where] = f"{basis} (non recalée sur la population INSEE de la commune)"
-            continue
-        if not expected[code] <= set(codes.iloc[where]):
-            method.iloc[where] = (
+    codes = set(out["code_iris"].astype(str))
+    firsts = own.dropna().astype(str).groupby(commune[own.notna()]).first().to_dict()
+    method: dict[str, str] = {}
+    where = commune.to_numpy()
+    for code, value in total.items():
+        basis = firsts.get(code, "population dans la source")
+        target = insee.get(code)
+        if target is None or code not in expected or not value > 0:
+            method[code] = f"{basis} (non recalée sur la population INSEE de la commune)"
+        elif abs(value - target) < 0.5:
+            method[code] = basis
+        elif not expected[code] <= codes:
+            method[code] = (
                 f"{basis} (non recalée sur la population INSEE : IRIS de la commune incomplets "
                 "dans la source)"
             )
-            continue
-        if abs(total - insee[code]) < 0.5:
-            method.iloc[where] = basis
-            continue
-        pop.iloc[where] = _whole_people(pop.iloc[where].to_numpy(), int(insee[code]))
-        method.iloc[where] = (
-            "population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au "
-            f"prorata de leur {basis}"
-        )
+        else:
+            rows = np.flatnonzero(where == code)
+            pop.iloc[rows] = _whole_people(pop.iloc[rows].to_numpy(), int(target))
+            method[code] = (
+                "population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au "
+                f"prorata de leur {basis}"
+            )
+    out[POPULATION_METHOD] = commune.map(method).astype(object)
     out["population"] = pop
-    out[POPULATION_METHOD] = method
     return out
