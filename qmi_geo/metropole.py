@@ -228,7 +228,8 @@ def reference_table(wide: pd.DataFrame) -> pd.DataFrame:
     long["rang"] = ranks.stack(future_stack=True).to_numpy()
     long["mediane"] = long["code"].map(wide.median(skipna=True))
     long["n"] = long["code"].map(wide.notna().sum())
-    return long
+    # sorted by commune and code: a rebuild of layers/reference_metropole.csv diffs by value
+    return long.sort_values(["insee", "code"], kind="stable").reset_index(drop=True)
 
 
 def _commune_geometries(codes: Sequence[str]) -> Any:
