@@ -875,12 +875,28 @@ def map_inputs(layerset: LayerSet, result: DiagnoseResult) -> dict[str, Any]:
     }
 
 
+def _stored_workshop_sites(layerset: LayerSet) -> gpd.GeoDataFrame | None:
+    """The sites of ``sites_atelier.gpkg`` as stored (with their ``id``), for the drawing tool.
+
+    They are re-shown, editable, on the next workshop map; exported again with the same ids,
+    a new ``qmi atelier import`` updates them instead of adding copies.
+    """
+    src = next((s for s in layerset.sources if s.name == "sites_atelier"), None)
+    if src is None or layerset.counts.get(src.name, 0) == 0 or not Path(src.path).exists():
+        return None
+    try:
+        return gpd.read_file(src.path, layer=src.layer)
+    except Exception:  # already reported when the layer set was loaded
+        return None
+
+
 def map_stage(layerset: LayerSet, result: DiagnoseResult, *, basemap: str | None = None) -> None:
     """The offline carte sensible augmentée (``carte_sensible.html``)."""
     from qmi_geo.maps import build_web_map
 
     path = build_web_map(
         **map_inputs(layerset, result),
+        workshop_sites=_stored_workshop_sites(layerset),
         out_path=result.output_dir / "carte_sensible.html",
         basemap=basemap,
         slug=layerset.spec.slug,

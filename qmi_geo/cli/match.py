@@ -92,6 +92,7 @@ def match(
     services_ids: set[str] = set()
     all_ids: dict[str, str] = {}
     last_dir: Path | None = None
+    catalogue_solutions: list[Any] = []
     for raw in specs:
         spec = load_spec(raw)
         out = (output / spec.slug if len(specs) > 1 else output) if output else spec.output_dir
@@ -102,6 +103,7 @@ def match(
         shareable |= {s.id for s in solutions if s.exigences.site_partageable}
         services_ids |= {s.id for s in solutions if s.exigences.sans_site}
         all_ids.update({s.id: s.nom for s in solutions})
+        catalogue_solutions = solutions
         last_dir = Path(out)
     if len(specs) > 1:
         import pandas as pd
@@ -111,7 +113,9 @@ def match(
 
         frames = [f for f in commune_rows if f is not None and len(f)]
         if frames:
-            ranking = rank_communes(pd.concat(frames, ignore_index=True))
+            ranking = rank_communes(
+                pd.concat(frames, ignore_index=True), solutions=catalogue_solutions
+            )
             cols = [
                 c
                 for c in (
@@ -126,6 +130,7 @@ def match(
                     "tau_kendall",
                     "classement",
                     "indiscernable_de",
+                    "indiscernable_pourquoi",
                     "statut",
                     "nom_site",
                     "explication",

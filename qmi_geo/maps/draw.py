@@ -49,6 +49,10 @@ class AtelierLayer(JSCSSMixin, Layer):
     ----------
     defis : geopandas.GeoDataFrame, optional
         Défis already imported (``id, theme, priorite, commentaire``), shown and editable.
+    sites : geopandas.GeoDataFrame, optional
+        Sites proposed at an earlier workshop (``sites_atelier.gpkg``: ``id, type, nom,
+        proprietaire, commentaire``), shown and editable in « site proposé » mode; exported
+        again with their ``id``, so a new import updates them instead of adding copies.
     slug : str
         Commune slug, used in the exported file name.
     name : str
@@ -68,6 +72,7 @@ class AtelierLayer(JSCSSMixin, Layer):
         self,
         defis: gpd.GeoDataFrame | None = None,
         *,
+        sites: gpd.GeoDataFrame | None = None,
         slug: str = "quartier",
         name: str = LAYER_STYLES["defis"].label,
     ) -> None:
@@ -78,6 +83,12 @@ class AtelierLayer(JSCSSMixin, Layer):
             existing = web_features(
                 defis, ["id", "theme", "priorite", "commentaire", "cree_le"], escape=False
             )
+        if sites is not None and len(sites):
+            proposed = sites.rename(columns={"type": "type_site"}).assign(nature="site")
+            cols = ["id", "nature", "type_site", "nom", "proprietaire", "commentaire", "cree_le"]
+            existing["features"] += web_features(
+                proposed, [c for c in cols if c in proposed.columns], escape=False
+            )["features"]
         st = LAYER_STYLES["defis"]
         self.existing_js = json_for_script(existing)
         self.themes_js = json_for_script([[t.code, t.label] for t in THEMES.values()])

@@ -383,6 +383,7 @@ def build_web_map(
     indicators: pd.DataFrame | None = None,
     matches: gpd.GeoDataFrame | None = None,
     defis: gpd.GeoDataFrame | None = None,
+    workshop_sites: gpd.GeoDataFrame | None = None,
     sources: Sequence[Any] = (),
     basemap: str | None = None,
     slug: str = "quartier",
@@ -420,6 +421,9 @@ def build_web_map(
         Recommended solution–site pairs (site geometry, ``solution_nom``, ``rang``...).
     defis : geopandas.GeoDataFrame, optional
         Défis already imported from a workshop; shown and editable.
+    workshop_sites : geopandas.GeoDataFrame, optional
+        Sites proposed at an earlier workshop (``sites_atelier.gpkg``); shown and editable in
+        the drawing tool (they are also in ``layers["sites"]``, drawn with the other sites).
     sources : sequence
         Objects with an ``attribution`` string (or plain strings); all are shown.
     basemap : {"ign", "osm"}, optional
@@ -552,7 +556,7 @@ def build_web_map(
         )
         drawn.add("appariements")
     if drawing:
-        AtelierLayer(defis, slug=slug).add_to(m)
+        AtelierLayer(defis, sites=workshop_sites, slug=slug).add_to(m)
         drawn.add("defis")
         st = LAYER_STYLES["defis"]
         legend["Atelier et solutions"].append(

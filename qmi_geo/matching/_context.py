@@ -14,6 +14,8 @@ evidence          themes it measures           source (layer kind / field)
                                                ``iris.pollution_rank`` only without the grid
 ``fub``           velo                         ``rues_citees.votes`` (baromètre FUB 2017)
 ``coupure``       coupure                      distance to a break × scarcity of crossings
+``lcz_ruissellement`` eau                   Cerema LCZ 2022 impervious share per postal code
+``lcz_vegetation`` biodiversite              Cerema LCZ 2022 vegetation share per postal code
 ``marche:<t>``    theme *t*                    walk annotations and their hot spots (one piece
                                                of evidence per theme: a hot spot is made of the
                                                same annotations); FUB annotations excluded
@@ -34,6 +36,7 @@ pairs that are written (:mod:`qmi_geo.matching._explain`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -135,9 +138,9 @@ class SiteContext:
     available: dict[str, bool]
     walks: dict[str, str] = field(default_factory=dict)  # walk id -> French label
 
-    @property
+    @functools.cached_property
     def scores(self) -> np.ndarray:
-        """(n_sites, n_evidence) matrix of evidence scores."""
+        """(n_sites, n_evidence) matrix of evidence scores (built once; evidence is final)."""
         if not self.evidence:
             return np.zeros((len(self.taux_impermeable), 0))
         return np.column_stack([e.score for e in self.evidence])
@@ -216,6 +219,76 @@ def _value_at(
         row[src[first]] = tgt[first]
         srcs[src[first]] = _sources(layer, default_source)[tgt[first]]
     return out, row, srcs
+
+
+#: Source name of the Cerema LCZ table per postal code (``layers/catalogue.toml``).
+LCZ_SOURCE = "lcz_cerema_codes_postaux"
+
+
+def _lcz_evidence(points: np.ndarray, communes: gpd.GeoDataFrame | None) -> list[Evidence]:
+    """Stormwater runoff (``eau``) and lack of vegetation for biodiversity, from Cerema's LCZ.
+
+    The Cerema LCZ 2022 table gives, per postal code of Île-de-France, the impervious mineral
+    share of the ground (``ror``) and the vegetation share (``ver``); a site takes the mean of
+    the postal codes of the commune it lies in. The score is the share of the region's postal
+    codes with a lower impervious share (runoff: rain that the ground does not absorb) or a
+    higher vegetation share (the less vegetation, the more a biodiversity action is needed).
+    Commune-level figures: they tell communes apart, not the sites of one commune.
+    """
+    layer = _valid(communes)
+    if layer is None or "insee" not in layer.columns or not len(points):
+        return []
+    from qmi_geo.layers.catalogue import load_tables
+    from qmi_geo.layers.communes import communes_2026
+
+    tables = load_tables()
+    if LCZ_SOURCE not in tables or not tables[LCZ_SOURCE].path.exists():
+        return []
+    lcz = pd.read_csv(tables[LCZ_SOURCE].path, dtype={"code_postal": str})
+    lcz = lcz.set_index("code_postal")[["ror", "ver"]].astype(float).dropna()
+    table = communes_2026()
+    codes = layer["insee"].astype(str).to_numpy()
+    ror = np.full(len(codes), np.nan)
+    ver = np.full(len(codes), np.nan)
+    for i, insee in enumerate(codes):
+        if insee in table.index:
+            rows = lcz.reindex(list(table.at[insee, "codes_postaux"])).dropna()
+            if len(rows):
+                ror[i], ver[i] = rows["ror"].mean(), rows["ver"].mean()
+    src, tgt = layer.sindex.query(points, predicate="intersects")
+    first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
+    site_ror = np.full(len(points), np.nan)
+    site_ver = np.full(len(points), np.nan)
+    site_ror[src[first]] = ror[tgt[first]]
+    site_ver[src[first]] = ver[tgt[first]]
+    known = np.isfinite(site_ror)
+    if not known.any():
+        return []
+    ref_ror, ref_ver = np.sort(lcz["ror"].to_numpy()), np.sort(lcz["ver"].to_numpy())
+    runoff = np.searchsorted(ref_ror, np.nan_to_num(site_ror)) / len(ref_ror)
+    lack = 1.0 - np.searchsorted(ref_ver, np.nan_to_num(site_ver), side="right") / len(ref_ver)
+    source = np.where(known, LCZ_SOURCE, "").astype(object)
+    zeros = np.zeros(len(points))
+    return [
+        Evidence(
+            "lcz_ruissellement",
+            ("eau",),
+            np.where(known, runoff, 0.0),
+            site_ror / 100.0,
+            zeros,
+            source,
+            {"rang": runoff},
+        ),
+        Evidence(
+            "lcz_vegetation",
+            ("biodiversite",),
+            np.where(known, lack, 0.0),
+            site_ver / 100.0,
+            zeros,
+            source,
+            {"rang": lack},
+        ),
+    ]
 
 
 def break_names(coupures: gpd.GeoDataFrame) -> np.ndarray:
@@ -416,6 +489,8 @@ def site_context(
                 cp_s,
             )
         )
+
+    evidence += _lcz_evidence(points, context.get("communes"))
 
     walks: dict[str, str] = {}
     a = None

@@ -84,6 +84,18 @@ def evidence_phrase(ev: Evidence, j: int, ctx: SiteContext, site_name: str) -> s
         )
     if ev.code == "impermeable":
         return f"IRIS imperméabilisé à {_pct(v)} (MOS de L'Institut Paris Region, via Underlaid)"
+    if ev.code == "lcz_ruissellement":
+        return (
+            f"sol minéral imperméable sur {_pct(v)} de la commune, où ruisselle la pluie : plus "
+            f"que {_pct(float(ev.extra['rang'][j]))} des codes postaux d'Île-de-France "
+            "(Cerema, LCZ 2022)"
+        )
+    if ev.code == "lcz_vegetation":
+        return (
+            f"végétation sur {_pct(v)} de la commune seulement : moins que "
+            f"{_pct(float(ev.extra['rang'][j]))} des codes postaux d'Île-de-France "
+            "(Cerema, LCZ 2022)"
+        )
     if ev.code == "nuisances":
         n = round(v)
         return (
@@ -178,9 +190,15 @@ def explain_pairs(
         for i, sol in enumerate(solutions)
     ]
     text_cache: dict[tuple[object, ...], tuple[Any, Any, Any, Any]] = {}
+    # Python scalars of the chosen rows once (no numpy scalar per pair and criterion)
+    shown_finite = np.column_stack([np.isfinite(values[k][rows]) for k in shown])
+    finite_keys = [b.tobytes() for b in np.packbits(shown_finite, axis=1)]
+    vals = {k: values[k][rows].tolist() for k in ("defis", *shown)}
+    ev_by_sol: dict[int, np.ndarray] = {}
+    sol_list, site_list = sol_i.tolist(), site_i.tolist()
     for r in range(n):
-        i, j, row = int(sol_i[r]), int(site_i[r]), int(rows[r])
-        ck = (signature[i], j, tuple(values[k][row] == values[k][row] for k in shown))
+        i, j = sol_list[r], site_list[r]
+        ck = (signature[i], j, finite_keys[r])
         if ck in text_cache:
             (
                 out["explication"][r],
@@ -199,7 +217,9 @@ def explain_pairs(
         parts.append((desc, desc_src))
         if check and sol.exigences.surface_min_m2 is not None:
             out["a_verifier"][r] = "surface inconnue : à vérifier sur place"
-        ev_idx = np.flatnonzero(rel[i])
+        if i not in ev_by_sol:
+            ev_by_sol[i] = np.flatnonzero(rel[i])
+        ev_idx = ev_by_sol[i]
         top_theme = None
         if len(ev_idx):
             s = scores[j, ev_idx]
@@ -213,7 +233,7 @@ def explain_pairs(
                 if pk not in phrase_cache:
                     phrase_cache[pk] = (evidence_phrase(ev, j, ctx, names[j]), str(ev.source[j]))
                 parts.append(phrase_cache[pk])
-        dv = values["defis"][row]
+        dv = vals["defis"][r]
         if dv == dv and dv > _SHOWN:
             t = int(np.argmax(np.where(theme_mask[i], ctx.defi[j], -1)))
             p = round(ctx.defi_priorite[j, t])
@@ -226,7 +246,7 @@ def explain_pairs(
             )
             parts.append((text, "defis_atelier"))
             top_theme = top_theme or THEME_CODES[t]
-        mv = values["mineralisation"][row]
+        mv = vals["mineralisation"][r]
         if mv == mv and mv > _SHOWN:
             parts.append(
                 (
@@ -235,12 +255,12 @@ def explain_pairs(
                     str(ctx.taux_source[j]),
                 )
             )
-        qv = values["qpv"][row]
+        qv = vals["qpv"][r]
         if qv == qv:
             if j not in social_cache:
                 social_cache[j] = _social(ctx, j)
             parts += social_cache[j]
-        cv = values["coupures"][row]
+        cv = vals["coupures"][r]
         if cv == cv and cv > _SHOWN and np.isfinite(ctx.coupure_distance[j]):
             d = ctx.coupure_distance[j]
             brk = str(ctx.coupure_nom[j] or "la coupure")
@@ -252,13 +272,13 @@ def explain_pairs(
                 else f"à {distance_text(d)} {de(brk)}"
             )
             parts.append((text, str(ctx.coupure_source[j])))
-        tv = values["transports"][row]
+        tv = vals["transports"][r]
         if tv == tv and tv > _SHOWN:
             d = ctx.gare_distance[j]
             g = ctx.gare_nom[j]
             text = f"au pied de la gare {g}" if d <= 50 else f"à {distance_text(d)} de la gare {g}"
             parts.append((text, str(ctx.gare_source[j])))
-        nv = values["densite"][row]
+        nv = vals["densite"][r]
         if nv == nv and nv > _SHOWN:
             parts.append(
                 (

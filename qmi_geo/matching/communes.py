@@ -57,6 +57,8 @@ _EVIDENCE_TEXT = {
     ),
     "fub": "rues citées par les cyclistes sur {p} du quartier (baromètre FUB 2017)",
     "coupure": "coupures urbaines sur {p} du quartier (à moins de 150 m)",
+    "lcz_ruissellement": "sol minéral imperméable sur {p} de la commune (Cerema, LCZ 2022)",
+    "lcz_vegetation": "végétation sur {p} de la commune (Cerema, LCZ 2022)",
 }
 
 
@@ -219,6 +221,7 @@ def rank_communes(
     *,
     weights: Mapping[str, float] | None = None,
     n_draws: int = 500,
+    solutions: Sequence[Solution] | None = None,
 ) -> pd.DataFrame:
     """Rank the communes for every solution, with gap and stability of the n°1 commune.
 
@@ -268,7 +271,74 @@ def rank_communes(
     df = df.join(robust, on="_s")
     df.loc[df["total"].isna(), "classement"] = UNMEASURED
     df["indiscernable_de"] = _indistinguishable(df)
+    by_id = {s.id: s for s in solutions or ()}
+    df["indiscernable_pourquoi"] = [
+        _why_indistinguishable(by_id.get(str(sid)), [by_id.get(o) for o in others.split(", ")])
+        if others
+        else ""
+        for sid, others in zip(df["solution_id"], df["indiscernable_de"], strict=True)
+    ]
     return df.drop(columns="_s")
+
+
+def _fmt_area(value: float | None) -> str:
+    if value is None:
+        return "aucune"
+    return f"{value:g} m²".replace(".", ",")
+
+
+def requirement_differences(a: Solution, b: Solution) -> list[str]:
+    """French list of what the catalogue gives differently to two solutions (themes, needs).
+
+    Empty when their themes and requirements are identical in the catalogue.
+    """
+    out: list[str] = []
+    if set(a.themes) != set(b.themes):
+        only = sorted(set(a.themes) ^ set(b.themes))
+        out.append("thèmes (" + ", ".join(theme_short(t) for t in only) + ")")
+    ra, rb = a.exigences, b.exigences
+    if set(ra.types_sites) != set(rb.types_sites):
+        only = sorted(set(ra.types_sites) ^ set(rb.types_sites))
+        out.append("types de sites (" + ", ".join(only) + ")")
+    for name, label in (
+        ("surface_min_m2", "surface minimale"),
+        ("surface_max_m2", "surface maximale"),
+    ):
+        va, vb = getattr(ra, name), getattr(rb, name)
+        if va != vb:
+            out.append(f"{label} ({_fmt_area(va)} / {_fmt_area(vb)})")
+    for name in (
+        "surface_requise",
+        "espace_public",
+        "site_partageable",
+        "sans_site",
+        "coupures",
+        "gares",
+        "qpv",
+        "densite",
+    ):
+        if getattr(ra, name) != getattr(rb, name):
+            out.append(name.replace("_", " "))
+    return out
+
+
+def _why_indistinguishable(a: Solution | None, others: list[Solution | None]) -> str:
+    """Why two solutions get the same commune scores: same requirements, or untested ones."""
+    if a is None or any(o is None for o in others):
+        return ""
+    parts = []
+    for o in others:
+        assert o is not None
+        diff = requirement_differences(a, o)
+        if not diff:
+            parts.append(f"exigences identiques à {o.nom} dans le catalogue")
+        else:
+            parts.append(
+                f"ne diffère de {o.nom} que par : " + ", ".join(diff) + " ; aucune donnée des "
+                "communes ne les départage (surface des sites inconnue, ou le type de site en "
+                "plus n'offre jamais le meilleur site)"
+            )
+    return " ; ".join(parts)
 
 
 def _indistinguishable(df: pd.DataFrame) -> np.ndarray:

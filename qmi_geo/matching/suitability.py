@@ -442,13 +442,16 @@ def assess_sites(
     known = ~np.isnan(area)
     # constraints per solution on the sites of its accepted kinds only (no dense pair matrix);
     # the first failing constraint wins: outside > kind > too small > too big > private > break
-    by_kind = [np.flatnonzero((kind_idx == k) & inside) for k in range(len(kinds))]
     far = ctx.coupure_distance > BREAK_REQUIRED_M
     ok_sol, ok_site, ex_sol, ex_site, ex_code = [], [], [], [], []
+    cand_cache: dict[frozenset[str], np.ndarray] = {}  # many solutions accept the same kinds
     for i, r in enumerate(req):
         if r.sans_site:  # services are matched to communes, not to sites
             continue
-        cand = np.sort(np.concatenate([by_kind[kinds.index(k)] for k in r.types_sites]))
+        kinds_key = frozenset(r.types_sites)
+        if kinds_key not in cand_cache:
+            cand_cache[kinds_key] = np.flatnonzero(accepts[i][kind_idx] & inside)
+        cand = cand_cache[kinds_key]
         code = np.zeros(len(cand), dtype=np.int8)
         if need_break[i]:
             code[far[cand]] = FAR_BREAK
@@ -500,17 +503,28 @@ def assess_sites(
 
     sol_i = np.concatenate(ok_sol or [empty]).astype(np.int64)
     site_i = np.concatenate(ok_site or [empty]).astype(np.int64)
-    # noisy-OR as one matrix product per criterion: (n_sol, n_ev) @ (n_ev, n_site), then one
-    # gather of the feasible pairs from the flat matrices
-    flat = sol_i * n_site + site_i
-    log_free = np.log1p(-np.clip(ctx.scores, 0.0, 0.999))  # (n_site, n_ev)
-    besoin = (
-        np.take(1.0 - np.exp(rel.astype(float) @ log_free.T), flat)
-        if log_free.shape[1]
-        else np.zeros(len(sol_i))
-    )
-    log_defi = np.log1p(-np.clip(ctx.defi, 0.0, 0.999))
-    defis_v = np.take(1.0 - np.exp(theme_mask.astype(float) @ log_defi.T), flat)
+
+    # noisy-OR of the evidence (and of the challenges' themes): 1 - prod(1 - score), one row
+    # per distinct set of evidence (solutions sharing it share the row), factors multiplied
+    # in evidence order as a plain loop would; then one gather of the feasible pairs
+    def noisy_or(mask: np.ndarray, scores_t: np.ndarray) -> np.ndarray:
+        rows_u, inv = np.unique(mask, axis=0, return_inverse=True)
+        one_minus = 1.0 - np.clip(scores_t, 0.0, 0.999)  # (n_ev, n_site), rows contiguous
+        free = np.ones((len(rows_u), n_site))
+        for u, row in enumerate(rows_u):
+            for e in np.flatnonzero(row):
+                free[u] *= one_minus[e]
+        return 1.0 - np.take(free, inv.reshape(-1)[sol_i] * n_site + site_i)
+
+    ev_scores = ctx.scores
+    if ev_scores.shape[1]:
+        besoin = noisy_or(rel, np.ascontiguousarray(ev_scores.T))
+    else:
+        besoin = np.zeros(len(sol_i))
+    if applies["defis"].any():
+        defis_v = noisy_or(theme_mask, np.ascontiguousarray(ctx.defi.T))
+    else:  # no workshop challenge on these solutions' themes: the criterion never counts
+        defis_v = np.zeros(len(sol_i))
     ratio = area[site_i] / smin[sol_i]
     fit = np.where(np.isnan(smin[sol_i]), 1.0, np.clip(0.6 + 0.4 * (ratio - 1.0), 0.6, 1.0))
     fit = np.where(known[site_i], fit, 0.5)
@@ -523,20 +537,28 @@ def assess_sites(
         ),
         "densite": np.clip(np.nan_to_num(ctx.densite) / DENSE_PER_KM2, 0, 1),
     }
-    values: dict[str, np.ndarray] = {
-        "besoin": besoin,
-        "defis": defis_v,
-        **{k: v[site_i] for k, v in per_site.items()},
-        "surface": fit,
-    }
+    # pairs are grouped by solution (ascending): per-solution weights spread with np.repeat;
+    # each criterion adds its weighted value in CRITERIA order (the loop's order, same floats)
+    counts = np.bincount(sol_i, minlength=n_sol)
     num = np.zeros(len(sol_i))
     den = np.zeros(len(sol_i))
-    for key, vals in values.items():
-        weight = np.where(applies[key], w[key], 0.0)[sol_i]  # 0 where it does not count
-        finite = np.isfinite(vals)
-        weight = np.where(finite, weight, 0.0)
-        values[key] = np.where(weight > 0, vals, np.nan)
-        num += weight * np.where(finite, vals, 0.0)
+    pair_values = {"besoin": besoin, "defis": defis_v, "surface": fit}
+    has_nan: dict[str, bool] = {}
+    for key in CRITERIA:
+        applied = applies[key]
+        site_vals = per_site.get(key)
+        has_nan[key] = bool(
+            np.isnan(site_vals if site_vals is not None else pair_values[key]).any()
+        )
+        if not applied.any() or w[key] <= 0:
+            continue
+        vals = site_vals[site_i] if site_vals is not None else pair_values[key]
+        weight = np.repeat(np.where(applied, w[key], 0.0), counts)
+        if has_nan[key]:
+            missing = np.isnan(vals)
+            weight[missing] = 0.0
+            vals = np.where(missing, 0.0, vals)
+        num += weight * vals
         den += weight
     total = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     total = np.where(measured[sol_i], np.round(total, 4), np.nan)
@@ -551,9 +573,24 @@ def assess_sites(
     # one integer key: solution, then total descending (4 decimals, NaN last), then site order
     tot4 = np.where(np.isnan(total), -1, np.rint(np.nan_to_num(total) * 10_000)).astype(np.int64)
     sort_key = (sol_i * 10_003 + (10_001 - tot4)) * max(n_site, 1) + site_order[site_i]
-    order = np.argsort(sort_key, kind="stable")
+    order = np.argsort(sort_key)  # the keys are unique: no stable sort needed
     sol_i, site_i, total = sol_i[order], site_i[order], total[order]
-    stacked = np.column_stack([values[k] for k in CRITERIA])[order]  # (n_pairs, n_criteria)
+    # the criteria of the sorted pairs, one contiguous column each: NaN where a criterion
+    # does not count (not applicable to the solution, zero weight, not measured at the site)
+    stacked = np.empty((len(sol_i), len(CRITERIA)), order="F")  # (n_pairs, n_criteria)
+    for c, key in enumerate(CRITERIA):
+        column = stacked[:, c]
+        applied = applies[key]
+        if not applied.any() or w[key] <= 0:
+            column.fill(np.nan)
+            continue
+        site_vals = per_site.get(key)
+        if site_vals is not None:
+            np.take(site_vals, site_i, out=column)
+        else:
+            np.take(pair_values[key], order, out=column)
+        if not applied.all():
+            column[~np.repeat(applied, counts)] = np.nan  # still grouped by solution
     values = {k: stacked[:, c] for c, k in enumerate(CRITERIA)}
     rank = competition_rank(sol_i, total)
     # a tie: the same (solution, rank) as the previous or the next pair (pairs are sorted)
@@ -563,7 +600,7 @@ def assess_sites(
     if explain_top is None:
         chosen = np.arange(len(sol_i))
     else:
-        starts = np.searchsorted(sol_i, sol_i, side="left")
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
         pos = np.arange(len(sol_i)) - starts
         chosen = np.flatnonzero(
             (np.nan_to_num(rank, nan=np.inf) <= explain_top)

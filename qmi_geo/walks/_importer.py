@@ -7,7 +7,7 @@ Nothing is lost: for every file, ``accepted + rejected == rows read``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -189,15 +189,22 @@ def _too_far(
     rows = np.flatnonzero(todo & ~np.isnan(x))
     if not len(rows):
         return out
-    geoms = shapely.points(x[rows], y[rows])
-    if shapes is not None:
-        own = shapes[rows]
-        geoms = np.where(shapely.is_missing(own), geoms, own)
-    outside = ~shapely.intersects(area, geoms)
+    # points are tested from their coordinates (no geometry built for a million rows);
+    # only the few rows outside the quarter get a geometry, for their distance
+    own = shapes[rows] if shapes is not None else None
+    is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
+    inside = np.empty(len(rows), dtype=bool)
+    inside[~is_shape] = shapely.intersects_xy(area, x[rows[~is_shape]], y[rows[~is_shape]])
+    if own is not None and is_shape.any():
+        inside[is_shape] = shapely.intersects(area, own[is_shape])
+    outside = ~inside
     if not outside.any():
         return out
     far_rows = rows[outside]
-    dist = shapely.distance(area, geoms[outside])
+    geoms = shapely.points(x[far_rows], y[far_rows])
+    if own is not None:
+        geoms = np.where(is_shape[outside], own[outside], geoms)
+    dist = shapely.distance(area, geoms)
     far = dist > max_distance_m
     out[far_rows[far]] = [
         f"à {_km(d)} km du quartier (au-delà de {_km(max_distance_m)} km) : corrigez la "
@@ -208,14 +215,22 @@ def _too_far(
 
 
 def _process_file(
-    raw: RawWalk,
+    box: list[RawWalk],
     *,
     walk_id: str | None,
     salt: str | None,
     area: shapely.Geometry | None = None,
     max_distance_m: float = MAX_DISTANCE_M,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
-    """Validate the rows of one file; returns accepted rows, rejects, summary, routes."""
+) -> tuple[pd.DataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
+    """Validate the rows of one file; returns accepted rows, rejects, summary, routes.
+
+    The file comes in a one-item list that is emptied: once every column has been read
+    (and the rejects copied), the file's table is released before the accepted rows'
+    columns are built. The accepted rows carry their position as ``_x``/``_y`` (and
+    ``_forme`` for lines and zones), not as geometries: :func:`_finish` builds them once
+    every table is gone, so that a million-row import never holds both at once.
+    """
+    raw = box.pop()
     name = raw.path.name
     summary = FileSummary(
         fichier=name, format=raw.format, lus=len(raw), messages=list(raw.messages)
@@ -288,47 +303,12 @@ def _process_file(
         walk = _text(None, keep, index, default_walk)
         named = _text(None, keep, index, walk_id or "")
 
-    x, y = located.x[keep], located.y[keep]
-    geoms = shapely.points(x, y)
-    if located.shapes is not None:
-        shapes = located.shapes[keep]
-        geoms = np.where(shapely.is_missing(shapes), geoms, shapes)
-    frame = pd.DataFrame(
-        {
-            "marche": walk,
-            "theme": str_series(theme, theme_rows[keep], index),
-            "theme_original": str_series(original, theme_rows[keep], index),
-            "valence": str_series(valence, valence_rows[keep], index),
-            "intensite": intensity_array,
-            "commentaire": _text(_column(table, fields, "commentaire"), keep, index),
-            "photo": _text(_column(table, fields, "photo"), keep, index),
-            "horodatage": stamp.to_numpy()[keep],
-            "role": _text(_column(table, fields, "role"), keep, index),
-            "auteur": authors,
-            "poids": weight,
-            "source_fichier": _text(None, keep, index, name),
-            "source_ligne": raw.lines[keep],
-            "_marche_id": named,
-            "_date_illisible": date_bad[keep],
-            "_date_texte": date_text[keep],
-            "_date_future": future[keep],
-            "_inversee": located.swapped[keep],
-            "_theme_inconnu": ~matched[theme_rows[keep]],
-            "_valence_inconnue": valence_bad[valence_rows[keep]],
-            "_intensite_invalide": intensity_bad_kept,
-            "_x": x,
-            "_y": y,
-        },
-        index=index,
-    )
-    accepted = gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
-
     rejects = pd.DataFrame(
         {
             "fichier": name,
             "ligne": raw.lines[rejected],
             "raison": reason[rejected],
-            "coordonnees": raw.coord_text.to_numpy()[rejected],
+            "coordonnees": raw.coord_text[rejected].to_numpy(),  # not a million texts
         }
     )
     if rejected.any():
@@ -342,6 +322,45 @@ def _process_file(
         kinds = pd.Series(reason[rejected]).str.replace(r"\s*(?:[(«]| :).*$", "", regex=True)
         for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
             summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
+    texts = {key: _column(table, fields, key) for key in ("commentaire", "photo", "role")}
+    source_lines, route = raw.lines, raw.route
+    del table, raw
+    _release_memory(n)  # the file's table, if nobody else holds it
+
+    x, y = located.x[keep], located.y[keep]
+    columns: dict[str, Any] = {}
+    if located.shapes is not None:  # lines and zones; points get theirs in _finish
+        columns["_forme"] = located.shapes[keep]
+    frame = pd.DataFrame(
+        {
+            "marche": walk,
+            "theme": str_series(theme, theme_rows[keep], index),
+            "theme_original": str_series(original, theme_rows[keep], index),
+            "valence": str_series(valence, valence_rows[keep], index),
+            "intensite": intensity_array,
+            "commentaire": _text(texts["commentaire"], keep, index),
+            "photo": _text(texts["photo"], keep, index),
+            "horodatage": stamp.to_numpy()[keep],
+            "role": _text(texts["role"], keep, index),
+            "auteur": authors,
+            "poids": weight,
+            "source_fichier": _text(None, keep, index, name),
+            "source_ligne": source_lines[keep],
+            "_marche_id": named,
+            "_date_illisible": date_bad[keep],
+            "_date_texte": date_text[keep],
+            "_date_future": future[keep],
+            "_inversee": located.swapped[keep],
+            "_theme_inconnu": ~matched[theme_rows[keep]],
+            "_valence_inconnue": valence_bad[valence_rows[keep]],
+            "_intensite_invalide": intensity_bad_kept,
+            "_x": x,
+            "_y": y,
+            **columns,
+        },
+        index=index,
+    )
+
     summary.acceptes = int(keep.sum())
     summary.rejetes = int(rejected.sum())
     deduced_kept = int(valence_deduced[valence_rows[keep]].sum())
@@ -350,14 +369,14 @@ def _process_file(
     elif "valence" not in fields and keep.any():
         summary.messages.append("pas de colonne de ressenti : valence déduite du thème")
     routes = None
-    if raw.route is not None and len(raw.route):
-        r = raw.route if raw.route.crs is not None else raw.route.set_crs(4326)
+    if route is not None and len(route):
+        r = route if route.crs is not None else route.set_crs(4326)
         routes = gpd.GeoDataFrame(
             {"marche": default_walk, "nom": r["nom"].to_numpy(), "source_fichier": name},
             geometry=r.to_crs(CRS).geometry.to_numpy(),
             crs=CRS,
         )
-    return accepted, rejects, summary, routes
+    return frame, rejects, summary, routes
 
 
 def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
@@ -371,16 +390,45 @@ def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
     return area
 
 
+#: Below this many rows, freeing memory early is not worth a garbage collection.
+_LARGE_ROWS = 50_000
+
+
+def _release_memory(rows: int) -> None:
+    """Give back to the system the memory pyarrow's pool keeps after the file tables are freed.
+
+    A file's table is freed only by the cycle collector (pandas frames hold reference
+    cycles), and pyarrow's allocator then keeps the freed pages for later: between the
+    per-file work and the cross-file steps of a large import, that is the size of a whole
+    file's text table.
+    """
+    if rows < _LARGE_ROWS:
+        return
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
 def _finish(
-    accepted: gpd.GeoDataFrame,
+    accepted: pd.DataFrame,
     summaries: dict[str, FileSummary],
     area: shapely.Geometry | None,
     existing: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
     """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
     acc = accepted.reset_index(drop=True)
-    geoms = np.asarray(acc.geometry.array)
-    shapes = shapely.get_type_id(geoms) != 0
+    del accepted
+    _release_memory(len(acc))
+    if "_forme" in acc:
+        own = acc.pop("_forme").to_numpy(dtype=object, copy=True)
+        own[pd.isna(own)] = None  # rows of files without shapes (concatenated) are NaN
+        shapes = shapely.get_type_id(own) > 0  # a line or a zone (not a point, not None)
+    else:
+        own = None
+        shapes = np.zeros(len(acc), dtype=bool)
     outside = pd.Series(False, index=acc.index)
     if area is not None and len(acc):
         inside = np.zeros(len(acc), dtype=bool)
@@ -388,8 +436,8 @@ def _finish(
         inside[points] = shapely.contains_xy(
             area, acc["_x"].to_numpy()[points], acc["_y"].to_numpy()[points]
         )
-        if shapes.any():
-            inside[shapes] = shapely.intersects(area, geoms[shapes])
+        if own is not None and shapes.any():
+            inside[shapes] = shapely.intersects(area, own[shapes])
         outside = pd.Series(~inside, index=acc.index)
     key = {
         "t": acc["theme_original"],
@@ -403,9 +451,9 @@ def _finish(
         "x": acc["_x"].round(2),
         "y": acc["_y"].round(2),
     }
-    if shapes.any():
+    if own is not None and shapes.any():
         g = np.full(len(acc), "", dtype=object)
-        g[shapes] = shapely.to_wkb(geoms[shapes], hex=True)
+        g[shapes] = shapely.to_wkb(own[shapes], hex=True)
         key["g"] = pd.Series(g, index=acc.index, dtype="str")
     content = pd.Series(hash_columns(key), index=acc.index)
     duplicate = content.duplicated(keep="first")
@@ -480,7 +528,17 @@ def _finish(
                     f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
                     "remplacées, pas dupliquées"
                 )
-    return coerce_annotations(acc)
+    # the geometries last, from the coordinate arrays: points for most rows, the file's
+    # own shape for lines and zones
+    x, y = acc["_x"].to_numpy(), acc["_y"].to_numpy()
+    acc = acc.drop(columns=[c for c in acc.columns if c.startswith("_")])
+    _release_memory(len(acc))
+    geoms = shapely.points(x, y)
+    del x, y
+    if own is not None and shapes.any():
+        geoms[shapes] = own[shapes]
+    del own
+    return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
 
 
 def import_raw_walks(
@@ -512,11 +570,13 @@ def import_raw_walks(
                 ),
                 stacklevel=2,
             )
-        accepted, rej, s, route = _process_file(raw, walk_id=walk_id, salt=salt, area=area)
-        if not len(raw):
+        n_rows, raw_path, box = len(raw), raw.path, [raw]
+        del raw  # _process_file frees the table once it is read
+        accepted, rej, s, route = _process_file(box, walk_id=walk_id, salt=salt, area=area)
+        if not n_rows:
             s.messages.append("aucune ligne de données (seulement l'en-tête) : rien à importer")
         if s.fichier in summaries:  # two files with the same name in different folders
-            s.fichier = str(raw.path)
+            s.fichier = str(raw_path)
             accepted["source_fichier"] = s.fichier
             rej["fichier"] = s.fichier
             if route is not None:
@@ -527,13 +587,16 @@ def import_raw_walks(
         rejects.append(rej)
         if route is not None:
             routes.append(route)
+        del accepted
     if parts:
-        accepted_all = (
-            parts[0]
-            if len(parts) == 1
-            else gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+        # no name kept here: _finish frees the per-file columns as soon as it is done with them
+        annotations = _finish(
+            parts.pop() if len(parts) == 1 else pd.concat(parts, ignore_index=True),
+            summaries,
+            area,
+            existing,
         )
-        annotations = _finish(accepted_all, summaries, area, existing)
+        parts.clear()
     else:
         annotations = empty_annotations()
     nonempty = [r for r in rejects if len(r)]
@@ -634,10 +697,20 @@ def import_walks(
         except WalkError as exc:
             raws.append((path, exc))
             errors.append(exc)
+        _release_memory(len(raws[-1]) if isinstance(raws[-1], RawWalk) else 0)  # reader buffers
     if path_list and len(errors) == len(path_list):
         if len(errors) == 1:
             raise errors[0]
         raise WalkError("Aucun fichier de marche lisible :\n" + "\n".join(map(str, errors)))
     return import_raw_walks(
-        raws, perimeter=perimeter, existing=existing, walk_id=walk_id, salt=salt
+        _drain(raws), perimeter=perimeter, existing=existing, walk_id=walk_id, salt=salt
     )
+
+
+def _drain(
+    items: list[RawWalk | tuple[Path, WalkError]],
+) -> Iterator[RawWalk | tuple[Path, WalkError]]:
+    """Yield and forget the files read, so that each table is freed once it is processed."""
+    items.reverse()
+    while items:
+        yield items.pop()

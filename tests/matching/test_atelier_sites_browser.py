@@ -52,7 +52,7 @@ def test_site_drawn_in_the_workshop_comes_back_and_is_ranked(driver, downloads, 
 
     from qmi_geo.cli.main import cli
     from qmi_geo.maps import build_web_map
-    from qmi_geo.pipeline import analyse, matching_stage, perimeter_for
+    from qmi_geo.pipeline import analyse, map_stage, matching_stage, perimeter_for
     from qmi_geo.spec import load_spec
 
     spec = load_spec("93005")
@@ -97,7 +97,7 @@ def test_site_drawn_in_the_workshop_comes_back_and_is_ranked(driver, downloads, 
     )
     assert res.exit_code == 0, res.output
     assert "1 site(s) proposé(s) importé(s)" in res.output
-    result = analyse(spec, output_dir=out, progress=False, stages=[matching_stage])
+    result = analyse(spec, output_dir=out, progress=False, stages=[matching_stage, map_stage])
     matched = result.products["matching"]
     site = matched.sites[matched.sites["nom"] == "Parking de la <mairie>"].iloc[0]
     assert site["origine"] == "atelier" and site["dans_quartier"]
@@ -111,3 +111,33 @@ def test_site_drawn_in_the_workshop_comes_back_and_is_ranked(driver, downloads, 
     assert "sites_atelier" in row["sources"].iloc[0].split(";")
     written = (out / "appariements.csv").read_text(encoding="utf-8-sig")
     assert "Parking de la <mairie>" in written
+
+    # the next workshop map shows the imported site again, editable, among the sites too
+    page2 = out / "carte_sensible.html"
+    html = page2.read_text(encoding="utf-8")
+    # the sites layer of the map (GeoJSON of the sites kind, HTML-escaped name)
+    assert '"nom": "Parking de la \\u0026lt;mairie\\u0026gt;"' in html
+    driver.get(page2.as_uri())
+    for _ in range(100):
+        if driver.execute_script("return document.readyState") == "complete":
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    items = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.qmi-liste-defis li'))"
+        ".map(function (e) { return e.textContent; })"
+    )
+    assert "Site proposé — Parking : Parking de la <mairie>" in items
+    before = set(downloads.glob("*.geojson"))
+    driver.find_element("id", "qmi-exporter-defis").click()
+    again = _wait_download(downloads, before)
+    feats = json.loads(again.read_text(encoding="utf-8"))["features"]
+    site_feats = [f for f in feats if f["properties"].get("nature") == "site"]
+    assert len(site_feats) == 1 and site_feats[0]["properties"]["id"] == props["id"]
+    assert site_feats[0]["properties"]["type_site"] == "parking"
+    # importing the re-export updates the site instead of adding a copy
+    res = CliRunner().invoke(
+        cli, ["atelier", "import", str(again), "--spec", "93005", "--sortie", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "1 site(s) d'atelier au total" in res.output

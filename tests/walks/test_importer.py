@@ -173,3 +173,22 @@ def test_rejects_file_keeps_other_files_rows(mixed_file, aulnay, tmp_path, place
         "marche_melangee_synthetique.csv": 3,
         "autre_synthetique.csv": 1,
     }
+
+
+def test_large_file_path_frees_tables_early_and_imports_the_same(mixed_file, aulnay):
+    """Files of ``_LARGE_ROWS`` rows or more free each table before the annotations are
+    built (garbage collection, pyarrow pool release): same result as the small-file path.
+    The threshold is lowered so that the mixed file takes the large-file path."""
+    from qmi_geo.walks import _importer
+
+    kept = import_walks(mixed_file, perimeter=aulnay, progress=False)
+    saved = _importer._LARGE_ROWS
+    _importer._LARGE_ROWS = 1
+    try:
+        freed = import_walks(mixed_file, perimeter=aulnay, progress=False)
+    finally:
+        _importer._LARGE_ROWS = saved
+    pd.testing.assert_frame_equal(freed.annotations, kept.annotations)
+    pd.testing.assert_frame_equal(freed.rejects, kept.rejects)
+    assert freed.to_json_dict() == kept.to_json_dict()
+    assert len(freed.annotations) + len(freed.rejects) == 11
