@@ -196,9 +196,9 @@ def main() -> int:
         "",
         "Référence : une boucle séquentielle de `qmi diagnose <commune> --no-map --no-report` "
         "(un processus par commune, appariement des solutions compris : `qmi diagnose` ne "
-        "permet pas de l'omettre), temps relevés après 10, 40 et 130 communes de la même "
-        "boucle ; mémoire maximale du plus gros processus : "
-        f"{_fr(base['peak_mb'], 0)} Mo.",
+        "permet pas de l'omettre), temps relevés après "
+        f"{', '.join(map(str, sizes))} communes de la même boucle ; mémoire maximale du plus "
+        f"gros processus : {_fr(base['peak_mb'], 0)} Mo.",
         "",
         "| côté | communes | durée (s) | s par commune | CPU (s) | rapport à la boucle "
         "| mémoire max par processus (Mo) | échecs |",
