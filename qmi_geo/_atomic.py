@@ -18,7 +18,14 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "completed_outputs", "write_bytes", "write_csv", "write_text"]
+__all__ = [
+    "atomic_path",
+    "completed_outputs",
+    "unsynced_sqlite",
+    "write_bytes",
+    "write_csv",
+    "write_text",
+]
 
 #: Temporary files start with this prefix (hidden, and ignored by the output listings).
 TMP_PREFIX = ".qmi-tmp-"
@@ -75,6 +82,26 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         _remove_tmp(tmp)
         raise
     _COMPLETED.append(target)
+
+
+@contextmanager
+def unsynced_sqlite() -> Iterator[None]:
+    """GDAL writes GeoPackages (SQLite) without waiting for the disk at each transaction.
+
+    For the temporary file of :func:`atomic_path` only: an interrupted write leaves a
+    temporary file that is removed, never a half-written target, so SQLite's
+    ``synchronous`` flushes (one ``fsync`` per transaction, several per layer) buy nothing
+    there; they made ``diagnostic.gpkg`` cost seconds of waiting on a busy disk. The
+    target is then moved into place like every other output (no output is fsynced).
+    """
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": previous})
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:

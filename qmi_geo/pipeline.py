@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from qmi_geo._atomic import atomic_path, write_csv, write_text
+from qmi_geo._atomic import atomic_path, unsynced_sqlite, write_csv, write_text
 from qmi_geo._validate import SourceRef, ValidationReport, check_crs_area
 from qmi_geo.errors import LayerError, QmiGeoError, QmiGeoWarning
 from qmi_geo.layers import KINDS, Source, normalise_layer, read_vector
 from qmi_geo.layers._normalise import LAMBERT93
+from qmi_geo.layers._read import read_vector_cached
 from qmi_geo.layers.catalogue import bundled_layers_dir, load_catalogue
 from qmi_geo.settings import settings
 from qmi_geo.spec import DiagnosticSpec
@@ -94,13 +95,6 @@ class DiagnoseResult:
     products: dict[str, Any] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=64)
-def _read_cached(path: str, layer: str | None, where: str | None, mtime: float) -> gpd.GeoDataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on GeoJSON without CRS
-        return read_vector(path, layer, where=where)
-
-
 def _read_source(src: Source) -> gpd.GeoDataFrame:
     path = Path(src.path)
     if not path.exists():
@@ -110,7 +104,7 @@ def _read_source(src: Source) -> gpd.GeoDataFrame:
             f"Source « {src.name} » : fichier introuvable {path}. Vérifiez le chemin dans le "
             "fichier de diagnostic ou layers/catalogue.toml."
         )
-    return _read_cached(str(path), src.layer, src.where, path.stat().st_mtime).copy()
+    return read_vector_cached(str(path), src.layer, src.where, path.stat().st_mtime).copy()
 
 
 def perimeter_for(spec: DiagnosticSpec, report: ValidationReport | None = None) -> gpd.GeoDataFrame:
@@ -486,7 +480,7 @@ def write_geopackage(
     Every layer goes into a temporary GeoPackage beside ``path``, which replaces ``path``
     only once complete: an interrupted run leaves the previous file, never a partial one.
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, unsynced_sqlite():
         _write_gpkg_layers(layers, tmp, tables)
     return path
 

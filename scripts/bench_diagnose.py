@@ -9,11 +9,13 @@ For each pilot commune, in the same run:
   raster headers and the solution catalogue. That is what any script working on these inputs
   pays before computing anything;
 * **qmi diagnose** — the command itself, cold (``python -m qmi_geo diagnose``), into
-  an empty folder, with its default stages (layers, walks, indicators, matching, web map).
+  an empty folder: its default stages (layers, walks, indicators, matching, web map and the
+  livrable, a WeasyPrint PDF with its maps), and the same with ``--sans-rapport``.
 
 Check: both sides see the same inputs (the floor's list is derived from the spec with the
 same catalogue), and the diagnostic wrote every file it announces (else the run fails).
-Time: best of ``--repeat`` (default 2) of each; target ratio ≤ 3.
+Time: best of ``--repeat`` (default 2) of each, wall clock and CPU (user + sys of the
+process, which a machine shared with other jobs inflates less); target ratio ≤ 3 (wall).
 
 Run: ``.venv/bin/python scripts/bench_diagnose.py`` (about a minute); writes the section
 « qmi diagnose (issue 13) » of BENCHMARKS.md.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import tempfile
 from pathlib import Path
@@ -100,29 +103,43 @@ def inputs_of(spec_name: str) -> list[dict[str, object]]:
     return out
 
 
+def _cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(
     pilot: str, listing: Path, floor_py: Path, work: Path, extra: tuple[str, ...], repeat: int
-) -> tuple[float, float, list[float], int]:
-    """Best-of-``repeat`` cold times of the floor and of ``qmi diagnose``, interleaved."""
+) -> tuple[float, float, list[float], int, tuple[float, float]]:
+    """Best-of-``repeat`` cold times of the floor and of ``qmi diagnose``, interleaved.
+
+    Returns the best wall times, the peak RSS of each side, the number of outputs and the
+    best CPU times (user + sys) of each side.
+    """
     floor: list[float] = []
     cmd: list[float] = []
+    cpu: tuple[list[float], list[float]] = ([], [])
     rss = [0.0, 0.0]
     files: list[str] = []
     for _ in range(repeat):  # interleaved: the same load on both sides
+        c0 = _cpu_children()
         t, r, _out = run_cold([str(floor_py), str(listing)])
+        cpu[0].append(_cpu_children() - c0)
         floor.append(t)
         rss[0] = max(rss[0], r)
         out_dir = work / f"out-{pilot}"
         shutil.rmtree(out_dir, ignore_errors=True)
         spec = f"diagnostics/{pilot}.toml"
+        c0 = _cpu_children()
         t, r, stdout = run_cold(["qmi_geo", "diagnose", spec, "--sortie", str(out_dir), *extra])
+        cpu[1].append(_cpu_children() - c0)
         cmd.append(t)
         rss[1] = max(rss[1], r)
         files = [line.split()[-1] for line in stdout.splitlines() if line.startswith("  ")]
         absent = [f for f in files if not Path(f).exists()]
         if not files or absent:
             raise SystemExit(f"{pilot}: announced outputs missing: {absent or 'none'}")
-    return min(floor), min(cmd), rss, len(files)
+    return min(floor), min(cmd), rss, len(files), (min(cpu[0]), min(cpu[1]))
 
 
 def main() -> None:
@@ -142,9 +159,16 @@ def main() -> None:
             inputs = inputs_of(pilot)
             listing.write_text(json.dumps(inputs), encoding="utf-8")
             for variant, extra in VARIANTS:
-                floor, cmd, rss, n_out = measure(pilot, listing, floor_py, work, extra, args.repeat)
-                rows.append((pilot, variant, len(inputs), floor, cmd, rss, n_out))
-                print(pilot, variant, f"floor {floor:.2f}s diagnose {cmd:.2f}s", flush=True)
+                floor, cmd, rss, n_out, cpu = measure(
+                    pilot, listing, floor_py, work, extra, args.repeat
+                )
+                rows.append((pilot, variant, len(inputs), floor, cmd, rss, n_out, cpu))
+                print(
+                    pilot,
+                    variant,
+                    f"floor {floor:.2f}s diagnose {cmd:.2f}s (CPU {cpu[0]:.2f}s / {cpu[1]:.2f}s)",
+                    flush=True,
+                )
     lines = [
         HEADER,
         "",
@@ -154,23 +178,28 @@ def main() -> None:
         "diagnostic (each vector source with `geopandas.read_file` and its `where` filter, "
         "the commune layer for the perimeter, every layer of each walk file, raster headers, "
         "the solution catalogue). Measured side: `python -m qmi_geo diagnose "
-        "<pilot> --sortie <empty folder>`, default stages (layers, walks, indicators, "
-        "matching, web map). Both cold, interleaved, best of "
-        f"{args.repeat}. Check: every announced output exists after each run; both sides "
-        "read the same list of inputs (derived from the spec and the catalogue).",
+        "<pilot> --sortie <empty folder>`: the default stages (layers, walks, indicators, "
+        "matching, web map, livrable) and the same with `--sans-rapport` (no livrable). "
+        f"Both cold, interleaved, best of {args.repeat}; wall clock (the target) and CPU "
+        "time (user + sys). Check: every announced output exists after each run; both sides "
+        "read the same list of inputs (derived from the spec and the catalogue). The first "
+        "run of a machine also compiles the jinja2 templates into the user cache "
+        "(`qmi_geo/_templates.py`, like Python's `__pycache__`): best-of-N times are the "
+        "warm ones, on both sides.",
         "",
         "| pilot | stages | inputs | read inputs (floor) | `qmi diagnose` | ratio | target ≤ 3 | "
-        "max RSS floor / diagnose | outputs |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|",
+        "CPU floor / diagnose (ratio) | max RSS floor / diagnose | outputs |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
-    for pilot, variant, n_in, f, c, rss, n_out in rows:
+    for pilot, variant, n_in, f, c, rss, n_out, cpu in rows:
         met = "met" if c / f <= TARGET else f"**missed by {c / f - TARGET:.2f}**"
         lines.append(
             f"| {pilot} | {variant} | {n_in} | {f:.2f} s | {c:.2f} s | {fmt_ratio(c / f)} | "
-            f"{met} | {rss[0]:.0f} / {rss[1]:.0f} MiB | {n_out} |"
+            f"{met} | {cpu[0]:.2f} / {cpu[1]:.2f} s ({fmt_ratio(cpu[1] / cpu[0])}) | "
+            f"{rss[0]:.0f} / {rss[1]:.0f} MiB | {n_out} |"
         )
     lines.append("")
-    if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o in rows):
+    if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in rows):
         lines += [
             "Why the target is missed (profiled on Meudon, 2026-12-01, same machine): the "
             "floor pays Python, geopandas and the reads; `qmi diagnose` also imports what it "

@@ -16,8 +16,9 @@ Chromium with the network blocked. Measured:
 
 * build: Python time to write the page (best of 3);
 * every marker on the map: a probe script added to each page polls (every 10 ms) for a
-  MarkerClusterGroup on the map holding all N markers and records ``performance.now()``
-  (not ``loadEventEnd``, which comes before chunked clustering ends);
+  MarkerClusterGroup on the map holding all N markers, then records ``performance.now()``
+  once the next frame has been drawn (so the clusters are on screen; not ``loadEventEnd``,
+  which comes before chunked clustering ends);
 * page size, and peak memory of the page's renderer process (``VmHWM``).
 
 Equivalence, failing loudly: in each page, every marker's position (6 decimals) and its
@@ -58,6 +59,7 @@ HEADER = "## Cartes (issue 13) — carte sensible : couche des annotations"
 OLD_HEADERS = ("## Cartes (issue 5) — carte sensible augmentée : couche des annotations",)
 SIZES = (1_000, 50_000)
 TIMEOUT_S = 240
+OPENINGS = 3  # fresh browser openings per page: best time, largest peak memory
 
 PROBE = """<script>
 (function () {
@@ -76,7 +78,13 @@ PROBE = """<script>
     var c = clusters();
     for (var i = 0; i < c.length; i++) {
       if (c[i]._map && c[i].getLayers().length >= N) {
-        window.__allMarkers = performance.now(); window.__cluster = c[i]; return;
+        // every marker is in the group on the map: the moment is the end of the first frame
+        // drawn after that (a task queued from the next animation frame runs after it)
+        window.__cluster = c[i];
+        requestAnimationFrame(function () {
+          setTimeout(function () { window.__allMarkers = performance.now(); }, 0);
+        });
+        return;
       }
     }
     setTimeout(check, 10);
@@ -203,8 +211,10 @@ def _renderer_peak_mib(driver: Any) -> float:
     return peak
 
 
-def open_page(path: Path, n: int) -> tuple[float, float, list[list[str]]]:
-    """(seconds to every marker on the map, renderer peak MiB, markers read back)."""
+def open_page(
+    path: Path, n: int, *, read_back: bool = True
+) -> tuple[float, float, list[list[str]]]:
+    """(seconds to every marker on the map, renderer peak MiB, markers read back or [])."""
     from qmi_geo._browser import offline_chromium
 
     probed = path.with_name(path.stem + "_probe.html")
@@ -225,7 +235,7 @@ def open_page(path: Path, n: int) -> tuple[float, float, list[list[str]]]:
         if not shown:
             raise SystemExit(f"{path.name}: not every marker reached the map in {TIMEOUT_S} s")
         peak = _renderer_peak_mib(driver)
-        markers = driver.execute_script(READ_BACK)
+        markers = driver.execute_script(READ_BACK) if read_back else []
         return float(shown) / 1000, peak, markers
     finally:
         driver.quit()
@@ -271,6 +281,9 @@ def main() -> None:
             build, path = best_of(3, lambda fn=fn, out=out, ann=ann: fn(ann, perimeter, out))
             shown, peak, markers = open_page(path, n)
             check_equivalent(label, markers, ann)
+            for _ in range(OPENINGS - 1):
+                again, peak_again, _markers = open_page(path, n, read_back=False)
+                shown, peak = min(shown, again), max(peak, peak_again)
             size = path.stat().st_size
             results[n][label] = (build, size, shown, peak)
             print(n, label, f"build {build:.2f}s", f"{size / 1e6:.2f}MB", f"shown {shown:.2f}s",
@@ -301,9 +314,11 @@ def section(results: dict[int, dict[str, tuple[float, int, float, float]]], mach
         "Chromium with the network blocked. Baselines: `folium.Map` pages with every asset "
         "inlined (jQuery included, so `folium.Popup` works offline), popups holding the same "
         "information as ours. « Every marker shown »: a probe polls (10 ms) for a "
-        "MarkerClusterGroup on the map holding all N markers (`performance.now()`, not "
-        "`loadEventEnd`). Memory: peak resident memory (VmHWM) of the page's renderer. Build: "
-        "best of 3. Equivalence: every marker's position and popup text read back from each "
+        "MarkerClusterGroup on the map holding all N markers, then takes `performance.now()` "
+        "after the next frame is drawn (clusters on screen; not `loadEventEnd`); best of "
+        f"{OPENINGS} openings, each in a fresh browser. Memory: largest peak resident memory "
+        "(VmHWM) of the page's renderer over those openings. Build: best of 3. Equivalence: "
+        "every marker's position and popup text read back from each "
         "page match one input annotation (position, theme, comment), one to one — checked "
         "for every page below.",
         "",

@@ -6,7 +6,11 @@ Definitions
   ``route``, ``eau``) inside the zone, per km² of zone. Parallel tracks or carriageways less
   than ``corridor_m`` apart form one corridor and are counted once: the corridor length is
   the length of the lines once the parts within ``corridor_m / 2`` of a longer line of the
-  same kind are removed (:func:`dedup_parallel`).
+  same kind are removed (:func:`dedup_parallel`), the lines being first cut to the zone:
+  only what lies inside the zone counts, so the figure does not depend on how far around
+  the quarter the layer was read (a quarter with its buffer, or the whole region give
+  the same value). A kind without any line in the zone is « non disponible » (no
+  evidence that the sources cover the zone), not zero.
   Underground or at-grade lines that do not cut the street network (metro, tram, by
   default) are left out.
 * ``franchissements`` — number of points where a street of the network crosses a break
@@ -21,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from qmi_geo.diagnostics._geom import check_crs, intersection_measure, pairs, zone_area
+from qmi_geo.diagnostics._geom import check_crs, pairs, zone_area
 from qmi_geo.diagnostics._rows import ESTIMATED, Rows, missing_layer
 from qmi_geo.style import BREAK_KINDS
 
@@ -134,12 +138,51 @@ def break_density(
     for kind in ("rail", "route", "eau"):
         lines = breaks[breaks["type"].eq(kind)]
         lines = lines[lines.geom_type.isin(["LineString", "MultiLineString"])]
-        # only the lines near some zone matter: cut the work before de-duplicating
-        _, li = pairs(zones, lines)
-        kept = dedup_parallel(lines.iloc[np.unique(li)], corridor_m=corridor_m)
-        km = intersection_measure(zones, kept, measure="length") / 1000.0
+        km = _zone_corridors(zones, lines, corridor_m / 2.0) / 1000.0
         out[kind] = km / area_km2
     return pd.DataFrame(out, index=zones.index)
+
+
+def _zone_corridors(zones: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, tol: float) -> np.ndarray:
+    """Corridor length (m) of each zone: :func:`dedup_parallel` of the lines cut to the zone.
+
+    All zones at once: the lines are cut to every zone they cross, each cut part loses
+    what lies within ``tol`` of a longer part of the same zone (longest first, as in
+    :func:`dedup_parallel`), and the lengths left are summed per zone.
+    """
+    out = np.zeros(len(zones), dtype=float)
+    zi, li = pairs(zones, lines)
+    if not len(zi):
+        return out
+    cut = shapely.intersection(zones.geometry.values[zi], lines.geometry.values[li])
+    linear = np.isin(shapely.get_type_id(cut), (1, 5))  # a per-zone layer keeps only these
+    cut, zi = cut[linear], zi[linear]
+    parts, which = shapely.get_parts(cut, return_index=True)
+    zone = zi[which]
+    keep = ~shapely.is_empty(parts)
+    parts, zone = parts[keep], zone[keep]
+    if not len(parts):
+        return out
+    length = shapely.length(parts)
+    order = np.lexsort((-length, zone))  # by zone, longest first (stable, like a sort)
+    parts, zone, length = parts[order], zone[order], length[order]
+    tree = shapely.STRtree(parts)
+    a, b = tree.query(parts, predicate="dwithin", distance=tol)
+    earlier = (zone[a] == zone[b]) & (b < a)  # a longer part (earlier) of the same zone
+    a, b = a[earlier], b[earlier]
+    if len(a):
+        by = np.argsort(a, kind="stable")
+        a, b = a[by], b[by]
+        halo = shapely.buffer(parts[b], tol)
+        starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        own = a[starts]
+        masks = halo[starts]  # one longer neighbour: its halo; several: their union
+        sizes = np.diff(np.r_[starts, len(a)])
+        for k in np.flatnonzero(sizes > 1):
+            masks[k] = shapely.union_all(halo[starts[k] : starts[k] + sizes[k]])
+        length[own] = shapely.length(shapely.difference(parts[own], masks))
+    np.add.at(out, zone, length)
+    return out
 
 
 def crossing_points(
@@ -256,27 +299,36 @@ def breaks_rows(
             )
     else:
         dens = break_density(zones, coupures)
-        present = set(coupures["type"].dropna().unique())
+        # a kind is known in a zone when the layer has some line of it in the zone: the
+        # same answer whether the layer was cut to the quarter or covers the region
+        zi, li = pairs(zones, coupures)
+        types = coupures["type"].astype("string").to_numpy(dtype=object, na_value=None)[li]
+        present = pd.DataFrame(
+            {k: np.bincount(zi[types == k], minlength=len(zones)) > 0 for k in kinds_lbl},
+            index=zones.index,
+        )
         for kind, lbl in kinds_lbl.items():
             rows.add(
                 f"densite_coupures_{kind}",
                 f"Densité de coupures : {lbl}",
                 "km/km²",
-                dens[kind] if kind in present else np.nan,
+                dens[kind].where(present[kind]),
                 kinds=("coupures",),
                 note="voies parallèles comptées une fois",
                 missing_note="aucune donnée de ce type de coupure pour ce quartier "
                 "(les sources ne couvrent pas toutes les communes)",
             )
-        missing = [kinds_lbl[k] for k in kinds_lbl if k not in present]
+        missing = present.apply(
+            lambda r: ", ".join(kinds_lbl[k] for k in kinds_lbl if not r[k]), axis=1
+        )
         rows.add(
             "densite_coupures",
             "Densité de coupures (tous types)",
             "km/km²",
-            dens[[k for k in kinds_lbl if k in present]].sum(axis=1),
+            dens.where(present, 0.0)[list(kinds_lbl)].sum(axis=1),
             kinds=("coupures",),
-            statut=ESTIMATED if missing else "ok",
-            note=f"sans données pour : {', '.join(missing)} (valeur minorante)" if missing else "",
+            statut=missing.map(lambda m: ESTIMATED if m else "ok"),
+            note=missing.map(lambda m: f"sans données pour : {m} (valeur minorante)" if m else ""),
         )
     no_streets = "réseau de rues OpenStreetMap absent pour ce quartier"
     lbl_x = "Franchissements des coupures par les rues"

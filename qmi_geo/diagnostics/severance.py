@@ -95,6 +95,18 @@ def sample_break_pairs(
     empty = gpd.GeoDataFrame({"type": [], "a": [], "b": []}, geometry=[], crs=coupures.crs)
     if not len(lines) or n_pairs <= 0:
         return empty
+    # the same draw whatever the order of the rows (a layer cut to the quarter, or the
+    # region's layer filtered by an index): lines in the order of their ends (to the mm)
+    ends = np.round(
+        np.column_stack(
+            [
+                shapely.get_coordinates(shapely.get_point(lines.geometry.values, 0)),
+                shapely.get_coordinates(shapely.get_point(lines.geometry.values, -1)),
+            ]
+        ),
+        3,
+    )
+    lines = lines.iloc[np.lexsort(ends.T[::-1])]
     lengths = lines.geometry.length.to_numpy()
     total = lengths.sum()
     if total <= 0:
@@ -103,33 +115,35 @@ def sample_break_pairs(
     draws = np.sort(rng.uniform(0, total, size=n_pairs))
     cum = np.concatenate([[0.0], np.cumsum(lengths)])
     which = np.clip(np.searchsorted(cum, draws, side="right") - 1, 0, len(lines) - 1)
-    rows = []
-    for pos, d in zip(which, draws, strict=True):
-        line = lines.geometry.iloc[pos]
-        at = d - cum[pos]
-        p0 = line.interpolate(max(at - 1.0, 0.0))
-        p1 = line.interpolate(min(at + 1.0, line.length))
-        dx, dy = p1.x - p0.x, p1.y - p0.y
-        norm = np.hypot(dx, dy)
-        if norm == 0:
-            continue
-        nx_, ny_ = -dy / norm, dx / norm
-        mid = line.interpolate(at)
-        a = shapely.Point(mid.x + nx_ * offset_m, mid.y + ny_ * offset_m)
-        b = shapely.Point(mid.x - nx_ * offset_m, mid.y - ny_ * offset_m)
-        if area is not None and not (area.contains(a) and area.contains(b)):  # type: ignore[attr-defined]
-            continue
-        rows.append(
-            {
-                "type": lines["type"].iloc[pos],
-                "a": a,
-                "b": b,
-                "geometry": shapely.LineString([a, b]),
-            }
+    # every draw at once (the same GEOS interpolation as LineString.interpolate)
+    geoms = lines.geometry.values[which]
+    at = draws - cum[which]
+    p0 = shapely.line_interpolate_point(geoms, np.maximum(at - 1.0, 0.0))
+    p1 = shapely.line_interpolate_point(geoms, np.minimum(at + 1.0, lengths[which]))
+    d = shapely.get_coordinates(p1) - shapely.get_coordinates(p0)
+    norm = np.hypot(d[:, 0], d[:, 1])
+    ok = norm != 0
+    mid = shapely.get_coordinates(shapely.line_interpolate_point(geoms[ok], at[ok]))
+    normal = np.column_stack([-d[ok, 1], d[ok, 0]]) / norm[ok, None]
+    a_xy, b_xy = mid + normal * offset_m, mid - normal * offset_m
+    kept = np.ones(len(mid), dtype=bool)
+    if area is not None:
+        kept = shapely.contains_xy(area, a_xy[:, 0], a_xy[:, 1]) & shapely.contains_xy(
+            area, b_xy[:, 0], b_xy[:, 1]
         )
-    if not rows:
+    if not kept.any():
         return empty
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=coupures.crs)
+    a_xy, b_xy = a_xy[kept], b_xy[kept]
+    a, b = shapely.points(a_xy), shapely.points(b_xy)
+    return gpd.GeoDataFrame(
+        {
+            "type": lines["type"].to_numpy()[which[ok][kept]],
+            "a": a,
+            "b": b,
+        },
+        geometry=shapely.linestrings(np.stack([a_xy, b_xy], axis=1)),
+        crs=coupures.crs,
+    )
 
 
 def detour_ratios(

@@ -3,7 +3,9 @@
 Definitions
 -----------
 * ``sites`` / ``sites_<kind>`` — number of candidate sites intersecting the quarter, in
-  total and per kind (:data:`qmi_geo.style.SITE_KINDS`).
+  total and per kind (:data:`qmi_geo.style.SITE_KINDS`). The per-kind rows are given for
+  the kinds that have a site in the quarter (for many zones at once, zone by zone, as
+  each quarter's own table would).
 * ``surface_sites`` / ``surface_sites_<kind>`` — their area in m²: the ``surface_m2`` field
   when given, else the polygon's area; points and lines without ``surface_m2`` have no
   known area and are counted in the note.
@@ -111,6 +113,8 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
     )
     kinds = [k for k in SITE_KINDS if k in set(table["type"])]
     kinds += sorted(set(table["type"]) - set(SITE_KINDS))
+    found = set(zip(table["zone"], table["type"], strict=True))
+    done = len(rows.records)
     for kind in kinds:
         sub = table.loc[table["type"] == kind, ["zone", "n", "surface_m2", "n_sans_surface"]]
         sub = sub.set_index("zone").reindex(zones.index, fill_value=0)
@@ -126,4 +130,11 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
             note=note,
             missing_note=ALL_UNKNOWN,
         )
-    return rows.frame()
+    frame = rows.frame()
+    if len(kinds):  # drop the per-kind rows of zones without a site of that kind
+        per_kind = np.zeros(len(frame), dtype=bool)
+        per_kind[sum(len(r) for r in rows.records[:done]) :] = True
+        kind_of = frame["code"].str.replace(r"^(?:surface_)?sites_", "", regex=True)
+        has = [(z, k) in found for z, k in zip(frame["zone"], kind_of, strict=True)]
+        frame = frame[~per_kind | np.array(has, dtype=bool)].reset_index(drop=True)
+    return frame

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +24,14 @@ import shapely
 from qmi_geo._validate import SourceRef, ValidationReport
 from qmi_geo.errors import CRSError, LayerError, LayerFileNotFoundError
 
-__all__ = ["RasterInfo", "read_csv_points", "read_raster_info", "read_vector", "sniff_text"]
+__all__ = [
+    "RasterInfo",
+    "read_csv_points",
+    "read_raster_info",
+    "read_vector",
+    "read_vector_cached",
+    "sniff_text",
+]
 
 VECTOR_SUFFIXES = {
     ".gpkg",
@@ -219,6 +227,22 @@ def read_vector(
             f"{', '.join(names)}."
         )
     return _read_one(path, layer, where)
+
+
+@lru_cache(maxsize=64)
+def read_vector_cached(
+    path: str, layer: str | None, where: str | None, mtime: float
+) -> gpd.GeoDataFrame:
+    """:func:`read_vector`, once per file version (``mtime``) in a process: copy before changing.
+
+    The pipeline and the coverage of named extents read the same commune outlines; a batch
+    of communes reads the same regional files.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on GeoJSON without CRS
+        return read_vector(path, layer, where=where)
 
 
 def _read_one(path: Path, layer: str, where: str | None) -> gpd.GeoDataFrame:

@@ -92,12 +92,19 @@ def commune_parts(insee: str) -> list[str]:
     Former codes of another département (the 1968 renumbering of Seine and Seine-et-Oise:
     75059 for Saint-Denis, 78027 for Athis-Mons) and codes still in use are left out.
     """
+    return list(_parts().get(insee, (insee,)))
+
+
+@lru_cache(maxsize=1)
+def _parts() -> dict[str, tuple[str, ...]]:
+    """Every current commune's parts, built once (pandas indexes are slow to iterate)."""
     table = communes_2026()
-    if insee not in table.index:
-        return [insee]
-    current = set(table.index)
-    olds = table.at[insee, "anciens_codes"]
-    return [insee] + [c for c in olds if c not in current and c[:2] == insee[:2]]
+    codes = table.index.tolist()
+    current = set(codes)
+    return {
+        insee: (insee, *(c for c in olds if c not in current and c[:2] == insee[:2]))
+        for insee, olds in zip(codes, table["anciens_codes"].tolist(), strict=True)
+    }
 
 
 @lru_cache(maxsize=1)

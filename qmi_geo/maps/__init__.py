@@ -46,6 +46,9 @@ def __getattr__(name: str) -> Any:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from qmi_geo._templates import install
+
+    install()  # folium compiles ~90 jinja2 templates on import: reuse them (see _templates)
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value

@@ -322,6 +322,15 @@ def requirement_differences(a: Solution, b: Solution) -> list[str]:
     return out
 
 
+#: Why a catalogue difference leaves two solutions' commune scores equal.
+_UNTESTED = {
+    "thèmes": "qu'aucune couche ne mesure",
+    "types de sites": "type dont aucun site n'est le meilleur dans ces communes",
+    "surface minimale": "qu'aucun site de surface connue ne départage",
+    "surface maximale": "qu'aucun site de surface connue ne départage",
+}
+
+
 def _why_indistinguishable(a: Solution | None, others: list[Solution | None]) -> str:
     """Why two solutions get the same commune scores: same requirements, or untested ones."""
     if a is None or any(o is None for o in others):
@@ -333,10 +342,12 @@ def _why_indistinguishable(a: Solution | None, others: list[Solution | None]) ->
         if not diff:
             parts.append(f"exigences identiques à {o.nom} dans le catalogue")
         else:
+            why = [
+                _UNTESTED.get(d.split(" (")[0], "sans effet sur leur meilleur site") for d in diff
+            ]
             parts.append(
-                f"ne diffère de {o.nom} que par : " + ", ".join(diff) + " ; aucune donnée des "
-                "communes ne les départage (surface des sites inconnue, ou le type de site en "
-                "plus n'offre jamais le meilleur site)"
+                f"ne diffère de {o.nom} que par : "
+                + ", ".join(f"{d}, {w}" for d, w in zip(diff, why, strict=True))
             )
     return " ; ".join(parts)
 

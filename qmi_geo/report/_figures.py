@@ -58,6 +58,30 @@ CROSSING_LABEL = "Franchissement d'une coupure par une rue"
 GI_LABEL = "Point chaud significatif (Gi*, p < 0,05 après correction)"
 
 
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that paints a figure once, when it is saved.
+
+    geopandas requests a redraw after every layer it plots (``canvas.draw_idle()``): each map
+    of the livrable was painted (or laid out) once per layer, then once more by ``savefig``.
+    Here a request only marks the figure as unsettled; :meth:`settle` lays it out
+    (:meth:`~matplotlib.figure.Figure.draw_without_rendering`: the axes' aspect box, text
+    sizes) where a later step reads that state, the label placement of the situation map.
+    ``savefig`` draws from the artists, whatever was drawn before: the PNG is the same.
+    """
+
+    unsettled = False
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        """Note the request; the figure is laid out by :meth:`settle`, painted by savefig."""
+        self.unsettled = True
+
+    def settle(self) -> None:
+        """Lay the figure out as the last requested redraw would have."""
+        if self.unsettled:
+            self.figure.draw_without_rendering()
+            self.unsettled = False
+
+
 def to_data_uri(png: bytes) -> str:
     """A ``data:`` URI for a PNG, so the HTML stays one self-contained file."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -135,7 +159,7 @@ def quarter_map(
     per = l93(perimeter)
     assert per is not None
     fig = Figure(figsize=MAP_SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(fig)
+    canvas = _Canvas(fig)
     ax = fig.add_axes(MAP_AXES)
     aspect = (MAP_AXES[2] * MAP_SIZE_IN[0]) / (MAP_AXES[3] * MAP_SIZE_IN[1])
     extent = _frame(per, aspect)
@@ -227,6 +251,8 @@ def quarter_map(
                 for p, n in zip(g.geometry.representative_point(), g["priorite"], strict=True):
                     ax.text(p.x, p.y, str(n), ha="center", va="center", fontsize=7, zorder=23)
             handles.append(Patch(facecolor=st.colour, alpha=0.6, label=st.label + " (priorité)"))
+    if labels:  # the label placement reads the layout the last plot's redraw left
+        canvas.settle()
     _finish_axes(ax, extent)
     furniture = [scale_bar(ax, extent), north_arrow(ax)]
     if labels:
@@ -295,7 +321,7 @@ def theme_chart(counts: pd.DataFrame) -> bytes:
     data = counts.iloc[::-1]
     height = 0.9 + 0.28 * len(data)
     fig = Figure(figsize=(7.1, height), dpi=DPI)
-    FigureCanvasAgg(fig)
+    _Canvas(fig)
     ax = fig.add_axes((0.36, 0.9 / height * 0.6, 0.6, 1 - 0.9 / height))
     left = np.zeros(len(data))
     hatches = {"negatif": "////", "neutre": "", "positif": "...."}
@@ -335,7 +361,7 @@ def small_multiples(
     cols = 3 if n > 4 else 2
     rows = int(np.ceil(n / cols))
     fig = Figure(figsize=(7.1, 3.0 * rows + 0.9), dpi=DPI)
-    FigureCanvasAgg(fig)
+    _Canvas(fig)
     span = 0.0
     for _, _, per in quarters:
         x0, y0, x1, y1 = per.total_bounds

@@ -16,6 +16,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    from qmi_geo._templates import install
+
+    install()
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),

@@ -26,7 +26,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from qmi_geo._atomic import atomic_path, write_csv
+from qmi_geo._atomic import atomic_path, unsynced_sqlite, write_csv
 from qmi_geo.walks._importer import REJECT_COLUMNS, WalkImport
 from qmi_geo.walks._privacy import drop_personal_columns
 from qmi_geo.walks._schema import (
@@ -150,7 +150,7 @@ def _write_store(
     path: Path, annotations: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, files: pd.DataFrame
 ) -> None:
     """Write a whole store beside ``path`` and move it into place."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, unsynced_sqlite():
         _write(annotations, tmp, ANNOTATIONS_LAYER)
         if len(routes):
             _write(routes, tmp, ROUTES_LAYER)

@@ -160,3 +160,82 @@ def test_drive_network_is_flagged_as_upper_bound():
     ).set_index("code")
     assert table.loc["franchissements", "valeur"] == 1
     assert "majorante" in table.loc["ratio_detour", "note"]
+
+
+def _cut(layer: gpd.GeoDataFrame, zone) -> gpd.GeoDataFrame:
+    """The layer cut to one zone, as a per-quarter layers stage gives it."""
+    part = layer.geometry.intersection(zone)
+    return layer[~part.is_empty].set_geometry(part[~part.is_empty])
+
+
+def test_break_density_does_not_depend_on_how_far_the_layer_reaches():
+    """Corridors are de-duplicated among the lines cut to the zone: the region's layer,
+    the layer cut to the zone and the zones computed all at once give the same figures.
+    The long track's far part (outside the west zone) no longer decides which of the two
+    parallel tracks is kept in it."""
+    west = box(-1000, -1000, 0, 1000)
+    east = box(0, -1000, 3000, 1000)
+    zones = gpd.GeoDataFrame(geometry=[west, east], index=["w", "e"], crs=2154)
+    lines = rail(
+        LineString([(-1000, 0), (3000, 0)]),  # long, mostly in the east zone
+        LineString([(-900, 10), (-100, 10)]),  # parallel, 10 m away, in the west zone
+        LineString([(-900, 500), (-100, 520)]),
+    )
+    lines = gpd.GeoDataFrame(
+        {"type": ["rail", "rail", "eau"], "sous_type": ["RER", "RER", "fleuve"]},
+        geometry=lines.geometry,
+        crs=2154,
+    )
+    together = break_density(zones, lines)
+    for label, zone in (("w", west), ("e", east)):
+        one = zones.loc[[label]]
+        alone = break_density(one, lines).loc[label]
+        cut = break_density(one, _cut(lines, zone)).loc[label]
+        assert np.allclose(alone.to_numpy(), together.loc[label].to_numpy(), rtol=1e-9)
+        assert np.allclose(cut.to_numpy(), together.loc[label].to_numpy(), rtol=1e-9)
+    # west zone (2 km²): 1 km of shared corridor, of either track
+    assert together.loc["w", "rail"] == pytest.approx(1.0 / 2.0, rel=1e-6)
+    assert together.loc["e", "rail"] == pytest.approx(3.0 / 6.0, rel=1e-6)
+
+
+def test_break_kind_known_zone_by_zone():
+    """A kind without any line in a zone is « non disponible » there (and the total a lower
+    bound), while a zone that has it gets its figure: as each quarter's own table says."""
+    west = box(-1000, -1000, 0, 1000)
+    east = box(0, -1000, 1000, 1000)
+    zones = gpd.GeoDataFrame(geometry=[west, east], index=["w", "e"], crs=2154)
+    lines = gpd.GeoDataFrame(
+        {"type": ["rail", "eau"], "sous_type": ["RER", "cours d'eau"]},
+        geometry=[LineString([(-1000, 0), (1000, 0)]), LineString([(500, -1000), (500, 1000)])],
+        crs=2154,
+    )
+    from qmi_geo.diagnostics import indicator_table
+
+    table = indicator_table({"coupures": lines}, zones).set_index(["zone", "code"])
+    assert table.loc[("e", "densite_coupures_eau"), "statut"] == "ok"
+    assert table.loc[("w", "densite_coupures_eau"), "statut"] == "non disponible"
+    assert table.loc[("w", "densite_coupures"), "statut"] == "estimé"
+    assert "cours d'eau" in table.loc[("w", "densite_coupures"), "note"].lower()
+    # no road breaks anywhere: both totals are lower bounds, only the west lacks water
+    assert "cours d'eau" not in table.loc[("e", "densite_coupures"), "note"].lower()
+    for label, zone in (("w", west), ("e", east)):
+        own = compute_indicators(
+            {"coupures": _cut(lines, zone)}, perimeter=zones.loc[[label]]
+        ).set_index("code")
+        for code in ("densite_coupures", "densite_coupures_eau", "densite_coupures_rail"):
+            assert own.loc[code, "statut"] == table.loc[(label, code), "statut"]
+            assert own.loc[code, "valeur"] == pytest.approx(
+                table.loc[(label, code), "valeur"], rel=1e-9, nan_ok=True
+            )
+
+
+def test_break_pairs_do_not_depend_on_the_rows_order():
+    lines = rail(
+        LineString([(-1000, 0), (1000, 0)]),
+        LineString([(-1000, 400), (1000, 450)]),
+        LineString([(0, -1000), (10, 1000)]),
+    )
+    a = sample_break_pairs(lines, n_pairs=15, seed=2)
+    b = sample_break_pairs(lines.iloc[[2, 0, 1]], n_pairs=15, seed=2)
+    assert len(a) == 15
+    assert a.geometry.geom_equals_exact(b.geometry, tolerance=1e-9).all()

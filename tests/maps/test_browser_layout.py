@@ -18,7 +18,10 @@ import pytest
 
 from qmi_geo._browser import chromium_available, offline_chromium
 from qmi_geo.maps import build_web_map
+from qmi_geo.maps._annotations import annotation_payload
 from qmi_geo.walks.analysis import density_surface
+
+from .conftest import XSS
 
 pytestmark = pytest.mark.browser
 
@@ -300,3 +303,83 @@ def test_legend_entries_filter_the_annotations_and_clusters_show_the_theme(
     time.sleep(0.8)
     assert driver.execute_script("return window.qmiPage.map.getZoom()") >= 17
     assert _severe(driver) == []
+
+
+_CLUSTER_ICONS = """
+var g = window.qmiAnnotations, c = g.qmiCluster, out = [];
+c._featureGroup.eachLayer(function (l) {
+  if (!(l instanceof L.MarkerCluster) || !l._icon) { return; }
+  var counts = {}, ms = l.getAllChildMarkers();
+  ms.forEach(function (m) { var t = m.options.qmiTheme; counts[t] = (counts[t] || 0) + 1; });
+  var top = Math.max.apply(null, Object.keys(counts).map(function (t) { return counts[t]; }));
+  var labels = Object.keys(counts).filter(function (t) { return counts[t] === top; })
+    .map(function (t) { return m0label(t); });
+  out.push({title: l._icon.querySelector(".qmi-grappe").title, n: ms.length,
+            count: l.getChildCount(), top: top, labels: labels});
+});
+function m0label(t) {
+  var m = g.qmiMarkers.find(function (x) { return x.options.qmiTheme === t; });
+  return m.options.title;
+}
+return out;
+"""
+
+
+def _check_cluster_icons(driver: Any) -> int:
+    """Each cluster on screen names a most frequent theme of its markers, with its count."""
+    icons = driver.execute_script(_CLUSTER_ICONS)
+    for icon in icons:
+        assert icon["n"] == icon["count"], icon
+        assert icon["title"].startswith(f"{icon['n']} annotations, surtout « "), icon
+        assert icon["title"].endswith(f" ({icon['top']})"), icon
+        assert any(f"« {label} »" in icon["title"] for label in icon["labels"]), icon
+    return len(icons)
+
+
+def test_cluster_icons_name_the_dominant_theme_at_every_zoom_and_after_filters(
+    driver: Any, page: Path
+) -> None:
+    # counts are computed once per cluster and reused across zooms (issue 13): what each
+    # icon says must still be what its markers are, after zooming and after a filter
+    _open(driver, page, 1400, 900)
+    seen = _check_cluster_icons(driver)
+    for zoom in (12, 15, 13):
+        driver.execute_script(f"window.qmiPage.map.setZoom({zoom}, {{animate: false}})")
+        time.sleep(0.5)
+        seen += _check_cluster_icons(driver)
+    theme = driver.find_elements("css selector", "button.qmi-filtre[data-theme]")[0]
+    driver.execute_script("arguments[0].scrollIntoView(); arguments[0].click()", theme)
+    time.sleep(0.3)
+    hidden = theme.get_attribute("data-theme")
+    seen += _check_cluster_icons(driver)
+    assert driver.execute_script(
+        "return window.qmiAnnotations.qmiCluster.getLayers().every(function (m) {"
+        f" return m.options.qmiTheme !== {hidden!r}; }})"
+    )
+    driver.execute_script("arguments[0].click()", theme)
+    time.sleep(0.3)
+    seen += _check_cluster_icons(driver)
+    assert seen > 5  # clusters were on screen to be checked
+    assert _severe(driver) == []
+
+
+def test_markers_read_from_the_json_block_keep_the_input_order(
+    driver: Any, page: Path, annotations: gpd.GeoDataFrame
+) -> None:
+    # the table is read from a JSON block (issue 13); qmiMarkers[i] is the i-th
+    # annotation, which the popups and the comment search rely on
+    _open(driver, page, 1400, 900)
+    got = driver.execute_script(
+        "var ms = window.qmiAnnotations.qmiMarkers;"
+        "return ms.map(function (m, i) { var ll = m.getLatLng();"
+        " return [m.qmiIndex === i, ll.lat, ll.lng]; });"
+    )
+    assert all(ok for ok, _lat, _lon in got)
+    payload = annotation_payload(annotations)
+    expected = [(round(p[0], 6), round(p[1], 6)) for p in payload["points"]]
+    assert [(round(lat, 6), round(lon, 6)) for _ok, lat, lon in got] == expected
+    first = driver.execute_script(
+        "var m = window.qmiAnnotations.qmiMarkers[0], p = m.getPopup().getContent();"
+        "return (typeof p === 'function' ? p(m) : p).textContent;"
+    )
+    assert XSS in first  # the first synthetic annotation is the XSS attempt, as text

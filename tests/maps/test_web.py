@@ -323,3 +323,25 @@ def test_panel_shows_the_metropole_reference_when_the_table_has_it(
     )
     assert "Métropole : médiane 4,0\u202f%, rang 12/130" in text
     assert text.count("Métropole : ") == 1  # no made-up reference for population
+
+
+def test_annotation_table_travels_as_a_json_block(tmp_path: Path, perimeter) -> None:
+    # issue 13: the table is a <script type="application/json"> block read with JSON.parse
+    # (quicker to load than the same data as a script literal); nothing in it can close it
+    from qmi_geo.maps._annotations import annotation_payload
+
+    ann = make_annotations(perimeter, 40)
+    ann.loc[1, "commentaire"] = "</script><script>window.__xss=3</script> & <!-- x"
+    out = build_web_map({}, perimeter=perimeter, title="t", out_path=tmp_path / "c.html",
+                        annotations=ann, drawing=False)  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    found = re.findall(
+        r'<script type="application/json" id="(qmi_annotations_\w+)_data">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert len(found) == 1
+    name, block = found[0]
+    assert "<" not in block and ">" not in block and "&" not in block
+    assert json.loads(block) == json.loads(json.dumps(annotation_payload(ann)))
+    assert f'JSON.parse(document.getElementById("{name}_data").textContent)' in page

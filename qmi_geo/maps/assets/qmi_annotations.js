@@ -3,12 +3,40 @@
    Participant text is only ever written with textContent. */
 window.qmiSearch = window.qmiSearch || [];
 window.qmiAnnotationLayer = function (map, data) {
+  // Theme counts of a cluster: one walk over its markers, no array of them built, reusing
+  // the counts already known for its sub-clusters. Kept on the cluster while its marker
+  // count is unchanged and no marker has left the group since (a removal bumps `removals`).
+  var removals = 0;
+  function known(c) {
+    return c.qmiCounts && c.qmiCountsKey === c._childCount + "|" + removals ? c.qmiCounts : null;
+  }
+  function addCounts(c, counts) {
+    var done = known(c), t, i;
+    if (done) {
+      for (t in done) { counts[t] = (counts[t] || 0) + done[t]; }
+      return;
+    }
+    var ms = c._markers, cs = c._childClusters;
+    for (i = 0; i < ms.length; i++) { t = ms[i].options.qmiTheme; counts[t] = (counts[t] || 0) + 1; }
+    for (i = 0; i < cs.length; i++) { addCounts(cs[i], counts); }
+  }
+  function themeCounts(c) {
+    var counts = known(c);
+    if (!counts) {
+      counts = {}; addCounts(c, counts);
+      c.qmiCounts = counts; c.qmiCountsKey = c._childCount + "|" + removals;
+    }
+    return counts;
+  }
+  function dominant(counts) {  // most frequent theme; ties go to the theme listed first
+    var best = null;
+    for (var t in data.themes) {
+      if (counts[t] && (best === null || counts[t] > counts[best])) { best = t; }
+    }
+    return best;
+  }
   function clusterIcon(cluster) {
-    var counts = {}, best = null, n = 0;
-    cluster.getAllChildMarkers().forEach(function (m) {
-      var t = m.options.qmiTheme; counts[t] = (counts[t] || 0) + 1; n++;
-      if (best === null || counts[t] > counts[best]) { best = t; }
-    });
+    var counts = themeCounts(cluster), best = dominant(counts), n = cluster.getChildCount();
     var t = data.themes[best];
     var box = document.createElement("div"); box.className = "qmi-grappe";
     box.style.borderColor = t.colour;
@@ -117,6 +145,8 @@ window.qmiAnnotationLayer = function (map, data) {
       layer.bindPopup(function () { return popup(q.theme, q.valence, q.intensite, q.commentaire, q.date, q.photo); });
     }
   });
+  var removeMarker = cluster._removeLayer;  // every way a marker leaves the group ends here
+  cluster._removeLayer = function () { removals++; return removeMarker.apply(this, arguments); };
   var group = L.featureGroup([cluster, shapes]);
   group.qmiMarkers = markers;
   group.qmiCluster = cluster;
