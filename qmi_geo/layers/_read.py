@@ -151,6 +151,10 @@ def read_csv_points(
     return gpd.GeoDataFrame(df, geometry=geometry, crs=None)
 
 
+#: formats holding one layer only: nothing to choose, nothing to list
+_SINGLE_LAYER = frozenset({".geojson", ".json", ".shp", ".fgb"})
+
+
 def read_vector(
     path: str | Path,
     layer: str | None = None,
@@ -196,6 +200,13 @@ def read_vector(
         except (ValueError, OSError) as exc:
             raise LayerError(f"{path.name} : GeoParquet illisible ({exc}).") from None
         return gdf.query(where) if where else gdf
+    if layer is not None or suffix in _SINGLE_LAYER:
+        # the layer is known: read it at once (listing the layers first opens the file twice,
+        # and parses a GeoJSON twice); any failure goes the long way, which says what is wrong
+        try:
+            return gpd.read_file(path, layer=layer, where=where, engine="pyogrio")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, UnicodeError):
+            pass
     try:
         layers = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:

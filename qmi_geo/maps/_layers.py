@@ -19,6 +19,7 @@ import pandas as pd
 
 from qmi_geo.maps._geojson import web_features
 from qmi_geo.maps._numbers import fr_number
+from qmi_geo.maps._symbols import site_svg
 from qmi_geo.maps.legend import (
     LegendEntry,
     break_entries,
@@ -213,13 +214,16 @@ def _style_fn(kind: str, g: gpd.GeoDataFrame) -> Callable[[dict[str, Any]], dict
     if kind == "sites":
 
         def site(f: dict[str, Any]) -> dict[str, Any]:
-            k = SITE_KINDS.get(f["properties"].get("type", ""), SITE_KINDS["autre"])
+            code = f["properties"].get("type", "")
+            k = SITE_KINDS.get(code, SITE_KINDS["autre"])
             return {
                 **base,
                 "color": "#333333",
                 "fillColor": k.colour,
                 "fillOpacity": 0.8,
                 "weight": 1.2,
+                # a point site is a DivIcon: the print map's shape and colour for its kind
+                "html": site_svg(code),
             }
 
         return site
@@ -280,9 +284,13 @@ def add_kind(
     group = folium.FeatureGroup(
         name=name or st.label, show=(kind in _SHOWN) if show is None else show
     )
-    marker = None
-    if kind in ("gares", "arbres", "sites"):
+    marker: folium.Marker | folium.CircleMarker | None = None
+    if kind in ("gares", "arbres"):
         marker = folium.CircleMarker(radius=6 if kind != "arbres" else 4)
+    elif kind == "sites":  # shape + colour per kind (html from the style function)
+        marker = folium.Marker(
+            icon=folium.DivIcon(icon_size=(16, 16), icon_anchor=(8, 8), class_name="qmi-site")
+        )
     tooltip = (
         folium.GeoJsonTooltip(fields=keep, aliases=al, sticky=True)
         if keep and kind != "rues"

@@ -9,10 +9,12 @@ the web and by the marker's shape on paper, so meaning never rests on colour alo
 
 from __future__ import annotations
 
-from qmi_geo.maps._escape import escape_text
-from qmi_geo.style import THEMES, VALENCES
+import math
 
-__all__ = ["THEME_GLYPHS", "glyph", "glyph_colour", "marker_svg"]
+from qmi_geo.maps._escape import escape_text
+from qmi_geo.style import SITE_KINDS, THEMES, VALENCES
+
+__all__ = ["SITE_SHAPES", "THEME_GLYPHS", "glyph", "glyph_colour", "marker_svg", "site_svg"]
 
 THEME_GLYPHS: dict[str, str] = {code: t.glyph for code, t in THEMES.items()}
 """Theme code to glyph, from :attr:`qmi_geo.style.Theme.glyph` (kept for callers)."""
@@ -99,4 +101,62 @@ def marker_svg(theme: str, valence: str = "neutre", size: int = 22) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}" aria-hidden="true">{ring}{text}</svg>'
+    )
+
+
+def _regular(n: int, start_deg: float, r: float = 1.0) -> list[tuple[float, float]]:
+    step = 2 * math.pi / n
+    a0 = math.radians(start_deg)
+    return [(r * math.cos(a0 + k * step), r * math.sin(a0 + k * step)) for k in range(n)]
+
+
+def _plus(w: float = 0.36) -> list[tuple[float, float]]:
+    return [(-w, -1), (w, -1), (w, -w), (1, -w), (1, w), (w, w), (w, 1), (-w, 1), (-w, w),
+            (-1, w), (-1, -w), (-w, -w)]  # fmt: skip
+
+
+def _star(points: int = 5, inner: float = 0.42) -> list[tuple[float, float]]:
+    outer = _regular(points, -90)
+    inside = _regular(points, -90 + 180 / points, inner)
+    return [p for pair in zip(outer, inside, strict=True) for p in pair]
+
+
+#: Outline (unit box, y down) of each matplotlib marker used by
+#: :attr:`qmi_geo.style.SiteKind.marker` on the print map, so the web map draws the same shape.
+SITE_SHAPES: dict[str, list[tuple[float, float]]] = {
+    "s": [(-0.85, -0.85), (0.85, -0.85), (0.85, 0.85), (-0.85, 0.85)],
+    "D": [(0, -1), (0.8, 0), (0, 1), (-0.8, 0)],
+    "8": _regular(8, -90 + 22.5),
+    "p": _regular(5, -90),
+    "h": _regular(6, -90),
+    "P": _plus(),
+    "X": [((x - y) / math.sqrt(2), (x + y) / math.sqrt(2)) for x, y in _plus(0.3)],
+    "*": _star(),
+    "o": _regular(24, 0),
+}
+
+
+def site_svg(kind: str, size: int = 16) -> str:
+    """Return an inline SVG symbol of a candidate site kind: its print-map shape and colour.
+
+    The shape and colour come from :data:`qmi_geo.style.SITE_KINDS` (``marker`` and
+    ``colour``), the definition the print map uses, so both maps say the same thing; the
+    palette test checks that kinds sharing a shape stay apart in colour.
+
+    Examples
+    --------
+    >>> svg = site_svg("parc")
+    >>> svg.startswith("<svg") and 'fill="#33a02c"' in svg and "<polygon" in svg
+    True
+    >>> site_svg("inconnu") == site_svg("autre")
+    True
+    """
+    k = SITE_KINDS.get(kind, SITE_KINDS["autre"])
+    pts = SITE_SHAPES.get(k.marker, SITE_SHAPES["o"])
+    coords = " ".join(f"{x:.3f},{y:.3f}" for x, y in pts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="-1.25 -1.25 2.5 2.5" aria-hidden="true" focusable="false">'
+        f'<polygon points="{coords}" fill="{escape_text(k.colour)}" stroke="#333333" '
+        f'stroke-width="0.22" stroke-linejoin="round"/></svg>'
     )

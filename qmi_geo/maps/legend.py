@@ -15,7 +15,7 @@ import pandas as pd
 
 from qmi_geo.maps._escape import escape_text
 from qmi_geo.maps._numbers import fr_value
-from qmi_geo.maps._symbols import marker_svg
+from qmi_geo.maps._symbols import marker_svg, site_svg
 from qmi_geo.style import (
     BREAK_KINDS,
     LAYER_STYLES,
@@ -185,12 +185,8 @@ def theme_entries(
 
 
 def site_entries(kinds: Iterable[str]) -> list[LegendEntry]:
-    """Legend entries for the site kinds present."""
-    return [
-        point_entry(SITE_KINDS[k].label, "#333333", SITE_KINDS[k].colour, 6)
-        for k in kinds
-        if k in SITE_KINDS
-    ]
+    """Legend entries for the site kinds present: the shape and colour drawn on the map."""
+    return [LegendEntry(SITE_KINDS[k].label, site_svg(k)) for k in kinds if k in SITE_KINDS]
 
 
 def break_entries(kinds: Iterable[str]) -> list[LegendEntry]:
@@ -276,9 +272,7 @@ def legend_html(
         parts.append("</ul>")
     parts.append("</details>")
     if sources_list:
-        parts.append(
-            f'<div class="qmi-sources-impression"><h3>Sources</h3>{sources_list}</div>'
-        )
+        parts.append(f'<div class="qmi-sources-impression"><h3>Sources</h3>{sources_list}</div>')
     parts.append("</section>")
     return "".join(parts)
 

@@ -19,6 +19,8 @@ import pytest
 from qmi_geo._browser import chromium_available, offline_chromium
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps._annotations import annotation_payload
+from qmi_geo.maps._symbols import site_svg
+from qmi_geo.style import SITE_KINDS
 from qmi_geo.walks.analysis import density_surface
 
 from .conftest import XSS
@@ -383,3 +385,37 @@ def test_markers_read_from_the_json_block_keep_the_input_order(
         "return (typeof p === 'function' ? p(m) : p).textContent;"
     )
     assert XSS in first  # the first synthetic annotation is the XSS attempt, as text
+
+
+def test_sites_drawn_with_the_print_maps_shape_and_colour_per_kind(driver: Any, page: Path) -> None:
+    # issue 11 leftover: web-map sites carry the print map's shape + colour per kind
+    # (qmi_geo.style.SITE_KINDS, via _symbols.site_svg), with a legend entry per kind
+    _open(driver, page, 1400, 900)
+    driver.execute_script(
+        "var map = window.qmiPage.map;"
+        "map.fitBounds(window.qmiPage.quarter, {animate: false});"
+    )
+    time.sleep(0.4)
+    drawn = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.qmi-site svg polygon')).map("
+        "function (p) { return [p.getAttribute('fill'), p.getAttribute('points')]; })"
+    )
+    want = {k: (SITE_KINDS[k].colour, site_svg(k)) for k in ("parking", "ecole", "place")}
+    assert len(drawn) == 3, drawn
+    assert {fill for fill, _pts in drawn} == {c for c, _svg in want.values()}
+    for fill, pts in drawn:
+        kind = next(k for k, (c, _svg) in want.items() if c == fill)
+        assert f'points="{pts}"' in want[kind][1]  # the shape of its kind
+    assert len({pts for _fill, pts in drawn}) == 3  # three kinds, three shapes
+    legend = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.qmi-legende li, .qmi-legende div'))"
+        ".filter(function (e) { return e.querySelector('svg polygon'); })"
+        ".map(function (e) { return [e.textContent.trim(),"
+        " e.querySelector('svg polygon').getAttribute('fill')]; })"
+    )
+    for k, (colour, _svg) in want.items():
+        assert any(SITE_KINDS[k].label in text and fill == colour for text, fill in legend), (
+            k,
+            legend,
+        )
+    assert _severe(driver) == []
