@@ -68,14 +68,14 @@ def diagnose_commune(insee: str, output_root: str, *, with_map: bool = False) ->
     Runs the stages of ``qmi diagnose`` that the figures come from (layers, walks and FUB
     streets, indicators; the web map too with ``with_map``) into ``<output_root>/<slug>/``.
     Returns ``{"insee", "nom", "ok", "erreur", "indicateurs" (records), "secondes",
-    "memoire_max_mo"}``.
+    "cpu_secondes", "memoire_max_mo" (the worker's peak RSS so far), "processus" (its pid)}``.
     """
     from qmi_geo.errors import QmiGeoError
     from qmi_geo.pipeline import Stage, diagnose, indicators_stage, map_stage, walks_stage
     from qmi_geo.settings import settings
     from qmi_geo.spec import load_spec
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out: dict[str, Any] = {"insee": insee, "nom": insee, "ok": False, "erreur": ""}
     try:
         with settings.override(progress=False):
@@ -95,7 +95,9 @@ def diagnose_commune(insee: str, output_root: str, *, with_map: bool = False) ->
     except Exception as exc:  # a bug in one commune must not stop the 129 others
         out["erreur"] = f"erreur inattendue ({type(exc).__name__}) : {exc}"
     out["secondes"] = time.perf_counter() - start
+    out["cpu_secondes"] = time.process_time() - cpu
     out["memoire_max_mo"] = _peak_rss_mb()
+    out["processus"] = os.getpid()
     return out
 
 
@@ -226,7 +228,8 @@ def reference_table(wide: pd.DataFrame) -> pd.DataFrame:
     long["rang"] = ranks.stack(future_stack=True).to_numpy()
     long["mediane"] = long["code"].map(wide.median(skipna=True))
     long["n"] = long["code"].map(wide.notna().sum())
-    return long
+    # sorted by commune and code: a rebuild of layers/reference_metropole.csv diffs by value
+    return long.sort_values(["insee", "code"], kind="stable").reset_index(drop=True)
 
 
 def _commune_geometries(codes: Sequence[str]) -> Any:

@@ -287,6 +287,7 @@ def load_layers(
                     fields=src.fields,
                     constants=src.constants,
                     clip=clip,
+                    before_clip=_reconcile_iris if src.kind == "iris" else None,
                 )
         except QmiGeoError as exc:
             report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
@@ -323,6 +324,13 @@ def load_layers(
         layer_errors=layer_errors,
         coverage=coverage,
     )
+
+
+def _reconcile_iris(iris: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """IRIS populations scaled to each commune's INSEE figure, on the whole layer."""
+    from qmi_geo.layers.communes import reconcile_iris_population
+
+    return gpd.GeoDataFrame(reconcile_iris_population(iris), crs=iris.crs)
 
 
 def _unusable(

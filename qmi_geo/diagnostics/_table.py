@@ -12,7 +12,7 @@ import pandas as pd
 from qmi_geo._atomic import write_csv
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
-from qmi_geo.diagnostics.commune import commune_rows, population_rows
+from qmi_geo.diagnostics.commune import commune_rows, iris_population_method, population_rows
 from qmi_geo.diagnostics.context import context_rows
 from qmi_geo.diagnostics.coverage import apply_plan, coverage_plan, drop_uncovered
 from qmi_geo.diagnostics.mineral import mineral_rows
@@ -168,9 +168,10 @@ def indicator_table(
     ]
     long = pd.concat(frames, ignore_index=True)
     if commune is not None:
-        long = population_rows(long, commune, whole_commune=whole_commune)
         iris = lay.get("iris")
         parts = _parts(commune)
+        method = iris_population_method(iris, parts if whole_commune else None)
+        long = population_rows(long, commune, whole_commune=whole_commune, method=method)
         if whole_commune and parts and iris is not None and "insee_com" in iris and len(zones) == 1:
             # IRIS nest in communes: sum the commune's IRIS by code, not by clipped area
             # (the simplified commune outline cuts the IRIS contours by a few metres)
@@ -179,10 +180,7 @@ def indicator_table(
             row = (long["code"] == "population_iris") & (long["statut"] != "non disponible")
             if len(own) and pop.notna().any() and row.any():
                 long.loc[row, "valeur"] = float(round(pop.sum()))
-                long.loc[row, "note"] = (
-                    "somme des IRIS de la commune ; population INSEE de la commune répartie sur "
-                    "ses IRIS au prorata des logements (RP 2021)"
-                )
+                long.loc[row, "note"] = f"somme des IRIS de la commune ; {method}"
     long = apply_plan(long, plan)
     tables = dict((commune or {}).get("attributions", {}))
     dropped = {n for k, names in plan.dropped.items() if k not in plan.reasons for n in names}

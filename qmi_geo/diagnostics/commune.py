@@ -5,9 +5,12 @@ Definitions
 * ``population`` — when the quarter is the whole commune: the INSEE population municipale of
   the 2026 package (Etalab ``@etalab/decoupage-administratif`` 6.0.0), status « ok »;
   otherwise the IRIS estimate of :mod:`qmi_geo.diagnostics.context` (« estimé »).
-* ``population_iris`` — the IRIS populations summed over the quarter: the commune's INSEE
-  population distributed over its IRIS in proportion to their dwellings (RP 2021), area-weighted
-  for IRIS cut by the perimeter; « estimé ». Its total reconciles with the INSEE figure.
+* ``population_iris`` — the IRIS populations summed over the quarter, area-weighted for IRIS
+  cut by the perimeter; « estimé », its note says how the IRIS figures were obtained (the IRIS
+  layer's ``population_methode``): the commune's INSEE population distributed over its IRIS
+  by dwellings (region-wide IRIS) or by their RP 2021 population (Underlaid's IRIS,
+  :func:`qmi_geo.layers.communes.reconcile_iris_population`). Its total reconciles with the
+  INSEE figure.
 * ``chaleur_*`` / ``lcz_*`` — L'Institut Paris Region ICU 2022 and Cerema LCZ 2022 means of
   the commune's postal codes (a postal code covering several communes carries one value):
   commune-level, not the quarter's own figure when the quarter is smaller.
@@ -32,10 +35,33 @@ from qmi_geo.diagnostics._rows import ESTIMATED, Rows, missing_layer
 __all__ = ["commune_rows", "stations_inside"]
 
 POPULATION_NOTE = "population municipale INSEE (populations légales, paquet Etalab 2026)"
-IRIS_METHOD = (
-    "population INSEE de la commune répartie sur ses IRIS au prorata des logements "
-    "(RP 2021), pondérée par la surface des IRIS coupés par le périmètre"
-)
+#: How the IRIS populations were obtained when the IRIS layer does not say
+#: (``population_methode``, see :func:`qmi_geo.layers.communes.reconcile_iris_population`)
+IRIS_METHOD = "population des IRIS de la couche"
+AREA_WEIGHTED = "pondérée par la surface des IRIS coupés par le périmètre"
+
+
+def iris_population_method(iris: gpd.GeoDataFrame | None, communes: list[str] | None = None) -> str:
+    """How the IRIS populations of ``communes`` (all IRIS when None) were obtained, in French.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> iris = gpd.GeoDataFrame(
+    ...     {"insee_com": ["1", "2"], "population_methode": ["par logements", "RP 2021"]},
+    ...     geometry=[None, None],
+    ... )
+    >>> iris_population_method(iris, ["2"]), iris_population_method(None)
+    ('RP 2021', 'population des IRIS de la couche')
+    """
+    from qmi_geo.layers.communes import POPULATION_METHOD
+
+    if iris is None or POPULATION_METHOD not in iris:
+        return IRIS_METHOD
+    if communes is not None and "insee_com" in iris:
+        iris = iris[iris["insee_com"].astype(str).isin(communes)]
+    methods = list(dict.fromkeys(iris[POPULATION_METHOD].dropna().astype(str)))
+    return " ; ".join(methods) or IRIS_METHOD
 
 
 def stations_inside(zones: gpd.GeoDataFrame, gares: gpd.GeoDataFrame) -> pd.Series:
@@ -156,12 +182,17 @@ def commune_rows(
 
 
 def population_rows(
-    long: pd.DataFrame, commune: Mapping[str, Any] | None, *, whole_commune: bool
+    long: pd.DataFrame,
+    commune: Mapping[str, Any] | None,
+    *,
+    whole_commune: bool,
+    method: str = IRIS_METHOD,
 ) -> pd.DataFrame:
     """Set ``population`` to the INSEE figure for a whole commune; keep the IRIS sum apart.
 
-    The IRIS-based row becomes ``population_iris`` (« estimé », with its method).
+    The IRIS-based row becomes ``population_iris`` (« estimé », with its ``method``).
     """
+    note = f"{method} ; {AREA_WEIGHTED}"
     out = long.copy()
     is_pop = out["code"] == "population"
     iris_rows = out[is_pop].copy()
@@ -169,7 +200,7 @@ def population_rows(
     iris_rows["libelle"] = "Population des IRIS du quartier (estimée)"
     known = iris_rows["statut"] != "non disponible"
     iris_rows.loc[known, "statut"] = ESTIMATED
-    iris_rows.loc[known, "note"] = IRIS_METHOD
+    iris_rows.loc[known, "note"] = note
     if commune is not None and commune.get("population") is not None and whole_commune:
         out.loc[is_pop, "valeur"] = float(commune["population"])
         out.loc[is_pop, "statut"] = "ok"
@@ -177,7 +208,7 @@ def population_rows(
         out.loc[is_pop, "libelle"] = "Population (INSEE)"
         out.loc[is_pop, "couches"] = "table:communes_2026"
     else:
-        out.loc[is_pop & (out["statut"] != "non disponible"), "note"] = IRIS_METHOD
+        out.loc[is_pop & (out["statut"] != "non disponible"), "note"] = note
     pos = int(np.flatnonzero(is_pop.to_numpy())[-1]) + 1 if is_pop.any() else len(out)
     out = pd.concat([out.iloc[:pos], iris_rows, out.iloc[pos:]], ignore_index=True)
     people = out["code"].isin(["population", "population_iris", "population_qpv"])

@@ -5,7 +5,9 @@ Definitions
 * ``annotations`` — number of annotations of the marche sensible inside the quarter
   (annotations flagged ``doublon`` are left out); per valence and per theme.
 * ``part_negative`` — share of those annotations with a negative valence, in %.
-* ``points_chauds`` — number of hot spots (clusters of annotations) inside the quarter.
+* ``points_chauds`` — number of hot spots (clusters of annotations) inside the quarter;
+  « non disponible » without a walk (the FUB streets alone make no hot spot of felt
+  impressions).
 * ``part_negatives_en_qpv`` — share of the negative annotations located in a QPV, in %.
 * ``rues_citees`` / ``votes_rues_citees`` — streets cited as problematic for cycling in the
   FUB Baromètre des villes cyclables 2017 that touch the quarter, and the number of
@@ -162,6 +164,11 @@ def perceptions_rows(
         and "marche" in annotations
         and bool(annotations["marche"].astype("string").eq(FUB_WALK_ID).all())
     )
+    with_fub = (
+        annotations is not None
+        and "marche" in annotations
+        and bool(annotations["marche"].astype("string").eq(FUB_WALK_ID).any())
+    )
     if only_fub:  # FUB streets have their own rows below: no walk was provided
         annotations = None
     if annotations is None:
@@ -231,12 +238,14 @@ def perceptions_rows(
                 kinds=("annotations", "qpv"),
                 missing_note="aucune annotation négative dans le quartier",
             )
-    if hotspots is None:
+    if annotations is None or hotspots is None:
+        # without a walk, clusters of the FUB streets alone are no hot spots of felt
+        # impressions: « non disponible », like the annotations, never « 0, ok »
         rows.unavailable(
             "points_chauds",
             "Points chauds des ressentis",
             "nombre",
-            "points chauds non calculés (pas d'annotations)",
+            no_walk if annotations is None else "points chauds non calculés",
             kinds=("annotations",),
         )
     else:
@@ -251,6 +260,9 @@ def perceptions_rows(
             "nombre",
             pd.Series(np.bincount(zi, minlength=len(zones)).astype(float), index=zones.index),
             kinds=("annotations",),
+            note="grappes des annotations de la marche et des rues citées par la FUB 2017"
+            if with_fub
+            else "grappes des annotations de la marche",
         )
     streets = layers.get("rues_citees")
     lbl_n = "Rues citées comme problématiques à vélo (FUB 2017)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -127,6 +127,7 @@ def normalise_layer(
     fields: Mapping[str, str] | None = None,
     constants: Mapping[str, Any] | None = None,
     clip: shapely.Geometry | None = None,
+    before_clip: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate a raw layer and bring it to its kind's schema in Lambert-93.
 
@@ -180,6 +181,8 @@ def normalise_layer(
     if gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any():
         # whole-feature area before any clipping, for area-weighted indicators
         gdf["surface_origine_m2"] = gdf.geometry.area
+    if before_clip is not None:  # a whole-layer step (IRIS populations reconciled per commune)
+        gdf = before_clip(gdf)
     if clip is not None:
         n = len(gdf)
         gdf = clip_to(gdf, clip, spec)

@@ -30,13 +30,19 @@ from qmi_geo.layers.catalogue import load_tables
 
 __all__ = [
     "HEAT_FIELDS",
+    "POPULATION_METHOD",
     "commune_facts",
     "commune_parts",
     "communes_2026",
     "france_communes",
+    "iris_codes_by_commune",
     "metropole_communes",
     "metropole_reference",
+    "reconcile_iris_population",
 ]
+
+#: Column of an IRIS layer saying, in French, how its ``population`` was obtained
+POPULATION_METHOD = "population_methode"
 
 #: (field, table, French label, unit) of the heat figures averaged per commune
 HEAT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
@@ -159,3 +165,103 @@ def metropole_reference() -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pd.read_csv(path, sep=";", decimal=",", dtype={"insee": str}, encoding="utf-8-sig")
+
+
+@lru_cache(maxsize=1)
+def iris_codes_by_commune() -> dict[str, frozenset[str]]:
+    """The IRIS codes of each current commune, from the region-wide IRIS (``iris_idf``)."""
+    from qmi_geo.layers.catalogue import load_catalogue
+
+    src = load_catalogue()["iris_idf"]
+    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"]).astype(str)
+    return {str(c): frozenset(g) for c, g in df.groupby("insee_com")["code_iris"]}
+
+
+@lru_cache(maxsize=1)
+def _absorbed() -> dict[str, str]:
+    table = communes_2026()
+    return {old: new for new, olds in table["anciens_codes"].items() for old in olds}
+
+
+def _current_commune(codes: pd.Series) -> pd.Series:
+    """Each INSEE code as the current commune it belongs to (absorbed codes to their new one)."""
+    current = codes.isin(communes_2026().index)
+    return codes.where(current, codes.map(_absorbed()).fillna(codes))
+
+
+def _whole_people(counts: np.ndarray, total: int) -> np.ndarray:
+    """``counts`` scaled to sum to ``total`` in whole people (largest remainders).
+
+    >>> _whole_people(np.array([1.0, 1.0, 1.0]), 10).tolist()
+    [4.0, 3.0, 3.0]
+    """
+    known = ~np.isnan(counts)
+    share = np.where(known, counts, 0.0) * (total / np.nansum(counts))
+    whole = np.floor(share)
+    left = round(total - whole.sum())
+    if left > 0:
+        order = np.argsort(-(share - whole), kind="stable")[:left]
+        whole[order] += 1
+    return np.where(known, whole, np.nan)
+
+
+def reconcile_iris_population(iris: pd.DataFrame) -> pd.DataFrame:
+    """Scale each commune's IRIS populations to its INSEE population (2026 package).
+
+    An IRIS layer with ``population`` and ``insee_com`` (a census vintage such as RP 2021)
+    rarely sums to the commune's current INSEE figure. For every commune whose IRIS are all
+    in the layer (checked against the region-wide IRIS), the IRIS populations are multiplied
+    by ``INSEE population / their sum`` (in whole people, largest remainders): the
+    distribution between IRIS stays the source's, the total is the INSEE figure.
+    :data:`POPULATION_METHOD` says per IRIS how its figure
+    was obtained (the source's own method, when it declares one as a constant, is kept in
+    the text). Call it on the whole layer, before clipping to a quarter.
+
+    Examples
+    --------
+    >>> codes = sorted(iris_codes_by_commune()["92071"])
+    >>> iris = pd.DataFrame({"code_iris": codes, "insee_com": "92071", "population": 1000.0})
+    >>> out = reconcile_iris_population(iris)
+    >>> int(out["population"].sum()), int(communes_2026().loc["92071", "population"])
+    (20884, 20884)
+    >>> bool((out["population"] % 1 == 0).all())  # no fractional inhabitants
+    True
+    >>> print(out[POPULATION_METHOD].iloc[0])  # doctest: +ELLIPSIS
+    population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au prorata ...
+    """
+    if "population" not in iris or "insee_com" not in iris or "code_iris" not in iris:
+        return iris
+    out = iris.copy()
+    pop = pd.to_numeric(out["population"], errors="coerce").astype(float)
+    own = out[POPULATION_METHOD] if POPULATION_METHOD in out else pd.Series(None, index=out.index)
+    commune = _current_commune(out["insee_com"].astype(str)).astype(object)
+    # per commune: the source's total, the INSEE figure, whether all its IRIS are in the layer
+    total = pop.groupby(commune).sum(min_count=1)
+    insee = communes_2026()["population"].to_dict()
+    expected = iris_codes_by_commune()
+    codes = set(out["code_iris"].astype(str))
+    firsts = own.dropna().astype(str).groupby(commune[own.notna()]).first().to_dict()
+    method: dict[str, str] = {}
+    where = commune.to_numpy()
+    for code, value in total.items():
+        basis = firsts.get(code, "population dans la source")
+        target = insee.get(code)
+        if target is None or code not in expected or not value > 0:
+            method[code] = f"{basis} (non recalée sur la population INSEE de la commune)"
+        elif abs(value - target) < 0.5:
+            method[code] = basis
+        elif not expected[code] <= codes:
+            method[code] = (
+                f"{basis} (non recalée sur la population INSEE : IRIS de la commune incomplets "
+                "dans la source)"
+            )
+        else:
+            rows = np.flatnonzero(where == code)
+            pop.iloc[rows] = _whole_people(pop.iloc[rows].to_numpy(), int(target))
+            method[code] = (
+                "population INSEE de la commune (paquet Etalab 2026) répartie sur ses IRIS au "
+                f"prorata de leur {basis}"
+            )
+    out[POPULATION_METHOD] = commune.map(method).astype(object)
+    out["population"] = pop
+    return out

@@ -200,10 +200,17 @@ def _too_far(
     outside = ~inside
     if not outside.any():
         return out
-    far_rows = rows[outside]
+    # points inside the quarter's buffer are within reach: its polygon lies inside the true
+    # max_distance_m neighbourhood (arcs drawn as chords), so only the others need a distance
+    maybe = is_shape[outside].copy()
+    reach = shapely.buffer(area, max_distance_m)
+    shapely.prepare(reach)
+    pts = ~maybe
+    maybe[pts] = ~shapely.intersects_xy(reach, x[rows[outside][pts]], y[rows[outside][pts]])
+    far_rows = rows[outside][maybe]
     geoms = shapely.points(x[far_rows], y[far_rows])
     if own is not None:
-        geoms = np.where(is_shape[outside], own[outside], geoms)
+        geoms = np.where(is_shape[outside][maybe], own[outside][maybe], geoms)
     dist = shapely.distance(area, geoms)
     far = dist > max_distance_m
     out[far_rows[far]] = [
@@ -327,10 +334,11 @@ def _process_file(
     del table, raw
     _release_memory(n)  # the file's table, if nobody else holds it
 
-    x, y = located.x[keep], located.y[keep]
+    x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
     columns: dict[str, Any] = {}
     if located.shapes is not None:  # lines and zones; points get theirs in _finish
         columns["_forme"] = located.shapes[keep]
+    del located, reason  # every row's arrays, before the accepted rows' columns
     frame = pd.DataFrame(
         {
             "marche": walk,
@@ -350,7 +358,7 @@ def _process_file(
             "_date_illisible": date_bad[keep],
             "_date_texte": date_text[keep],
             "_date_future": future[keep],
-            "_inversee": located.swapped[keep],
+            "_inversee": swapped,
             "_theme_inconnu": ~matched[theme_rows[keep]],
             "_valence_inconnue": valence_bad[valence_rows[keep]],
             "_intensite_invalide": intensity_bad_kept,
@@ -398,18 +406,24 @@ def _release_memory(rows: int) -> None:
     """Give back to the system the memory pyarrow's pool keeps after the file tables are freed.
 
     A file's table is freed only by the cycle collector (pandas frames hold reference
-    cycles), and pyarrow's allocator then keeps the freed pages for later: between the
-    per-file work and the cross-file steps of a large import, that is the size of a whole
-    file's text table.
+    cycles), and pyarrow's allocator then keeps the freed pages for later, as glibc's
+    malloc does for the Python objects of the per-row work: between the per-file work and
+    the cross-file steps of a large import, that is the size of a whole file's text table.
     """
     if rows < _LARGE_ROWS:
         return
+    import contextlib
+    import ctypes
     import gc
 
     import pyarrow as pa
 
     gc.collect()
     pa.default_memory_pool().release_unused()
+    # glibc keeps freed heap pages too (the per-row Python work): hand them back; other C
+    # libraries (macOS, musl) have no malloc_trim, and nothing to do
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _finish(
@@ -530,6 +544,7 @@ def _finish(
                 )
     # the geometries last, from the coordinate arrays: points for most rows, the file's
     # own shape for lines and zones
+    del key, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
     x, y = acc["_x"].to_numpy(), acc["_y"].to_numpy()
     acc = acc.drop(columns=[c for c in acc.columns if c.startswith("_")])
     _release_memory(len(acc))

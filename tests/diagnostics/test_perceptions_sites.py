@@ -124,3 +124,37 @@ def test_sites_for_many_zones_with_string_labels():
     assert rows[("92048", "sites")] == 0
     one = sites_rows(zones.iloc[[1]], {"sites": sites})
     assert set(one["code"]) == set(rows.xs("92048", level="zone").index)
+
+
+def test_hot_spots_of_fub_streets_alone_are_not_a_walk():
+    """Without a walk, clusters of FUB cited streets give « non disponible », not « 0, ok »."""
+    from qmi_geo.walks.analysis import hotspots
+    from qmi_geo.walks.fub import FUB_WALK_ID
+
+    fub = gpd.GeoDataFrame(
+        {
+            "marche": [FUB_WALK_ID] * 5,
+            "theme": ["velo"] * 5,
+            "valence": ["negatif"] * 5,
+            "intensite": [2] * 5,
+            "poids": [3.0] * 5,
+            "signalements": [""] * 5,
+        },
+        geometry=[Point(400 + 10 * i, 400) for i in range(5)],
+        crs=2154,
+    )
+    spots = hotspots(fub, radius_m=150, min_size=4)
+    assert len(spots) >= 1  # the FUB streets do cluster: a count would be computable
+    table = compute_indicators(
+        {"qpv": QPV}, perimeter=KM2, annotations=fub, hotspots=spots
+    ).set_index("code")
+    for code in ("annotations", "points_chauds"):
+        assert table.loc[code, "statut"] == "non disponible", code
+        assert np.isnan(table.loc[code, "valeur"])
+        assert "marche sensible" in table.loc[code, "note"]
+    walk = fub.assign(marche="marche_1")
+    table = compute_indicators(
+        {"qpv": QPV}, perimeter=KM2, annotations=walk, hotspots=hotspots(walk, min_size=4)
+    ).set_index("code")
+    assert table.loc["points_chauds", "statut"] == "ok"
+    assert table.loc["points_chauds", "valeur"] >= 1

@@ -85,7 +85,7 @@ def test_whole_metropole_batch_on_the_real_layers(tmp_path: Path) -> None:
         "gares": ("distance_gare", "nb_gares"),
     }
     insee = communes_2026()["population"]
-    pilots: list[str] = []
+    underlaid: list[str] = []
     for res in batch.results:
         table = pd.DataFrame(res["indicateurs"]).set_index("code")
         missing = table[table["statut"] == "non disponible"]
@@ -98,12 +98,19 @@ def test_whole_metropole_batch_on_the_real_layers(tmp_path: Path) -> None:
                     assert table.loc[code, "statut"] == "non disponible", (res["insee"], code)
                     assert "ne couvre que" in table.loc[code, "note"], (res["insee"], code)
         assert table.loc["population", "valeur"] == insee[res["insee"]]
-        iris = table.loc["population_iris", "valeur"]
-        if "iris_idf" in res["sources"]:  # the region-wide IRIS (INSEE spread by dwellings)
-            assert abs(iris - insee[res["insee"]]) <= 0.02 * insee[res["insee"]], res["insee"]
-        else:  # the 5 pilot specs keep Underlaid's RP 2021 IRIS counts (older vintage)
-            pilots.append(res["insee"])
-    assert len(pilots) <= 5, pilots
+        # every commune, pilots included: the summed IRIS population reconciles with INSEE
+        # (region-wide IRIS: INSEE spread by dwellings; Underlaid's IRIS of the five pilot
+        # specs: their RP 2021 counts scaled to the INSEE figure)
+        iris = table.loc["population_iris"]
+        assert iris["statut"] == "estimé", res["insee"]
+        assert abs(iris["valeur"] - insee[res["insee"]]) <= 0.02 * insee[res["insee"]], (
+            res["insee"],
+            iris["valeur"],
+        )
+        assert "population INSEE de la commune" in iris["note"], (res["insee"], iris["note"])
+        if "iris_indicateurs" in res["sources"]:
+            underlaid.append(res["insee"])
+    assert len(underlaid) == 5, underlaid  # the pilot specs' IRIS were checked too
     fresh = reference_table(metropolitan_table(batch.results))
     ref = metropole_reference()
     assert ref is not None

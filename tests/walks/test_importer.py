@@ -192,3 +192,28 @@ def test_large_file_path_frees_tables_early_and_imports_the_same(mixed_file, aul
     pd.testing.assert_frame_equal(freed.rejects, kept.rejects)
     assert freed.to_json_dict() == kept.to_json_dict()
     assert len(freed.annotations) + len(freed.rejects) == 11
+
+
+def test_too_far_is_exact_near_the_buffer_edge():
+    """Points inside the quarter's 2 km buffer skip the distance; the others (including
+    those between the buffer's chords and the true 2 km arc, off a corner) get the exact
+    distance, so the rejected rows are exactly those farther than 2 km."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import box
+
+    from qmi_geo.walks._importer import _too_far
+
+    area = box(0, 0, 1000, 1000)
+    shapely.prepare(area)
+    # off the corner, half-way between two vertices of the buffer's arc: 1999 m away, but
+    # beyond the chord (about 1997.6 m there)
+    angle = np.radians(45 + 90 / 16 / 2)
+    cx, cy = 1000 + 1999 * np.cos(angle), 1000 + 1999 * np.sin(angle)
+    x = np.array([500, 1000 + 1990, 1000 + 2010, cx, 1000 + 1415, np.nan])
+    y = np.array([500, 500, 500, cy, 1000 + 1415, np.nan])
+    reasons = _too_far(x, y, None, np.ones(len(x), dtype=bool), area, 2000.0)
+    assert [bool(r) for r in reasons] == [False, False, True, False, True, False]
+    assert reasons[2].startswith("à 2,0 km du quartier") and "2,0 km" in reasons[4]
+    reach = shapely.buffer(area, 2000.0)
+    assert not shapely.intersects_xy(reach, x[3], y[3])  # the exact path was taken
