@@ -109,6 +109,9 @@ def annotation_payload(
         values = wgs[name]
         if fn is None:
             return list(values.to_numpy(dtype=object))
+        if fn is _text and pd.api.types.is_string_dtype(values):
+            # free text (comments: all distinct): strings as they are, missing as ""
+            return values.astype(object).where(values.notna(), "").tolist()
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         done = [fn(u) for u in np.asarray(uniques, dtype=object)]
         return [done[c] for c in codes.tolist()]
