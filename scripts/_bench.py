@@ -40,8 +40,9 @@ def machine_line() -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"Measured {now} on {cpu}, {os.cpu_count()} cores, {mem}, Python "
-        f"{platform.python_version()}; the machine was shared with other jobs (load average "
-        f"{load:.1f} at the start), so figures are best-of-N and noisy."
+        f"{platform.python_version()}; load average {load:.1f} at the start (over "
+        f"{os.cpu_count()} cores: other work on the machine; a load near 1 is the previous "
+        f"benchmark of `make bench`). Times are best-of-N."
     )
 
 
