@@ -23,6 +23,15 @@ Examples
 >>> with_reference(table, ref, "A")[REFERENCE_COLUMNS]
    valeur_commune  mediane_metropole  rang_metropole  n_metropole
 0            10.0               20.0             2.0          3.0
+
+A median of people or of counted things is a whole number, like the values it sits beside:
+
+>>> ref["valeur"], ref["mediane"] = [1000.0, 2001.0, 3000.0], 1500.5
+>>> people = pd.DataFrame(
+...     {"code": ["part_qpv"], "valeur": [2500.0], "unite": ["habitants"], "statut": ["ok"]}
+... )
+>>> with_reference(people, ref, "B")["mediane_metropole"].item()
+1501.0
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ import pandas as pd
 __all__ = ["REFERENCE_COLUMNS", "with_reference"]
 
 REFERENCE_COLUMNS = ["valeur_commune", "mediane_metropole", "rang_metropole", "n_metropole"]
+
+#: Units counting whole things: the median of an even number of communes can fall between
+#: two of them (31 145,5 inhabitants); it is shown rounded to a whole, as the values are.
+COUNT_UNITS = frozenset({"habitants", "nombre", "votes"})
 
 
 def with_reference(table: pd.DataFrame, reference: pd.DataFrame, insee: str) -> pd.DataFrame:
@@ -50,6 +63,10 @@ def with_reference(table: pd.DataFrame, reference: pd.DataFrame, insee: str) -> 
     medians = ref.groupby("code")["mediane"].first()
     out["valeur_commune"] = out["code"].map(mine)
     out["mediane_metropole"] = out["code"].map(medians)
+    if "unite" in out.columns:
+        counts_of = out["unite"].isin(COUNT_UNITS).to_numpy()
+        median = out["mediane_metropole"].to_numpy(dtype=float)
+        out["mediane_metropole"] = np.where(counts_of, np.floor(median + 0.5), median)
     ranks, counts = [], []
     for code, value, statut in zip(out["code"], out["valeur"], out["statut"], strict=True):
         pool = values.get(code)
