@@ -8,10 +8,18 @@ network would fail visibly.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "OFFLINE_ARGS", "chromium_available", "offline_chromium"]
+__all__ = [
+    "CHROMEDRIVER",
+    "CHROMIUM",
+    "OFFLINE_ARGS",
+    "chromium_available",
+    "offline_chromium",
+    "open_page",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -85,3 +93,18 @@ def offline_chromium(
             "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
         )
     return driver
+
+
+def open_page(driver: Any, page: Path, *, settle: float = 0.5, timeout: float = 5.0) -> None:
+    """Open ``page`` and wait until the document is loaded, then ``settle`` seconds more.
+
+    The settle time lets the map's own scripts run after ``load`` (clustering, legend); tests
+    that need a precise state wait for it themselves.
+    """
+    driver.get(Path(page).as_uri())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if driver.execute_script("return document.readyState") == "complete":
+            break
+        time.sleep(0.1)
+    time.sleep(settle)

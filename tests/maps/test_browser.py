@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
-from qmi_geo._browser import chromium_available, offline_chromium
+from qmi_geo._browser import chromium_available, offline_chromium, open_page
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps.defis import read_defis_export, save_defis
 from qmi_geo.style import LAYER_STYLES
@@ -74,12 +74,7 @@ def page(
 
 
 def _open(driver: Any, path: Path) -> None:
-    driver.get(path.as_uri())
-    for _ in range(50):
-        if driver.execute_script("return document.readyState") == "complete":
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
+    open_page(driver, path)
 
 
 def _severe(driver: Any) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
-from qmi_geo._browser import chromium_available, offline_chromium
+from qmi_geo._browser import chromium_available, offline_chromium, open_page
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps._annotations import annotation_payload
 from qmi_geo.maps._symbols import site_svg
@@ -94,12 +94,7 @@ def _open(driver: Any, path: Path, width: int, height: int, *, mobile: bool = Fa
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
     )
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-    driver.get(path.as_uri())
-    for _ in range(50):
-        if driver.execute_script("return document.readyState") == "complete":
-            break
-        time.sleep(0.1)
-    time.sleep(0.8)
+    open_page(driver, path, settle=0.8)
 
 
 def _severe(driver: Any) -> list[str]:

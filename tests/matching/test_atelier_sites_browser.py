@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qmi_geo._browser import chromium_available, offline_chromium
+from qmi_geo._browser import chromium_available, offline_chromium, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -60,12 +60,7 @@ def test_site_drawn_in_the_workshop_comes_back_and_is_ranked(driver, downloads, 
     page = build_web_map(
         {}, perimeter=perimeter, title="Aulnay", out_path=tmp_path / "c.html", slug="aulnay"
     )
-    driver.get(page.as_uri())
-    for _ in range(50):
-        if driver.execute_script("return document.readyState") == "complete":
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
+    open_page(driver, page)
     # a 60 m × 40 m car park near the town centre, drawn through the tool's own event
     driver.execute_script(
         "var map = window.qmiAtelier.group._map;"
@@ -117,12 +112,7 @@ def test_site_drawn_in_the_workshop_comes_back_and_is_ranked(driver, downloads, 
     html = page2.read_text(encoding="utf-8")
     # the sites layer of the map (GeoJSON of the sites kind, HTML-escaped name)
     assert '"nom": "Parking de la \\u0026lt;mairie\\u0026gt;"' in html
-    driver.get(page2.as_uri())
-    for _ in range(100):
-        if driver.execute_script("return document.readyState") == "complete":
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
+    open_page(driver, page2, timeout=10.0)
     items = driver.execute_script(
         "return Array.from(document.querySelectorAll('.qmi-liste-defis li'))"
         ".map(function (e) { return e.textContent; })"
