@@ -21,16 +21,20 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 
 
-def machine_line() -> str:
-    """One line: date (UTC), CPU, cores, memory, Python — and the sharing caveat."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    """One line: date (UTC), CPU, cores, memory, Python — and the load at the start."""
+    cpu = cpu_model()
     try:
         mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
         mem = f"{mem_kb / 1024**2:.0f} GiB"
@@ -40,9 +44,8 @@ def machine_line() -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"Measured {now} on {cpu}, {os.cpu_count()} cores, {mem}, Python "
-        f"{platform.python_version()}; load average {load:.1f} at the start (over "
-        f"{os.cpu_count()} cores: other work on the machine; a load near 1 is the previous "
-        f"benchmark of `make bench`). Times are best-of-N."
+        f"{platform.python_version()}; load average {load:.1f} at the start (other work on "
+        f"the machine, or the previous script of `make bench`). Times are best-of-N."
     )
 
 

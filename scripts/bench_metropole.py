@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _bench import cpu_model
 
 from qmi_geo.layers.communes import communes_2026, metropole_communes
 from qmi_geo.metropole import run_metropole
@@ -164,20 +165,12 @@ def main() -> int:
     agree = not differ and not any(r[2]["failures"] for r in rows)
     names = communes_2026()["nom"]
     first = ", ".join(names[c] for c in codes[:3])
-    cpu_model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     lines = [
         SECTION,
         "",
         f"Mesuré le {time.strftime('%d/%m/%Y à %H:%M')} par `scripts/bench_metropole.py` "
         f"(tailles {', '.join(map(str, sizes))}) ; machine : {os.cpu_count()} cœurs "
-        f"({cpu_model}), Python {platform.python_version()}, {platform.system()}. Les durées "
+        f"({cpu_model()}), Python {platform.python_version()}, {platform.system()}. Les durées "
         "sont des temps écoulés (la machine peut être partagée) ; le temps CPU (user+sys) est "
         "donné à côté. Communes dans l'ordre du lot (codes INSEE triés, donc Paris en "
         f"premier : {first}…).",
