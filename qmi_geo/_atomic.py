@@ -92,7 +92,8 @@ def unsynced_sqlite() -> Iterator[None]:
     temporary file that is removed, never a half-written target, so SQLite's
     ``synchronous`` flushes (one ``fsync`` per transaction, several per layer) buy nothing
     there; they made ``diagnostic.gpkg`` cost seconds of waiting on a busy disk. The
-    target is then moved into place like every other output (no output is fsynced).
+    target is then moved into place like every other output; the annotation store, the one
+    output not rebuilt from its inputs, is flushed once before its move.
     """
     import pyogrio
 

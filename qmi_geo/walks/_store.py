@@ -157,6 +157,10 @@ def _write_store(
         pyogrio.write_dataframe(
             pd.DataFrame(files).astype(str), tmp, layer=FILES_LAYER, driver="GPKG"
         )
+        # the store is the one output not rebuilt from its inputs: one flush of the whole
+        # file before it replaces the old store (SQLite's per-transaction flushes are off)
+        with open(tmp, "r+b") as fh:
+            os.fsync(fh.fileno())
 
 
 def save_annotations(
