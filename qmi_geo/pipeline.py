@@ -173,35 +173,19 @@ def _osm_sources(spec: DiagnosticSpec) -> list[Source]:
     ]
 
 
-def _defis_source(spec: DiagnosticSpec, folder: Path | None) -> Source | None:
-    """The workshop challenges stored by ``qmi atelier import`` (``<output>/defis.gpkg``)."""
-    path = Path(folder or spec.output_dir) / "defis.gpkg"
+def _workshop_source(
+    spec: DiagnosticSpec, folder: Path | None, name: str, kind: str, layer: str, what: str
+) -> Source | None:
+    """What ``qmi atelier import`` stored for the commune (``<output>/<layer>.gpkg``), if any."""
+    path = Path(folder or spec.output_dir) / f"{layer}.gpkg"
     if not path.exists():
         return None
     return Source(
-        name="defis_atelier",
-        kind="defis",
+        name=name,
+        kind=kind,
         path=path,
-        layer="defis",
-        title=f"Défis de l'atelier « carte sur table » – {spec.name}",
-        producer=f"Ville de {spec.name} ; atelier « carte sur table »",
-        licence="usage interne du diagnostic",
-        attribution=f"Atelier « carte sur table », {spec.name}",
-        real=True,
-    )
-
-
-def _workshop_sites_source(spec: DiagnosticSpec, folder: Path | None) -> Source | None:
-    """Sites proposed at the workshop, stored by ``qmi atelier import`` (``sites_atelier.gpkg``)."""
-    path = Path(folder or spec.output_dir) / "sites_atelier.gpkg"
-    if not path.exists():
-        return None
-    return Source(
-        name="sites_atelier",
-        kind="sites",
-        path=path,
-        layer="sites_atelier",
-        title=f"Sites proposés à l'atelier « carte sur table » – {spec.name}",
+        layer=layer,
+        title=f"{what} l'atelier « carte sur table » – {spec.name}",
         producer=f"Ville de {spec.name} ; atelier « carte sur table »",
         licence="usage interne du diagnostic",
         attribution=f"Atelier « carte sur table », {spec.name}",
@@ -224,12 +208,13 @@ def load_layers(
     area = perimeter.geometry.iloc[0].buffer(spec.buffer_m)
     wide_area = perimeter.geometry.iloc[0].buffer(max(spec.buffer_m, WIDE_BUFFER_M))
     sources = [s for group in spec.layers.values() for s in group] + _osm_sources(spec)
-    defis = _defis_source(spec, output_dir)
-    if defis is not None:
-        sources.append(defis)
-    workshop_sites = _workshop_sites_source(spec, output_dir)
-    if workshop_sites is not None:
-        sources.append(workshop_sites)
+    for name, kind, layer, what in (
+        ("defis_atelier", "defis", "defis", "Défis de"),
+        ("sites_atelier", "sites", "sites_atelier", "Sites proposés à"),
+    ):
+        stored = _workshop_source(spec, output_dir, name, kind, layer, what)
+        if stored is not None:
+            sources.append(stored)
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}

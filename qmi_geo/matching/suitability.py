@@ -197,6 +197,24 @@ class Exclusions:
         self.area, self.smin, self.smax, self.ctx = area, smin, smax, ctx
         self._pairs: pd.DataFrame | None = None
 
+    def _reasons(self, sol: np.ndarray, site: np.ndarray, code: np.ndarray) -> pd.DataFrame:
+        """French exclusion reasons of the given (solution, site, code) pairs."""
+        from qmi_geo.matching._explain import exclusion_reasons
+
+        return exclusion_reasons(
+            self.solutions,
+            self.sites,
+            sol,
+            site,
+            code,
+            self.kinds,
+            self.kind_idx,
+            self.area,
+            self.smin,
+            self.smax,
+            self.ctx,
+        )
+
     def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sols, sites, codes = [self.explicit[0]], [self.explicit[1]], [self.explicit[2]]
         outside = np.flatnonzero(~self.inside)
@@ -218,28 +236,11 @@ class Exclusions:
     def pairs(self) -> pd.DataFrame:
         """Every excluded pair: ``solution_id``, ``site_id``, ``code``, ``motif``, area."""
         if self._pairs is None:
-            from qmi_geo.matching._explain import exclusion_reasons
-
-            sol, site, code = self._all()
-            self._pairs = exclusion_reasons(
-                self.solutions,
-                self.sites,
-                sol,
-                site,
-                code,
-                self.kinds,
-                self.kind_idx,
-                self.area,
-                self.smin,
-                self.smax,
-                self.ctx,
-            )
+            self._pairs = self._reasons(*self._all())
         return self._pairs
 
     def summary(self) -> pd.DataFrame:
         """One row per (solution, reason), built from the compact arrays."""
-        from qmi_geo.matching._explain import exclusion_reasons
-
         sol, site, code = self._all()
         key = sol * 100 + code.astype(np.int64) * 10  # kind kept apart below
         kind_of = np.where(code == BAD_KIND, self.kind_idx[site], 0)
@@ -247,19 +248,7 @@ class Exclusions:
         order = np.argsort(key, kind="stable")
         key, sol, site, code = key[order], sol[order], site[order], code[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        first = exclusion_reasons(
-            self.solutions,
-            self.sites,
-            sol[starts],
-            site[starts],
-            code[starts],
-            self.kinds,
-            self.kind_idx,
-            self.area,
-            self.smin,
-            self.smax,
-            self.ctx,
-        )
+        first = self._reasons(sol[starts], site[starts], code[starts])
         counts = np.diff(np.r_[starts, len(key)])
         names = self.sites["nom"].astype(str).to_numpy(dtype=object)
         listed = [
