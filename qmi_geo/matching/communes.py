@@ -33,6 +33,7 @@ from qmi_geo.matching.suitability import (
     check_weights,
     competition_rank,
 )
+from qmi_geo.style import SITE_KINDS
 
 __all__ = [
     "PROFILE_SPACING_M",
@@ -299,7 +300,8 @@ def requirement_differences(a: Solution, b: Solution) -> list[str]:
     ra, rb = a.exigences, b.exigences
     if set(ra.types_sites) != set(rb.types_sites):
         only = sorted(set(ra.types_sites) ^ set(rb.types_sites))
-        out.append("types de sites (" + ", ".join(only) + ")")
+        labels = [SITE_KINDS[k].label.split(" (")[0] if k in SITE_KINDS else k for k in only]
+        out.append("types de sites (" + " ; ".join(labels) + ")")
     for name, label in (
         ("surface_min_m2", "surface minimale"),
         ("surface_max_m2", "surface maximale"),
@@ -325,7 +327,7 @@ def requirement_differences(a: Solution, b: Solution) -> list[str]:
 #: Why a catalogue difference leaves two solutions' commune scores equal.
 _UNTESTED = {
     "thèmes": "qu'aucune couche ne mesure",
-    "types de sites": "type dont aucun site n'est le meilleur dans ces communes",
+    "types de sites": "sites classés mais jamais au premier rang dans ces communes",
     "surface minimale": "qu'aucun site de surface connue ne départage",
     "surface maximale": "qu'aucun site de surface connue ne départage",
 }
