@@ -592,9 +592,10 @@ def _analyse(
 ) -> DiagnoseResult:
     """:func:`analyse`, then ``finish(result)``; independent stages overlap on two cores.
 
-    With :mod:`qmi_geo._overlap` available, the indicator stage runs in a forked child
-    while this process matches the solutions, and a web map that is the last stage is
-    built in a child while ``finish`` writes the diagnostic GeoPackage. What the child adds
+    With :mod:`qmi_geo._overlap` available, the quarter's indicator table is computed in a
+    forked child while this process computes the per-IRIS table and matches the solutions;
+    a web map that is the last stage is built in a child while ``finish`` writes the
+    diagnostic GeoPackage. What the child adds
     to the result is merged in the order of the stages, so the result, the files and the
     notes are those of the sequential run.
     """
@@ -617,8 +618,10 @@ def _analyse(
             if overlap and _func(stage) is indicators_stage and _func(after) is matching_stage:
                 assert after is not None
                 before = _Added.of(result)
-                job = _overlap.Forked(partial(_run_for_delta, stage, layerset, result, before))
+                quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
+                job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
                 try:
+                    _iris_indicators(layerset, result)
                     _log_step(show, f"{spec.name} : {_stage_label(after)}")
                     info = _match(layerset, result, **getattr(after, "keywords", {}))
                 except BaseException:
@@ -775,43 +778,42 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
 
     ``n_pairs`` point pairs are sampled for the pedestrian detour across breaks.
     """
-    from contextlib import ExitStack
+    _quarter_indicators(layerset, result, n_pairs=n_pairs)
+    _iris_indicators(layerset, result)
 
+
+def _rasters(layerset: LayerSet, stack: Any) -> dict[str, Any] | None:
+    """The first imperviousness raster (0-100 %), opened to be read by windows."""
+    paths = layerset.rasters.get("surfaces_minerales", [])
+    if not paths:
+        return None
     import rasterio
 
-    from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
+    return {"impermeabilite": stack.enter_context(rasterio.open(paths[0]))}
+
+
+def _quarter_indicators(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int = 50) -> None:
+    """The indicator table of the quarter (``indicateurs.csv``, ``indicateurs`` table)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import compute_indicators, write_indicators
+    from qmi_geo.layers.communes import commune_facts
 
     spec = layerset.spec
-    annotations = result.extra_layers.get("annotations")
-    hotspots = result.extra_layers.get("points_chauds")
     with ExitStack() as stack:
-        rasters = {}
-        paths = layerset.rasters.get("surfaces_minerales", [])
-        if paths:  # the first imperviousness raster (0-100 %), read by windows
-            rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
-        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
-        from qmi_geo.layers.communes import commune_facts
-
         table = compute_indicators(
             layerset.layers,
             perimeter=layerset.perimeter,
-            annotations=annotations,
-            hotspots=hotspots,
+            annotations=result.extra_layers.get("annotations"),
+            hotspots=result.extra_layers.get("points_chauds"),
             sources=layerset.sources,
-            rasters=rasters or None,
+            rasters=_rasters(layerset, stack),
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
             coverage=layerset.coverage,
             layer_errors=layerset.layer_errors,
             commune=commune_facts(spec.insee),
             whole_commune=spec.perimeter_source == "commune",
-        )
-        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
-        per_iris = iris_indicators(
-            drop_uncovered(layerset.layers, plan),
-            perimeter=layerset.perimeter,
-            annotations=annotations,
-            rasters=rasters or None,
         )
     from qmi_geo.layers.communes import metropole_reference
 
@@ -822,14 +824,31 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         table = with_reference(table, reference, spec.insee)
     result.files["indicateurs"] = write_indicators(table, result.output_dir)
     result.extra_tables["indicateurs"] = table
-    if per_iris is not None and len(per_iris):
-        result.extra_layers["indicateurs_iris"] = per_iris
     result.products["indicators"] = table
     missing = int((table["statut"] == "non disponible").sum())
     result.notes.append(
         f"Indicateurs : {len(table)} calculés, dont {missing} « non disponible » (raison "
         "donnée dans indicateurs.csv)."
     )
+
+
+def _iris_indicators(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The indicators per IRIS (``indicateurs_iris`` layer of the GeoPackage)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import iris_indicators
+    from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+
+    plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
+    with ExitStack() as stack:
+        per_iris = iris_indicators(
+            drop_uncovered(layerset.layers, plan),
+            perimeter=layerset.perimeter,
+            annotations=result.extra_layers.get("annotations"),
+            rasters=_rasters(layerset, stack),
+        )
+    if per_iris is not None and len(per_iris):
+        result.extra_layers["indicateurs_iris"] = per_iris
 
 
 def matching_stage(
