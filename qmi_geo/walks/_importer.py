@@ -23,7 +23,16 @@ from qmi_geo.errors import EmptyWalkFileWarning, WalkError
 from qmi_geo.walks._coords import locate
 from qmi_geo.walks._distinct import Distinct, distinct, str_series
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
-from qmi_geo.walks._ids import flag_text, hash_columns, hex_ids
+from qmi_geo.walks._ids import (
+    combine_hashes,
+    finish_row_hashes,
+    flag_text,
+    hash_columns,
+    hex_ids,
+    start_row_hashes,
+    text_hashes,
+    value_hashes,
+)
 from qmi_geo.walks._privacy import drop_personal_columns, pseudonyms
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._readers._columns import column_key
@@ -172,6 +181,18 @@ def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = 
     return str_series(d.text, d.codes[keep], index)
 
 
+def _text_hashes(d: Distinct | None, keep: np.ndarray, default: str = "") -> np.ndarray:
+    """The hash of the kept rows' texts (as :func:`_text` gives them), once per text."""
+    if d is None:
+        return np.full(int(keep.sum()), text_hashes(np.array([default], dtype=object))[0])
+    return text_hashes(d.text)[d.codes[keep]]
+
+
+#: The columns of an annotation's content hash, in order; ``g`` (the WKB of lines and
+#: zones) is added when any file of the import has some.
+_CONTENT_COLUMNS = 10
+
+
 def _km(metres: float) -> str:
     return f"{metres / 1000:.1f}".replace(".", ",")
 
@@ -183,8 +204,14 @@ def _too_far(
     todo: np.ndarray,
     area: shapely.Geometry,
     max_distance_m: float,
+    in_quarter: np.ndarray | None = None,
 ) -> np.ndarray:
-    """French reason for rows farther than ``max_distance_m`` from the quarter, else ""."""
+    """French reason for rows farther than ``max_distance_m`` from the quarter, else "".
+
+    ``in_quarter``, if given (a boolean array, False for rows not to test), receives which
+    rows are in the quarter: points strictly inside it, lines and zones touching it (the
+    test of the ``hors_quartier`` flag, done here once for both).
+    """
     out = np.full(len(x), "", dtype=object)
     rows = np.flatnonzero(todo & ~np.isnan(x))
     if not len(rows):
@@ -194,9 +221,16 @@ def _too_far(
     own = shapes[rows] if shapes is not None else None
     is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
     inside = np.empty(len(rows), dtype=bool)
-    inside[~is_shape] = shapely.intersects_xy(area, x[rows[~is_shape]], y[rows[~is_shape]])
+    pts = rows[~is_shape]
+    inside[~is_shape] = shapely.contains_xy(area, x[pts], y[pts])
     if own is not None and is_shape.any():
         inside[is_shape] = shapely.intersects(area, own[is_shape])
+    if in_quarter is not None:
+        in_quarter[rows] = inside
+    # a point on the quarter's boundary is not in it, but it is within reach
+    edge = np.flatnonzero(~is_shape & ~inside)
+    if len(edge):
+        inside[edge] = shapely.intersects_xy(area, x[rows[edge]], y[rows[edge]])
     outside = ~inside
     if not outside.any():
         return out
@@ -205,8 +239,10 @@ def _too_far(
     maybe = is_shape[outside].copy()
     reach = shapely.buffer(area, max_distance_m)
     shapely.prepare(reach)
-    pts = ~maybe
-    maybe[pts] = ~shapely.intersects_xy(reach, x[rows[outside][pts]], y[rows[outside][pts]])
+    pts_out = ~maybe
+    maybe[pts_out] = ~shapely.intersects_xy(
+        reach, x[rows[outside][pts_out]], y[rows[outside][pts_out]]
+    )
     far_rows = rows[outside][maybe]
     geoms = shapely.points(x[far_rows], y[far_rows])
     if own is not None:
@@ -250,8 +286,12 @@ def _process_file(
     empty = reason == ""
     reason[empty] = located.problem[empty]
 
+    in_quarter = None
     if area is not None:
-        far = _too_far(located.x, located.y, located.shapes, reason == "", area, max_distance_m)
+        in_quarter = np.zeros(len(reason), dtype=bool)
+        far = _too_far(
+            located.x, located.y, located.shapes, reason == "", area, max_distance_m, in_quarter
+        )
         reason = np.where(reason == "", far, reason)
 
     # Timestamps: an unreadable or impossible date keeps the annotation, with no date.
@@ -287,8 +327,10 @@ def _process_file(
     if author_col is not None:
         fakes = pseudonyms(author_col.text, salt=salt)
         authors = str_series(fakes, author_col.codes[keep], index)
+        author_hashes = text_hashes(fakes)[author_col.codes[keep]]
     else:
         authors = _text(None, keep, index)
+        author_hashes = _text_hashes(None, keep)
     weight = np.ones(len(index))
     weight_col = _column(table, fields, "poids")
     if weight_col is not None:
@@ -305,10 +347,10 @@ def _process_file(
         walk = str_series(walks, walk_col.codes[keep], index)
         # the walk id is part of an annotation's identity only when the file says it, not
         # when it is the file's name: the same file under two names gives the same ids
-        named = str_series(walk_col.text, walk_col.codes[keep], index)
+        named = _text_hashes(walk_col, keep)
     else:
         walk = _text(None, keep, index, default_walk)
-        named = _text(None, keep, index, walk_id or "")
+        named = _text_hashes(None, keep, walk_id or "")
 
     rejects = pd.DataFrame(
         {
@@ -338,7 +380,27 @@ def _process_file(
     columns: dict[str, Any] = {}
     if located.shapes is not None:  # lines and zones; points get theirs in _finish
         columns["_forme"] = located.shapes[keep]
+    if in_quarter is not None:
+        columns["_dans_quartier"] = in_quarter[keep]
     del located, reason  # every row's arrays, before the accepted rows' columns
+    # the content hash (of the ids and duplicates) from each column's distinct texts,
+    # in the order of _CONTENT_COLUMNS; _finish adds the shapes' WKB if needed
+    kept_stamps = stamp.to_numpy()[keep]
+    content = [
+        text_hashes(original)[theme_rows[keep]],
+        _text_hashes(texts["commentaire"], keep),
+        value_hashes(kept_stamps),
+        author_hashes,
+        text_hashes(valence)[valence_rows[keep]],
+        value_hashes(intensity_array),
+        _text_hashes(texts["photo"], keep),
+        _text_hashes(texts["role"], keep),
+        value_hashes(pd.Series(x).round(2)),
+        value_hashes(pd.Series(y).round(2)),
+    ]
+    columns["_contenu"] = start_row_hashes(content, _CONTENT_COLUMNS)
+    columns["_contenu_g"] = start_row_hashes(content, _CONTENT_COLUMNS + 1)
+    del content
     frame = pd.DataFrame(
         {
             "marche": walk,
@@ -348,7 +410,7 @@ def _process_file(
             "intensite": intensity_array,
             "commentaire": _text(texts["commentaire"], keep, index),
             "photo": _text(texts["photo"], keep, index),
-            "horodatage": stamp.to_numpy()[keep],
+            "horodatage": kept_stamps,
             "role": _text(texts["role"], keep, index),
             "auteur": authors,
             "poids": weight,
@@ -443,35 +505,23 @@ def _finish(
     else:
         own = None
         shapes = np.zeros(len(acc), dtype=bool)
-    outside = pd.Series(False, index=acc.index)
-    if area is not None and len(acc):
-        inside = np.zeros(len(acc), dtype=bool)
-        points = ~shapes
-        inside[points] = shapely.contains_xy(
-            area, acc["_x"].to_numpy()[points], acc["_y"].to_numpy()[points]
-        )
-        if own is not None and shapes.any():
-            inside[shapes] = shapely.intersects(area, own[shapes])
-        outside = pd.Series(~inside, index=acc.index)
-    key = {
-        "t": acc["theme_original"],
-        "c": acc["commentaire"],
-        "h": acc["horodatage"],
-        "a": acc["auteur"],
-        "v": acc["valence"],
-        "i": acc["intensite"],
-        "p": acc["photo"],
-        "r": acc["role"],
-        "x": acc["_x"].round(2),
-        "y": acc["_y"].round(2),
-    }
+    outside = np.zeros(len(acc), dtype=bool)
+    if area is not None:  # tested with the distance to the quarter, per file
+        outside = ~acc["_dans_quartier"].to_numpy(bool)
+    # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
         g = np.full(len(acc), "", dtype=object)
         g[shapes] = shapely.to_wkb(own[shapes], hex=True)
-        key["g"] = pd.Series(g, index=acc.index, dtype="str")
-    content = pd.Series(hash_columns(key), index=acc.index)
+        wkb = value_hashes(pd.Series(g, dtype="str"))
+        hashes = finish_row_hashes(acc["_contenu_g"].to_numpy(), [wkb], _CONTENT_COLUMNS + 1)
+        del g, wkb
+    else:
+        hashes = finish_row_hashes(acc["_contenu"].to_numpy(), [], _CONTENT_COLUMNS)
+    content = pd.Series(hashes, index=acc.index)
     duplicate = content.duplicated(keep="first")
-    id_key = pd.Series(hash_columns({"m": acc["_marche_id"], "k": content}), index=acc.index)
+    id_key = pd.Series(
+        combine_hashes([acc["_marche_id"].to_numpy(), value_hashes(content)]), index=acc.index
+    )
     repeat = np.zeros(len(acc), dtype=bool)
     if id_key.duplicated().any():
         # repeats inside one file are distinct annotations; the same row in another file
@@ -485,7 +535,7 @@ def _finish(
 
     flags = {
         "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
-        "hors_quartier": outside.to_numpy(bool),
+        "hors_quartier": outside,
         "doublon": duplicate.to_numpy(bool),
         "date_illisible": acc["_date_illisible"].to_numpy(bool),
         "date_future": acc["_date_future"].to_numpy(bool),
@@ -544,7 +594,7 @@ def _finish(
                 )
     # the geometries last, from the coordinate arrays: points for most rows, the file's
     # own shape for lines and zones
-    del key, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
+    del hashes, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
     x, y = acc["_x"].to_numpy(), acc["_y"].to_numpy()
     acc = acc.drop(columns=[c for c in acc.columns if c.startswith("_")])
     _release_memory(len(acc))

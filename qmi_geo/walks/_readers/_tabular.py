@@ -42,14 +42,24 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 avec BOM"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace"), "UTF-16"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+    if _utf8_head(data):  # a failed decode copies the whole file: test the start first
+        try:
+            return data.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "Latin-1"
+
+
+def _utf8_head(data: bytes, size: int = 1 << 16) -> bool:
+    """Whether the first ``size`` bytes could start a UTF-8 text (a cut last character is fine)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:size], final=len(data) <= size)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff_separator(text: str) -> str:
@@ -144,7 +154,11 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
             io.BytesIO(text.encode("utf-8")),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pa_csv.ParseOptions(
-                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+                # without any quote, no value can hold a line break: the reader then splits
+                # the file into blocks at any line end, much faster
+                delimiter=sep,
+                newlines_in_values='"' in text,
+                ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
