@@ -66,9 +66,7 @@ def start_row_hashes(arrays: list[np.ndarray], num_items: int) -> np.ndarray:
     return out
 
 
-def finish_row_hashes(
-    partial: np.ndarray, arrays: list[np.ndarray], num_items: int
-) -> np.ndarray:
+def finish_row_hashes(partial: np.ndarray, arrays: list[np.ndarray], num_items: int) -> np.ndarray:
     """Fold the last columns' hashes into :func:`start_row_hashes`' result (a new array)."""
     out = partial.copy()
     done = num_items - len(arrays)

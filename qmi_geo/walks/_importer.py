@@ -227,10 +227,7 @@ def _too_far(
         inside[is_shape] = shapely.intersects(area, own[is_shape])
     if in_quarter is not None:
         in_quarter[rows] = inside
-    # a point on the quarter's boundary is not in it, but it is within reach
-    edge = np.flatnonzero(~is_shape & ~inside)
-    if len(edge):
-        inside[edge] = shapely.intersects_xy(area, x[rows[edge]], y[rows[edge]])
+    # a point on the quarter's boundary is not in it, but within reach (in the buffer)
     outside = ~inside
     if not outside.any():
         return out
@@ -264,12 +261,13 @@ def _process_file(
     salt: str | None,
     area: shapely.Geometry | None = None,
     max_distance_m: float = MAX_DISTANCE_M,
-) -> tuple[pd.DataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
-    """Validate the rows of one file; returns accepted rows, rejects, summary, routes.
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
+    """Validate the rows of one file; returns accepted rows, their checks, rejects, summary, routes.
 
     The file comes in a one-item list that is emptied: once every column has been read
     (and the rejects copied), the file's table is released before the accepted rows'
-    columns are built. The accepted rows carry their position as ``_x``/``_y`` (and
+    columns are built. The accepted rows' checks (flags, hashes) come as arrays beside the
+    table, and their position as ``x``/``y`` there (and
     ``_forme`` for lines and zones), not as geometries: :func:`_finish` builds them once
     every table is gone, so that a million-row import never holds both at once.
     """
@@ -362,7 +360,7 @@ def _process_file(
     )
     if rejected.any():
         # the row's other columns, except personal ones (names, e-mails, phones, ids)
-        originals = drop_personal_columns(table[rejected])
+        originals = drop_personal_columns(table.iloc[np.flatnonzero(rejected)])
         originals = originals.astype(object).where(originals.notna(), "")
         originals = originals.drop(columns=[c for c in REJECT_COLUMNS if c in originals])
         if author_col is not None:
@@ -377,11 +375,11 @@ def _process_file(
     _release_memory(n)  # the file's table, if nobody else holds it
 
     x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
-    columns: dict[str, Any] = {}
+    checks: dict[str, np.ndarray] = {}
     if located.shapes is not None:  # lines and zones; points get theirs in _finish
-        columns["_forme"] = located.shapes[keep]
+        checks["forme"] = located.shapes[keep]
     if in_quarter is not None:
-        columns["_dans_quartier"] = in_quarter[keep]
+        checks["dans_quartier"] = in_quarter[keep]
     del located, reason  # every row's arrays, before the accepted rows' columns
     # the content hash (of the ids and duplicates) from each column's distinct texts,
     # in the order of _CONTENT_COLUMNS; _finish adds the shapes' WKB if needed
@@ -398,9 +396,21 @@ def _process_file(
         value_hashes(pd.Series(x).round(2)),
         value_hashes(pd.Series(y).round(2)),
     ]
-    columns["_contenu"] = start_row_hashes(content, _CONTENT_COLUMNS)
-    columns["_contenu_g"] = start_row_hashes(content, _CONTENT_COLUMNS + 1)
+    checks["contenu"] = start_row_hashes(content, _CONTENT_COLUMNS)
+    checks["contenu_g"] = start_row_hashes(content, _CONTENT_COLUMNS + 1)
     del content
+    checks.update(
+        marche_id=named,
+        date_illisible=date_bad[keep],
+        date_texte=date_text[keep],
+        date_future=future[keep],
+        inversee=swapped,
+        theme_inconnu=~matched[theme_rows[keep]],
+        valence_inconnue=valence_bad[valence_rows[keep]],
+        intensite_invalide=intensity_bad_kept,
+        x=x,
+        y=y,
+    )
     frame = pd.DataFrame(
         {
             "marche": walk,
@@ -416,17 +426,6 @@ def _process_file(
             "poids": weight,
             "source_fichier": _text(None, keep, index, name),
             "source_ligne": source_lines[keep],
-            "_marche_id": named,
-            "_date_illisible": date_bad[keep],
-            "_date_texte": date_text[keep],
-            "_date_future": future[keep],
-            "_inversee": swapped,
-            "_theme_inconnu": ~matched[theme_rows[keep]],
-            "_valence_inconnue": valence_bad[valence_rows[keep]],
-            "_intensite_invalide": intensity_bad_kept,
-            "_x": x,
-            "_y": y,
-            **columns,
         },
         index=index,
     )
@@ -446,7 +445,7 @@ def _process_file(
             geometry=r.to_crs(CRS).geometry.to_numpy(),
             crs=CRS,
         )
-    return frame, rejects, summary, routes
+    return frame, checks, rejects, summary, routes
 
 
 def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
@@ -488,39 +487,59 @@ def _release_memory(rows: int) -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+def _join_checks(parts: list[dict[str, np.ndarray]], sizes: list[int]) -> dict[str, np.ndarray]:
+    """The files' check arrays end to end (``forme`` is None for files without shapes)."""
+    if len(parts) == 1:
+        return parts.pop()
+    out: dict[str, np.ndarray] = {}
+    for key in dict.fromkeys(k for part in parts for k in part):
+        out[key] = np.concatenate(
+            [
+                p.pop(key) if key in p else np.full(n, None, dtype=object)
+                for p, n in zip(parts, sizes, strict=True)
+            ]
+        )
+    parts.clear()
+    return out
+
+
 def _finish(
     accepted: pd.DataFrame,
-    summaries: dict[str, FileSummary],
+    checks: dict[str, np.ndarray],
+    summaries: list[FileSummary],
+    sizes: list[int],
     area: shapely.Geometry | None,
     existing: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
-    """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
+    """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts.
+
+    ``summaries``: the files read, in order; ``sizes``: how many rows each one gave.
+    """
     acc = accepted.reset_index(drop=True)
     del accepted
     _release_memory(len(acc))
-    if "_forme" in acc:
-        own = acc.pop("_forme").to_numpy(dtype=object, copy=True)
-        own[pd.isna(own)] = None  # rows of files without shapes (concatenated) are NaN
+    if "forme" in checks:
+        own = checks.pop("forme")
         shapes = shapely.get_type_id(own) > 0  # a line or a zone (not a point, not None)
     else:
         own = None
         shapes = np.zeros(len(acc), dtype=bool)
     outside = np.zeros(len(acc), dtype=bool)
     if area is not None:  # tested with the distance to the quarter, per file
-        outside = ~acc["_dans_quartier"].to_numpy(bool)
+        outside = ~checks.pop("dans_quartier").astype(bool)
     # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
         g = np.full(len(acc), "", dtype=object)
         g[shapes] = shapely.to_wkb(own[shapes], hex=True)
         wkb = value_hashes(pd.Series(g, dtype="str"))
-        hashes = finish_row_hashes(acc["_contenu_g"].to_numpy(), [wkb], _CONTENT_COLUMNS + 1)
+        hashes = finish_row_hashes(checks.pop("contenu_g"), [wkb], _CONTENT_COLUMNS + 1)
         del g, wkb
     else:
-        hashes = finish_row_hashes(acc["_contenu"].to_numpy(), [], _CONTENT_COLUMNS)
+        hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
     content = pd.Series(hashes, index=acc.index)
     duplicate = content.duplicated(keep="first")
     id_key = pd.Series(
-        combine_hashes([acc["_marche_id"].to_numpy(), value_hashes(content)]), index=acc.index
+        combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
     )
     repeat = np.zeros(len(acc), dtype=bool)
     if id_key.duplicated().any():
@@ -534,14 +553,14 @@ def _finish(
     acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
 
     flags = {
-        "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
+        "coordonnees_inversees": checks.pop("inversee").astype(bool),
         "hors_quartier": outside,
         "doublon": duplicate.to_numpy(bool),
-        "date_illisible": acc["_date_illisible"].to_numpy(bool),
-        "date_future": acc["_date_future"].to_numpy(bool),
-        "theme_inconnu": acc["_theme_inconnu"].to_numpy(bool),
-        "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
-        "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
+        "date_illisible": checks.pop("date_illisible").astype(bool),
+        "date_future": checks.pop("date_future").astype(bool),
+        "theme_inconnu": checks.pop("theme_inconnu").astype(bool),
+        "valence_inconnue": checks.pop("valence_inconnue").astype(bool),
+        "intensite_invalide": checks.pop("intensite_invalide").astype(bool),
     }
     acc["signalements"] = flag_text(flags, acc.index)
     needs_look = np.zeros(len(acc), dtype=bool)
@@ -556,9 +575,12 @@ def _finish(
         if duplicate.any()
         else None
     )
-    for name, summary in summaries.items():
-        mine = (acc["source_fichier"] == name).to_numpy()
-        lines = acc["source_ligne"].to_numpy()
+    lines = acc["source_ligne"].to_numpy()
+    date_texts = checks.pop("date_texte")
+    ends = np.cumsum(sizes)
+    for summary, stop, size in zip(summaries, ends, sizes, strict=True):
+        mine = np.zeros(len(acc), dtype=bool)
+        mine[stop - size : stop] = True  # the files' rows, end to end
         unit = "ligne" if summary.format in ("csv", "xlsx") else "élément"
         summary.corriges = int((flags["coordonnees_inversees"] & mine).sum())
         summary.signales = int((needs_look & mine).sum())
@@ -572,7 +594,7 @@ def _finish(
                 if texts:
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "date_illisible":
-                texts = sorted(t for t in acc.loc[m, "_date_texte"].unique() if t)
+                texts = sorted(t for t in pd.unique(date_texts[m]) if t)
                 detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "doublon" and first_of is not None:
                 firsts = first_of[m].to_numpy()
@@ -595,8 +617,8 @@ def _finish(
     # the geometries last, from the coordinate arrays: points for most rows, the file's
     # own shape for lines and zones
     del hashes, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
-    x, y = acc["_x"].to_numpy(), acc["_y"].to_numpy()
-    acc = acc.drop(columns=[c for c in acc.columns if c.startswith("_")])
+    x, y = checks.pop("x"), checks.pop("y")
+    del checks, date_texts
     _release_memory(len(acc))
     geoms = shapely.points(x, y)
     del x, y
@@ -616,6 +638,9 @@ def import_raw_walks(
 ) -> WalkImport:
     """Validate already-read walk files (see :func:`import_walks`)."""
     parts, rejects, routes = [], [], []
+    part_checks: list[dict[str, np.ndarray]] = []
+    read: list[FileSummary] = []  # the files read, in order
+    sizes: list[int] = []  # and how many rows each one gave
     summaries: dict[str, FileSummary] = {}
     ordered: list[FileSummary] = []
     area = _area(perimeter)
@@ -637,7 +662,7 @@ def import_raw_walks(
             )
         n_rows, raw_path, box = len(raw), raw.path, [raw]
         del raw  # _process_file frees the table once it is read
-        accepted, rej, s, route = _process_file(box, walk_id=walk_id, salt=salt, area=area)
+        accepted, checks, rej, s, route = _process_file(box, walk_id=walk_id, salt=salt, area=area)
         if not n_rows:
             s.messages.append("aucune ligne de données (seulement l'en-tête) : rien à importer")
         if s.fichier in summaries:  # two files with the same name in different folders
@@ -649,15 +674,20 @@ def import_raw_walks(
         summaries[s.fichier] = s
         ordered.append(s)
         parts.append(accepted)
+        part_checks.append(checks)
+        read.append(s)
+        sizes.append(len(accepted))
         rejects.append(rej)
         if route is not None:
             routes.append(route)
-        del accepted
+        del accepted, checks
     if parts:
         # no name kept here: _finish frees the per-file columns as soon as it is done with them
         annotations = _finish(
             parts.pop() if len(parts) == 1 else pd.concat(parts, ignore_index=True),
-            summaries,
+            _join_checks(part_checks, sizes),
+            read,
+            sizes,
             area,
             existing,
         )
