@@ -89,6 +89,24 @@ def distinct(values: pd.Series) -> Distinct:
 
 def str_series(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """A ``str`` Series whose row ``i`` is ``texts[codes[i]]``."""
+    if len(texts) == 1:  # one text (the file's name, an absent column): no take
+        return pd.Series(
+            pd.arrays.ArrowStringArray(_repeated(str(texts[0]), len(codes)), dtype=STR_DTYPE),
+            index=index,
+        )
     table = pa.array(list(texts), type=pa.large_string())
     taken = table.take(pa.array(codes, type=pa.int64()))
     return pd.Series(pd.arrays.ArrowStringArray(taken, dtype=STR_DTYPE), index=index)
+
+
+def _repeated(text: str, n: int) -> pa.LargeStringArray:
+    """``n`` times the same text, built from its buffers (no per-row copy).
+
+    Examples
+    --------
+    >>> _repeated("é", 3).to_pylist(), _repeated("", 2).to_pylist()
+    (['é', 'é', 'é'], ['', ''])
+    """
+    data = text.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(data)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))

@@ -355,7 +355,7 @@ def _process_file(
             "fichier": name,
             "ligne": raw.lines[rejected],
             "raison": reason[rejected],
-            "coordonnees": raw.coord_text[rejected].to_numpy(),  # not a million texts
+            "coordonnees": raw.coordinates_as_written(np.flatnonzero(rejected)),
         }
     )
     if rejected.any():

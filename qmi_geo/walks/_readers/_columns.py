@@ -23,7 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from qmi_geo.walks._readers._raw import arrow_strings, blank_mask, blank_where, parse_numbers
+from qmi_geo.walks._readers._raw import (
+    CoordinateText,
+    arrow_strings,
+    blank_mask,
+    blank_where,
+    parse_numbers,
+)
 from qmi_geo.walks._themes import normalise_text
 
 __all__ = ["CoordinateColumns", "column_key", "extract_coordinates", "find_coordinates"]
@@ -184,15 +190,16 @@ def find_coordinates(table: pd.DataFrame) -> CoordinateColumns | None:
 
 def extract_coordinates(
     table: pd.DataFrame, found: CoordinateColumns
-) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, CoordinateText, pd.Series, np.ndarray | None]:
     """Read x (longitude or easting) and y (latitude or northing) from the found columns.
 
     Returns
     -------
     x, y : numpy.ndarray
         Floats, NaN where missing or unreadable.
-    text : pandas.Series
-        The coordinates as written.
+    text : pandas.Series or callable
+        The coordinates as written (for two columns, a function of row numbers that
+        writes them: only the rejected rows' are ever needed).
     problem : pandas.Series
         Empty string, or why the coordinates of a row cannot be read (French).
     shapes : numpy.ndarray or None
@@ -209,7 +216,12 @@ def extract_coordinates(
             y, x = a, b
         else:
             x, y = a, b
-        text = _joined(first, second)
+
+        # as written, for the rejects file: built only for the rows rejected
+        def as_written(rows: np.ndarray) -> np.ndarray:
+            return _joined(first.iloc[rows], second.iloc[rows]).to_numpy(dtype=object)
+
+        text: CoordinateText = as_written
         empty = blank_mask(first) | blank_mask(second)
         problem[bad_a | bad_b] = (
             "coordonnées illisibles (pas des nombres) : écrivez des degrés décimaux (48,9322) "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +14,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["RawWalk", "arrow_strings", "blank_mask", "blank_where", "parse_numbers"]
+__all__ = [
+    "CoordinateText",
+    "RawWalk",
+    "arrow_strings",
+    "blank_mask",
+    "blank_where",
+    "parse_numbers",
+]
+
+
+#: Coordinates as written: one text per row, or a function of row numbers giving theirs.
+CoordinateText: TypeAlias = "pd.Series | Callable[[np.ndarray], np.ndarray]"
 
 
 @dataclass
@@ -36,8 +49,9 @@ class RawWalk:
     crs : str or None
         ``"EPSG:4326"``, ``"EPSG:2154"`` or ``None`` when the file does not say (then
         guessed per row from the coordinate ranges).
-    coord_text : pandas.Series
-        The coordinates as written in the file, for the rejects file.
+    coord_text : pandas.Series or callable
+        The coordinates as written in the file, for the rejects file; or a function that
+        writes them for the given row numbers (see :meth:`coordinates_as_written`).
     coord_problem : pandas.Series
         Empty string, or the French reason why the coordinates of a row cannot be read.
     shapes : numpy.ndarray or None
@@ -58,7 +72,7 @@ class RawWalk:
     x: np.ndarray
     y: np.ndarray
     crs: str | None
-    coord_text: pd.Series
+    coord_text: CoordinateText
     coord_problem: pd.Series
     shapes: np.ndarray | None = None
     route: gpd.GeoDataFrame | None = None
@@ -67,6 +81,12 @@ class RawWalk:
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def coordinates_as_written(self, rows: np.ndarray) -> np.ndarray:
+        """The coordinates of the given rows (positions) as written in the file."""
+        if callable(self.coord_text):
+            return self.coord_text(rows)
+        return self.coord_text.to_numpy(dtype=object)[rows]
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +195,10 @@ def blank_mask(values: pd.Series) -> np.ndarray:
     """
     arrow = arrow_strings(values)
     if arrow is not None:
-        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), True)
+        # empty, or only white space (as utf8_trim_whitespace sees it, without new strings)
+        blank = pc.fill_null(
+            pc.or_(pc.equal(pc.binary_length(arrow), 0), pc.utf8_is_space(arrow)), True
+        )
         return blank.to_numpy(zero_copy_only=False).astype(bool, copy=False)
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     return (text == "").to_numpy(dtype=bool)

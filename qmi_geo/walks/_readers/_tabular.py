@@ -104,7 +104,7 @@ def read_csv_walk(path: Path) -> RawWalk:
     data = path.read_bytes()
     text, encoding = decode_bytes(data)
     skipped = 0
-    first = text.split("\n", 1)[0].strip().lower()
+    first = _first_line(text).strip().lower()
     if first.startswith("sep=") and len(first) >= 5:  # Excel's separator hint line
         sep = first[4]
         text = text.split("\n", 1)[1] if "\n" in text else ""
@@ -132,6 +132,12 @@ def read_csv_walk(path: Path) -> RawWalk:
     return _finish_table(path, "csv", table, lines, messages)
 
 
+def _first_line(text: str) -> str:
+    """The text's first line (``str.split`` would copy the whole rest of a large file)."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
 def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
     """Read a regular CSV text with pyarrow's multithreaded reader, every column as text.
 
@@ -143,7 +149,7 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    header = text.split("\n", 1)[0].rstrip("\r")
+    header = _first_line(text).rstrip("\r")
     if '"' in header or not header:
         return None
     names = header.split(sep)
