@@ -36,6 +36,7 @@ from qmi_geo.walks._ids import (
 from qmi_geo.walks._privacy import drop_personal_columns, pseudonyms
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._readers._columns import column_key
+from qmi_geo.walks._readers._raw import take_rows
 from qmi_geo.walks._schema import (
     CRS,
     FLAGS,
@@ -360,7 +361,7 @@ def _process_file(
     )
     if rejected.any():
         # the row's other columns, except personal ones (names, e-mails, phones, ids)
-        originals = drop_personal_columns(table.iloc[np.flatnonzero(rejected)])
+        originals = drop_personal_columns(take_rows(table, np.flatnonzero(rejected)))
         originals = originals.astype(object).where(originals.notna(), "")
         originals = originals.drop(columns=[c for c in REJECT_COLUMNS if c in originals])
         if author_col is not None:

@@ -29,6 +29,7 @@ from qmi_geo.walks._readers._raw import (
     blank_mask,
     blank_where,
     parse_numbers,
+    take_rows,
 )
 from qmi_geo.walks._themes import normalise_text
 
@@ -219,7 +220,8 @@ def extract_coordinates(
 
         # as written, for the rejects file: built only for the rows rejected
         def as_written(rows: np.ndarray) -> np.ndarray:
-            return _joined(first.iloc[rows], second.iloc[rows]).to_numpy(dtype=object)
+            pair = take_rows(table[list(found.columns)], rows)
+            return _joined(pair.iloc[:, 0], pair.iloc[:, 1]).to_numpy(dtype=object)
 
         text: CoordinateText = as_written
         empty = blank_mask(first) | blank_mask(second)

@@ -209,3 +209,39 @@ def blank_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[np.asarray(mask, dtype=bool)] = None
     return out
+
+
+def take_rows(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``table.iloc[rows]`` for a few rows of a large table read by pyarrow.
+
+    A pyarrow-backed column is a chunked array, which ``iloc`` first joins into one
+    array (a copy of the whole column); here each chunk gives its own rows.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> arrow = pa.chunked_array([["a", "b"], ["c"], ["d", "e"]], type=pa.large_string())
+    >>> dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    >>> t = pd.DataFrame({"s": pd.arrays.ArrowStringArray(arrow, dtype=dtype), "n": range(5)})
+    >>> got = take_rows(t, np.array([1, 2, 4]))
+    >>> got["s"].tolist(), got["n"].tolist(), got.index.tolist(), got.dtypes.equals(t.dtypes)
+    (['b', 'c', 'e'], [1, 2, 4], [1, 2, 4], True)
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    columns = {}
+    for name in table.columns:
+        arrow = arrow_strings(table[name])
+        if arrow is None or arrow.num_chunks < 2 or not np.all(np.diff(rows) > 0):
+            columns[name] = table[name].iloc[rows]
+            continue
+        ends = np.cumsum([len(c) for c in arrow.chunks])
+        which = np.searchsorted(ends, rows, side="right")
+        parts = []
+        for k in np.unique(which).tolist():
+            local = rows[which == k] - (ends[k] - len(arrow.chunk(k)))
+            parts.append(arrow.chunk(k).take(pa.array(local)))
+        taken = pa.chunked_array(parts, type=arrow.type)
+        columns[name] = pd.Series(
+            pd.arrays.ArrowStringArray(taken, dtype=table[name].dtype), index=table.index[rows]
+        )
+    return pd.DataFrame(columns, index=table.index[rows], columns=table.columns)
