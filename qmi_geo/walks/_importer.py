@@ -282,16 +282,18 @@ def _process_file(
     fields = map_columns(list(table.columns))
     located = locate(raw.x, raw.y, crs=raw.crs, shapes=raw.shapes)
     reason = raw.coord_problem.to_numpy(dtype=object).copy()
-    empty = reason == ""
-    reason[empty] = located.problem[empty]
+    ok = reason == ""  # masks kept beside the reasons: no more comparisons of a million texts
+    bad = located.rejected if located.rejected is not None else located.problem != ""
+    reason[ok & bad] = located.problem[ok & bad]
+    ok &= ~bad
 
     in_quarter = None
     if area is not None:
         in_quarter = np.zeros(len(reason), dtype=bool)
-        far = _too_far(
-            located.x, located.y, located.shapes, reason == "", area, max_distance_m, in_quarter
-        )
-        reason = np.where(reason == "", far, reason)
+        far = _too_far(located.x, located.y, located.shapes, ok, area, max_distance_m, in_quarter)
+        too_far = far != ""
+        reason[too_far] = far[too_far]
+        ok &= ~too_far
 
     # Timestamps: an unreadable or impossible date keeps the annotation, with no date.
     n = len(table)
@@ -307,7 +309,7 @@ def _process_file(
         if date_bad.any():
             date_text[date_bad] = text_of(values).to_numpy(dtype=object)[date_bad]
     future = (stamp > pd.Timestamp(datetime.now() + _FUTURE_SLACK)).to_numpy(dtype=bool)
-    rejected = reason != ""
+    rejected = ~ok
     keep = ~rejected
 
     # Fields of accepted rows, each computed once per distinct text (or combination).

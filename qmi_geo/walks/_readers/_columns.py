@@ -263,7 +263,7 @@ def extract_coordinates(
         x = np.where(missing, np.nan, x)
         y = np.where(missing, np.nan, y)
         shapes = blank_where(is_point | missing, geoms)
-    problem_s = pd.Series(problem, index=table.index, dtype=object).astype(str)
+    problem_s = pd.Series(problem, index=table.index, dtype=object)  # str values
     return np.asarray(x, float), np.asarray(y, float), text, problem_s, shapes
 
 
