@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from tqdm.auto import tqdm
 
 from qmi_geo.errors import EmptyWalkFileWarning, WalkError
 from qmi_geo.walks._coords import locate
-from qmi_geo.walks._distinct import Distinct, distinct, str_series
+from qmi_geo.walks._distinct import Distinct, TextColumn, distinct
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
 from qmi_geo.walks._ids import (
     combine_hashes,
@@ -175,11 +176,11 @@ def _column(table: pd.DataFrame, fields: dict[str, str], key: str) -> Distinct |
     return distinct(table[fields[key]]) if key in fields else None
 
 
-def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = "") -> pd.Series:
+def _text(d: Distinct | None, keep: np.ndarray, default: str = "") -> TextColumn:
     """The stripped text of the kept rows of a column; ``default`` when it is absent."""
     if d is None:
-        return str_series(np.array([default], dtype=object), np.zeros(len(index), int), index)
-    return str_series(d.text, d.codes[keep], index)
+        return TextColumn.constant(default, int(keep.sum()))
+    return TextColumn(d.text, d.codes[keep])
 
 
 def _text_hashes(d: Distinct | None, keep: np.ndarray, default: str = "") -> np.ndarray:
@@ -262,8 +263,8 @@ def _process_file(
     salt: str | None,
     area: shapely.Geometry | None = None,
     max_distance_m: float = MAX_DISTANCE_M,
-) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
-    """Validate the rows of one file; returns accepted rows, their checks, rejects, summary, routes.
+) -> tuple[_Accepted, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
+    """Validate the rows of one file; returns accepted rows, rejects, summary, routes.
 
     The file comes in a one-item list that is emptied: once every column has been read
     (and the rejects copied), the file's table is released before the accepted rows'
@@ -327,10 +328,10 @@ def _process_file(
     author_col = _column(table, fields, "auteur")
     if author_col is not None:
         fakes = pseudonyms(author_col.text, salt=salt)
-        authors = str_series(fakes, author_col.codes[keep], index)
+        authors = TextColumn(fakes, author_col.codes[keep])
         author_hashes = text_hashes(fakes)[author_col.codes[keep]]
     else:
-        authors = _text(None, keep, index)
+        authors = _text(None, keep)
         author_hashes = _text_hashes(None, keep)
     weight = np.ones(len(index))
     weight_col = _column(table, fields, "poids")
@@ -345,12 +346,12 @@ def _process_file(
     walk_col = _column(table, fields, "marche") if not walk_id else None
     if walk_col is not None:
         walks = np.where(walk_col.text == "", default_walk, walk_col.text)
-        walk = str_series(walks, walk_col.codes[keep], index)
+        walk = TextColumn(walks, walk_col.codes[keep])
         # the walk id is part of an annotation's identity only when the file says it, not
         # when it is the file's name: the same file under two names gives the same ids
         named = _text_hashes(walk_col, keep)
     else:
-        walk = _text(None, keep, index, default_walk)
+        walk = _text(None, keep, default_walk)
         named = _text_hashes(None, keep, walk_id or "")
 
     rejects = pd.DataFrame(
@@ -414,20 +415,22 @@ def _process_file(
         x=x,
         y=y,
     )
+    text_columns = {
+        "marche": walk,
+        "theme": TextColumn(theme, theme_rows[keep]),
+        "theme_original": TextColumn(original, theme_rows[keep]),
+        "valence": TextColumn(valence, valence_rows[keep]),
+        "commentaire": _text(texts["commentaire"], keep),
+        "photo": _text(texts["photo"], keep),
+        "role": _text(texts["role"], keep),
+        "auteur": authors,
+        "source_fichier": _text(None, keep, name),
+    }
     frame = pd.DataFrame(
         {
-            "marche": walk,
-            "theme": str_series(theme, theme_rows[keep], index),
-            "theme_original": str_series(original, theme_rows[keep], index),
-            "valence": str_series(valence, valence_rows[keep], index),
             "intensite": intensity_array,
-            "commentaire": _text(texts["commentaire"], keep, index),
-            "photo": _text(texts["photo"], keep, index),
             "horodatage": kept_stamps,
-            "role": _text(texts["role"], keep, index),
-            "auteur": authors,
             "poids": weight,
-            "source_fichier": _text(None, keep, index, name),
             "source_ligne": source_lines[keep],
         },
         index=index,
@@ -448,7 +451,7 @@ def _process_file(
             geometry=r.to_crs(CRS).geometry.to_numpy(),
             crs=CRS,
         )
-    return frame, checks, rejects, summary, routes
+    return _Accepted(frame, text_columns, checks), rejects, summary, routes
 
 
 def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
@@ -490,35 +493,62 @@ def _release_memory(rows: int) -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
-def _join_checks(parts: list[dict[str, np.ndarray]], sizes: list[int]) -> dict[str, np.ndarray]:
-    """The files' check arrays end to end (``forme`` is None for files without shapes)."""
-    if len(parts) == 1:
-        return parts.pop()
-    out: dict[str, np.ndarray] = {}
-    for key in dict.fromkeys(k for part in parts for k in part):
-        out[key] = np.concatenate(
-            [
-                p.pop(key) if key in p else np.full(n, None, dtype=object)
-                for p, n in zip(parts, sizes, strict=True)
-            ]
-        )
-    parts.clear()
-    return out
+@dataclass
+class _Accepted:
+    """The accepted rows of a file (or of several, end to end), as :func:`_finish` wants them.
+
+    ``frame``: the numeric columns; ``texts``: the text columns, built at the very end;
+    ``checks``: per-row arrays of the cross-file steps (flags, hashes, position ``x``/``y``,
+    ``forme`` for lines and zones); ``sizes``: how many rows each file gave.
+    """
+
+    frame: pd.DataFrame
+    texts: dict[str, TextColumn]
+    checks: dict[str, np.ndarray]
+    sizes: list[int] = field(default_factory=list)
+
+    @staticmethod
+    def join(parts: list[_Accepted]) -> _Accepted:
+        """The files' rows end to end; empties ``parts`` as it goes.
+
+        ``forme`` is None for the rows of files without shapes.
+        """
+        if len(parts) == 1:
+            return parts.pop()
+        sizes = [len(p.frame) for p in parts]
+        frame = pd.concat([p.frame for p in parts], ignore_index=True)
+        keys = list(parts[0].texts)
+        texts = {k: TextColumn.concat([p.texts.pop(k) for p in parts]) for k in keys}
+        checks: dict[str, np.ndarray] = {}
+        for key in dict.fromkeys(k for part in parts for k in part.checks):
+            checks[key] = np.concatenate(
+                [
+                    p.checks.pop(key) if key in p.checks else np.full(n, None, dtype=object)
+                    for p, n in zip(parts, sizes, strict=True)
+                ]
+            )
+        parts.clear()
+        return _Accepted(frame, texts, checks, sizes)
+
+
+#: Threads that build the text columns (pyarrow, without the GIL) while the main thread
+#: makes the geometries (shapely, with the GIL).
+_TEXT_THREADS = 1
 
 
 def _finish(
-    accepted: pd.DataFrame,
-    checks: dict[str, np.ndarray],
+    accepted: _Accepted,
     summaries: list[FileSummary],
-    sizes: list[int],
     area: shapely.Geometry | None,
     existing: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
     """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts.
 
-    ``summaries``: the files read, in order; ``sizes``: how many rows each one gave.
+    ``summaries``: the files read, in order (``accepted.sizes`` rows each).
     """
-    acc = accepted.reset_index(drop=True)
+    sizes = accepted.sizes or [len(accepted.frame)]
+    checks, words = accepted.checks, accepted.texts
+    acc = accepted.frame.reset_index(drop=True)
     del accepted
     _release_memory(len(acc))
     if "forme" in checks:
@@ -548,7 +578,8 @@ def _finish(
     if id_key.duplicated().any():
         # repeats inside one file are distinct annotations; the same row in another file
         # (a copy under another name) keeps the id of its first appearance: stored once
-        groups = [id_key.to_numpy(), acc["source_fichier"].to_numpy()]
+        files = np.repeat(np.arange(len(sizes)), sizes)
+        groups = [id_key.to_numpy(), files]
         occurrence = id_key.groupby(groups).cumcount()
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
@@ -593,7 +624,7 @@ def _finish(
                 continue
             detail = f"{FLAGS[flag]} : {format_lines(lines[m], unit)}"
             if flag == "theme_inconnu":
-                texts = sorted(t for t in acc.loc[m, "theme_original"].unique() if t)
+                texts = sorted(t for t in pd.unique(words["theme_original"].rows(m)) if t)
                 if texts:
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "date_illisible":
@@ -602,10 +633,7 @@ def _finish(
             if flag == "doublon" and first_of is not None:
                 firsts = first_of[m].to_numpy()
                 refs = sorted(
-                    {
-                        f"{acc['source_fichier'].iat[i]} {unit} {acc['source_ligne'].iat[i]}"
-                        for i in firsts
-                    }
+                    {f"{words['source_fichier'].at(i)} {unit} {lines[i]}" for i in firsts}
                 )
                 detail += " — identique(s) à : " + ", ".join(refs[:8])
             prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
@@ -623,12 +651,29 @@ def _finish(
     x, y = checks.pop("x"), checks.pop("y")
     del checks, date_texts
     _release_memory(len(acc))
-    geoms = shapely.points(x, y)
-    del x, y
+    with ThreadPoolExecutor(_TEXT_THREADS) as pool:
+        columns = {k: pool.submit(words.pop(k).series, acc.index) for k in list(words)}
+        geoms = _points(x, y)
+        for k, future in columns.items():
+            acc[k] = future.result()
+    del x, y, columns
     if own is not None and shapes.any():
         geoms[shapes] = own[shapes]
     del own
     return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
+
+
+def _points(x: np.ndarray, y: np.ndarray, step: int = 100_000) -> np.ndarray:
+    """``shapely.points(x, y)``, in slices.
+
+    Shapely holds the GIL while it works, and the threads building the text columns need
+    it for a moment between their pyarrow calls.
+    """
+    if len(x) <= step:
+        return shapely.points(x, y)
+    return np.concatenate(
+        [shapely.points(x[i : i + step], y[i : i + step]) for i in range(0, len(x), step)]
+    )
 
 
 def import_raw_walks(
@@ -640,10 +685,9 @@ def import_raw_walks(
     salt: str | None = None,
 ) -> WalkImport:
     """Validate already-read walk files (see :func:`import_walks`)."""
-    parts, rejects, routes = [], [], []
-    part_checks: list[dict[str, np.ndarray]] = []
+    parts: list[_Accepted] = []
+    rejects, routes = [], []
     read: list[FileSummary] = []  # the files read, in order
-    sizes: list[int] = []  # and how many rows each one gave
     summaries: dict[str, FileSummary] = {}
     ordered: list[FileSummary] = []
     area = _area(perimeter)
@@ -665,36 +709,26 @@ def import_raw_walks(
             )
         n_rows, raw_path, box = len(raw), raw.path, [raw]
         del raw  # _process_file frees the table once it is read
-        accepted, checks, rej, s, route = _process_file(box, walk_id=walk_id, salt=salt, area=area)
+        accepted, rej, s, route = _process_file(box, walk_id=walk_id, salt=salt, area=area)
         if not n_rows:
             s.messages.append("aucune ligne de données (seulement l'en-tête) : rien à importer")
         if s.fichier in summaries:  # two files with the same name in different folders
             s.fichier = str(raw_path)
-            accepted["source_fichier"] = s.fichier
+            accepted.texts["source_fichier"] = TextColumn.constant(s.fichier, len(accepted.frame))
             rej["fichier"] = s.fichier
             if route is not None:
                 route["source_fichier"] = s.fichier
         summaries[s.fichier] = s
         ordered.append(s)
         parts.append(accepted)
-        part_checks.append(checks)
         read.append(s)
-        sizes.append(len(accepted))
         rejects.append(rej)
         if route is not None:
             routes.append(route)
-        del accepted, checks
+        del accepted
     if parts:
         # no name kept here: _finish frees the per-file columns as soon as it is done with them
-        annotations = _finish(
-            parts.pop() if len(parts) == 1 else pd.concat(parts, ignore_index=True),
-            _join_checks(part_checks, sizes),
-            read,
-            sizes,
-            area,
-            existing,
-        )
-        parts.clear()
+        annotations = _finish(_Accepted.join(parts), read, area, existing)
     else:
         annotations = empty_annotations()
     nonempty = [r for r in rejects if len(r)]
