@@ -45,6 +45,9 @@ __all__ = [
     "score_services",
 ]
 
+#: Mean evidence score under which walk annotations are said not to show a need.
+_FAINT = 0.05
+
 #: Spacing (m) of the grid of points on which a quarter's profile is measured.
 PROFILE_SPACING_M = 200.0
 
@@ -173,6 +176,8 @@ def score_services(
                             f"annotations « {theme_short(themes[0])} » "
                             f"{next(iter(p.walks.values()), 'de la marche sensible')}"
                         )
+                        if sc <= _FAINT:  # positive or far from the quarter: no need shown
+                            text += " : aucune ne signale de manque" if sc == 0 else " : rares"
                     parts.append((text + (_SECONDARY if wt < 1 else ""), src))
             if np.isfinite(defi):
                 vals["defis"] = defi
@@ -214,7 +219,7 @@ def score_services(
                     "solution_id": s.id,
                     "solution": s.nom,
                     "commune": p.name,
-                    **{k: vals.get(k, np.nan) for k in CRITERIA},
+                    **{k: round(vals[k], 3) if k in vals else np.nan for k in CRITERIA},
                     "total": total,
                     "statut": "service sans site" if measured else UNMEASURED,
                     "explication": text,
