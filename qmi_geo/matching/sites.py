@@ -12,9 +12,13 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
 * streets: the problem streets of ``rues_citees`` (FUB) and the named streets of ``rues``;
   street segments of every channel are merged into **one site per street name**;
 * break crossings: where a street of ``rues`` (or, without it, of ``rues_citees``) crosses a line
-  of ``coupures``. Only a street segment tagged as a bridge (OSM ``bridge=*``, or the ``pont``
-  flag of the OSM layer) makes a ``pont``; any other intersection is a ``croisement`` (level
-  crossing, or a grade nobody recorded) and is never called a bridge;
+  of ``coupures``. A street segment tagged as a bridge (OSM ``bridge=*``, or the ``pont``
+  flag of the OSM layer) makes a ``pont``. Without a tag, two crossings can only be bridges
+  and are ``pont`` labelled « pont présumé » with the reason: over a navigable waterway (the
+  Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a street whose
+  own name is a bridge (« Pont de … »). Any other intersection is a ``croisement`` (level
+  crossing, a culverted stream such as the Morée, or a grade nobody recorded) and is never
+  called a bridge;
 * an optional user GeoDataFrame (``extra``) with at least ``type`` and a geometry.
 
 The channels are merged and deduplicated: two sites of the same kind closer than
@@ -566,6 +570,28 @@ def _break_label(kind: object, name: object) -> str:
     return f"{text} {name}" if isinstance(name, str) and name.strip() else text
 
 
+#: Waterways nothing crosses at grade (folded names): a street over them is a bridge.
+_NAVIGABLE = ("seine", "marne", "oise", "canal")
+
+
+def _presumed_bridge(kind: object, break_name: object, street: object) -> str | None:
+    """Why an untagged crossing can only be a bridge, or None.
+
+    >>> _presumed_bridge("eau", "La Seine", "Rue de Vaugirard")
+    "voie d'eau navigable, qui ne se franchit pas à niveau"
+    >>> _presumed_bridge("rail", "RER C", "Pont de Sèvres")
+    "la rue porte le nom d'un pont"
+    >>> _presumed_bridge("eau", "La Morée", "Rue Jacques Duclos") is None  # culverted stream
+    True
+    """
+    words = _fold(str(break_name or "")).split()
+    if str(kind) == "eau" and any(w in _NAVIGABLE for w in words):
+        return "voie d'eau navigable, qui ne se franchit pas à niveau"
+    if isinstance(street, str) and _fold(street).startswith("pont "):
+        return "la rue porte le nom d'un pont"
+    return None
+
+
 def _tagged(values: pd.Series) -> np.ndarray:
     """Where an OSM tag value says yes (anything but empty/``no``; booleans as they are)."""
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
@@ -609,9 +635,19 @@ def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDa
         if "source" in lines.columns
         else np.full(len(lines), "rues", dtype=object)
     )[s_idx[owner]]
+    presumed = np.array(
+        [
+            _presumed_bridge(k, b, _clean_name(n)) if not tagged else None
+            for k, b, n, tagged in zip(kinds, bnames, street_name, on_bridge, strict=True)
+        ],
+        dtype=object,
+    )
+    # 0: tagged bridge, 1: presumed bridge, 2: plain intersection (never merged together)
+    is_presumed = np.array([p is not None for p in presumed], dtype=bool)
+    grade = np.where(on_bridge, 0, np.where(is_presumed, 1, 2))
     rows = []
-    for flag in (True, False):  # bridges and plain intersections are never merged together
-        sel = np.flatnonzero(on_bridge == flag)
+    for flag in (0, 1, 2):
+        sel = np.flatnonzero(grade == flag)
         if not len(sel):
             continue
         for members in _cluster(parts[sel], _CROSSING_MERGE_M):
@@ -621,9 +657,17 @@ def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDa
                 {str(_clean_name(n)) for n in street_name[m] if isinstance(n, str)}
             )
             where = " / ".join(streets_here[:2])
-            if flag:
-                label = f"Pont {where} sur la {brk}" if where else f"Pont sur la {brk}"
-                label = label.replace("sur la cours", "sur le cours")
+            if flag < 2:
+                over = f"sur le {brk}" if brk.startswith("cours") else f"sur la {brk}"
+                label = (
+                    f"{where} {over}"
+                    if _fold(where).startswith("pont ")
+                    else f"Pont {where} {over}"
+                    if where
+                    else f"Pont {over}"
+                )
+                if flag == 1:
+                    label += f" (pont présumé : {presumed[m[0]]})"
             else:
                 label = (
                     f"{where} × {brk} (sans pont connu)"
@@ -632,7 +676,7 @@ def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDa
                 )
             rows.append(
                 (
-                    "pont" if flag else "croisement",
+                    "pont" if flag < 2 else "croisement",
                     label,
                     shapely.centroid(shapely.multipoints(shapely.get_coordinates(parts[m]))),
                     src[m[0]],

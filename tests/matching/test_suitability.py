@@ -126,6 +126,155 @@ def test_bridge_monitoring_ranks_osm_bridge_over_railway_above_a_level_crossing(
     assert not sites.loc[sites["type"] == "croisement", "nom"].str.contains("Pont").any()
 
 
+def test_untagged_crossings_of_a_navigable_river_or_by_a_bridge_street_are_presumed_bridges():
+    """The Seine is crossed on a bridge, tag or not; a culverted stream (la Morée) is not."""
+    water = gpd.GeoDataFrame(
+        {"type": ["eau", "eau", "rail"], "nom": ["La Seine", "La Morée", "RER C"]},
+        geometry=[
+            LineString([(-500, 200), (1500, 200)]),
+            LineString([(-500, 1200), (1500, 1200)]),
+            LineString([(-500, 2200), (1500, 2200)]),
+        ],
+        crs=2154,
+    )
+    rues = gpd.GeoDataFrame(
+        {
+            "nom": ["Quai Ouest", "Rue Jacques Duclos", "Pont des Jardies", "Rue du Passage"],
+            "bridge": [None, None, "yes", None],
+        },
+        geometry=[
+            LineString([(0, 0), (0, 400)]),
+            LineString([(0, 1000), (0, 1400)]),
+            LineString([(400, 2000), (400, 2400)]),
+            LineString([(1200, 2000), (1200, 2400)]),
+        ],
+        crs=2154,
+    )
+    sites = candidate_sites({"rues": rues, "coupures": water})
+    cross = sites[sites["type"].isin(["pont", "croisement"])]
+    kinds = dict(zip(cross["nom"], cross["type"], strict=True))
+    assert kinds == {
+        "Pont Quai Ouest sur le cours d'eau La Seine (pont présumé : voie d'eau navigable, "
+        "qui ne se franchit pas à niveau)": "pont",
+        "Rue Jacques Duclos × cours d'eau La Morée (sans pont connu)": "croisement",
+        "Pont des Jardies sur la voie ferrée RER C": "pont",  # tagged, not « Pont Pont des … »
+        "Rue du Passage × voie ferrée RER C (sans pont connu)": "croisement",
+    }
+    # an untagged street named as a bridge over a railway is one too
+    named = rues.assign(bridge=None)
+    sites = candidate_sites({"rues": named, "coupures": water})
+    assert (
+        "Pont des Jardies sur la voie ferrée RER C (pont présumé : la rue porte le nom d'un pont)"
+        in set(sites.loc[sites["type"] == "pont", "nom"])
+    )
+
+
+def test_requirements_that_differ_tell_solutions_apart_where_a_site_tests_them():
+    """Up&Charge / Electra (12,5 vs 25 m²) and TiQuest / Vytal (schools) part on such sites.
+
+    No site of the four pilots has a known area, so the chargers' commune scores are equal
+    there (reported « indiscernable », see test_pilots); a drawn car park of 20 or 30 m² tells
+    them apart, as a collège tells the two shop solutions apart.
+    """
+    quartier = gpd.GeoDataFrame(geometry=[box(X0 - 400, Y0 - 400, X0 + 2400, Y0 + 400)], crs=2154)
+    drawn = gpd.GeoDataFrame(
+        {
+            "type": ["parking", "parking", "college"],
+            "nom": ["Deux places", "Trois places", "Collège Jean Moulin"],
+            "source": "sites_atelier",
+            "origine": "atelier",
+        },
+        geometry=[
+            box(X0, Y0, X0 + 4, Y0 + 5),  # 20 m²
+            box(X0 + 100, Y0, X0 + 106, Y0 + 5),  # 30 m²
+            Point(X0 + 500, Y0),
+        ],
+        crs=2154,
+    )
+    nuisances = gpd.GeoDataFrame(
+        {"nb_nuisances": [3]},
+        geometry=[box(X0 - 500, Y0 - 500, X0 + 2500, Y0 + 500)],
+        crs=2154,
+    )
+    sites = candidate_sites({"sites": drawn, "quartier": quartier})
+    chargers = load_solutions(only=["up-and-charge", "electra"])
+    res = assess_sites(
+        chargers, sites, context={"quartier": quartier, "nuisances": nuisances}, n_draws=0
+    )
+    by = res.scores.set_index(["solution_id", "nom_site"])
+    assert ("electra", "Deux places") not in by.index  # 20 m² < 25 m²
+    motif = res.excluded.set_index(["solution_id", "site_id"])["motif"]
+    small = sites.loc[sites["nom"] == "Deux places", "site_id"].item()
+    assert motif[("electra", small)] == "surface trop petite : moins de 25 m² au minimum"
+    assert by.loc[("up-and-charge", "Trois places"), "surface"] == 1.0  # twice 12,5 m²
+    assert by.loc[("electra", "Trois places"), "surface"] < 0.7  # just above 25 m²
+    assert (
+        by.loc[("up-and-charge", "Trois places"), "total"]
+        > by.loc[("electra", "Trois places"), "total"]
+    )
+    litter = gpd.GeoDataFrame(  # walk annotations « propreté » at the collège's gate
+        {"theme": ["proprete"] * 3, "marche": "m1", "source_fichier": "marche.csv"},
+        geometry=[Point(X0 + 500 + d, Y0) for d in (5, 10, 15)],
+        crs=2154,
+    )
+    shops = load_solutions(only=["tiquest", "vytal"])
+    res = assess_sites(shops, sites, context={"quartier": quartier}, annotations=litter, n_draws=0)
+    college = sites.loc[sites["nom"] == "Collège Jean Moulin", "site_id"].item()
+    ranked = res.scores.set_index(["solution_id", "site_id"])
+    assert ("tiquest", college) not in ranked.index
+    excluded = res.excluded.set_index(["solution_id", "site_id"])["motif"]
+    assert excluded[("tiquest", college)].startswith("type de site non accepté : École, collège")
+    assert ranked.loc[("vytal", college), "rang"] == 1  # the school canteen's gate
+
+
+def test_a_solutions_first_theme_weighs_more_than_its_co_benefits():
+    """TiQuest (receipts: commerce first, litter second) and Vytal (containers: litter first,
+    commerce second) rank the same two streets in opposite orders."""
+    quartier = gpd.GeoDataFrame(geometry=[box(X0 - 400, Y0 - 400, X0 + 2400, Y0 + 400)], crs=2154)
+    rues = gpd.GeoDataFrame(
+        {"type": ["rue", "rue"], "nom": ["Rue du Marché", "Rue des Dépôts"]},
+        geometry=[
+            LineString([(X0, Y0), (X0 + 200, Y0)]),
+            LineString([(X0 + 1500, Y0), (X0 + 1700, Y0)]),
+        ],
+        crs=2154,
+    )
+    ann = gpd.GeoDataFrame(
+        {
+            "theme": ["commerces_animation"] * 4 + ["proprete"] * 4,
+            "marche": "m1",
+            "source_fichier": "marche.csv",
+        },
+        geometry=[Point(X0 + 50 * k, Y0 + 5) for k in range(4)]
+        + [Point(X0 + 1500 + 50 * k, Y0 + 5) for k in range(4)],
+        crs=2154,
+    )
+    sites = candidate_sites({"sites": rues, "quartier": quartier})
+    res = assess_sites(
+        load_solutions(only=["tiquest", "vytal"]),
+        sites,
+        context={"quartier": quartier},
+        annotations=ann,
+        n_draws=0,
+    )
+    by = res.scores.set_index(["solution_id", "nom_site"])
+    first = res.scores[res.scores["rang"] == 1].set_index("solution_id")["nom_site"]
+    assert first["tiquest"] == "Rue du Marché" and first["vytal"] == "Rue des Dépôts"
+    # the same evidence, weighted by the theme it measures: the need differs, the rest does not
+    assert (
+        by.loc[("tiquest", "Rue du Marché"), "besoin"]
+        == by.loc[("vytal", "Rue des Dépôts"), "besoin"]
+    )
+    assert (
+        by.loc[("tiquest", "Rue des Dépôts"), "besoin"]
+        < by.loc[("vytal", "Rue des Dépôts"), "besoin"]
+    )
+    why = by.loc[("tiquest", "Rue des Dépôts"), "explication"]
+    assert "« propreté »" in why and "(thème secondaire de la solution : compte pour moitié)" in why
+    assert "compte pour moitié" not in by.loc[("vytal", "Rue des Dépôts"), "explication"]
+    assert by.loc[("tiquest", "Rue du Marché"), "theme_principal"] == "commerces_animation"
+
+
 def test_greening_counts_the_sealed_share_once():
     sites, context, _ = heat_quarter()
     sites = candidate_sites({"sites": sites, "quartier": context["quartier"]})
@@ -307,12 +456,16 @@ def test_walk_annotations_and_defis_feed_need(paving, quarter):
     sites = candidate_sites({"sites": quarter["sites"]})
     res = assess_sites(paving, sites, context={}, annotations=ann, defis=defis, n_draws=0)
     row = res.scores.set_index("nom_site").loc["Parc des Sources"]
-    assert row["besoin"] > 0.8 and row["defis"] > 0.99
+    # heat is the paving's purpose, water a co-benefit: its challenge counts half, and says so
+    assert row["besoin"] > 0.8 and row["defis"] == pytest.approx(0.5, abs=0.001)
     assert (
-        "4 annotations « chaleur » de la marche sensible du 15/05/2023 à moins de 300 m"
+        "4 annotations « chaleur » de la marche sensible du 15/05/2023 à moins de 300 m ;"
         in row["explication"]
     )
-    assert "dans la zone du défi « eau » de l'atelier (priorité 1)" in row["explication"]
+    assert (
+        "dans la zone du défi « eau » de l'atelier (priorité 1) (thème secondaire de la "
+        "solution : compte pour moitié)" in row["explication"]
+    )
     assert "besoin non mesuré" not in row["explication"]  # the défi measures water
     assert "vélo" not in row["explication"]  # FUB streets are never walk annotations
     assert set(row["sources"].split(";")) >= {"sceaux_marche.gpx", "defis_atelier"}
