@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ __all__ = [
     "CHROMIUM",
     "OFFLINE_ARGS",
     "chromium_available",
+    "chromium_session",
     "offline_chromium",
     "open_page",
 ]
@@ -38,6 +41,13 @@ OFFLINE_ARGS = (
     "--disable-sync",
 )
 
+#: Collects uncaught errors and failed resources of every page in ``window.__errors``.
+RECORD_ERRORS = (
+    "window.__errors = [];"
+    "window.addEventListener('error', function (e) {"
+    " window.__errors.push(String(e.message || e.target && e.target.src)); }, true);"
+)
+
 
 def chromium_available() -> bool:
     """Whether Debian's chromium and chromedriver are installed."""
@@ -50,6 +60,7 @@ def offline_chromium(
     window_size: str = "1400,900",
     downloads: Path | None = None,
     console_log: bool = False,
+    record_errors: bool = False,
 ) -> Any:
     """Start a Selenium-driven headless Chromium that cannot reach the network.
 
@@ -63,6 +74,8 @@ def offline_chromium(
         Folder where downloads (e.g. the exported défis) land without a prompt.
     console_log
         Keep the browser console (``driver.get_log("browser")``).
+    record_errors
+        Collect each page's uncaught errors and failed resources in ``window.__errors``.
     """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -92,7 +105,19 @@ def offline_chromium(
         driver.execute_cdp_cmd(
             "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
         )
+    if record_errors:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ERRORS})
     return driver
+
+
+@contextmanager
+def chromium_session(user_data_dir: Path | str, **options: Any) -> Iterator[Any]:
+    """:func:`offline_chromium` (same options) that is quit when the block ends."""
+    driver = offline_chromium(user_data_dir, **options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 def open_page(driver: Any, page: Path, *, settle: float = 0.5, timeout: float = 5.0) -> None:

@@ -51,6 +51,7 @@ from qmi_geo.matching.suitability import (
     BREAK_REQUIRED_M,
     CRITERIA,
     DENSE_PER_KM2,
+    SECONDARY_THEME_WEIGHT,
     STATION_FAR_M,
     STATION_NEAR_M,
     check_weights,
@@ -223,7 +224,9 @@ def loop_scores(sols, sites, ctx, weights):
             continue
         accepted = set(r.types_sites)
         ev = np.flatnonzero(rel[i]).tolist()
+        ev_w = rel[i].tolist()  # 1 for the first theme's evidence, ½ for co-benefits
         th = [THEME_CODES.index(t) for t in s.themes]
+        th_w = [1.0 if k == 0 else SECONDARY_THEME_WEIGHT for k in range(len(th))]
         has_defi = bool(defi_themes & set(th))
         measured = bool(ev) or has_defi
         use = {
@@ -256,13 +259,13 @@ def loop_scores(sols, sites, ctx, weights):
             if use["besoin"]:
                 free = 1.0
                 for e in ev:
-                    free *= 1 - min(max(score_rows[j][e], 0.0), 0.999)
+                    free *= 1.0 - ev_w[e] * min(max(score_rows[j][e], 0.0), 0.999)
                 num += w["besoin"] * (1 - free)
                 den += w["besoin"]
             if use["defis"]:
                 free = 1.0
-                for t in th:
-                    free *= 1 - min(max(defi_rows[j][t], 0.0), 0.999)
+                for t, tw in zip(th, th_w, strict=True):
+                    free *= 1.0 - tw * min(max(defi_rows[j][t], 0.0), 0.999)
                 num += w["defis"] * (1 - free)
                 den += w["defis"]
             if use["mineralisation"]:
@@ -447,7 +450,9 @@ def main() -> None:
         "double boucle qui recalculait la géométrie de chaque site pour chaque solution. "
         "Chemin rapide (issue 14) : le « ou » bruité des preuves calculé une fois par "
         "ensemble distinct de preuves ou de thèmes (les solutions qui le partagent partagent "
-        "la ligne ; produits de (1 − score) dans l'ordre des preuves, sans BLAS), les poids "
+        "la ligne ; produits de (1 − poids × score) dans l'ordre des preuves, poids 1 pour "
+        "le premier thème de la solution et ½ pour ses bénéfices secondaires, sans BLAS), "
+        "les poids "
         "étalés par solution avec `np.repeat` (couples groupés par solution), les critères "
         "des couples triés écrits colonne par colonne, un tri non stable sur une clé unique, "
         "les sites candidats mis en cache par ensemble de types acceptés, et les explications "

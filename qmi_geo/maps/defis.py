@@ -92,6 +92,30 @@ def _rename_aliases(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.rename(columns=renames)
 
 
+def open_workshop_export(path: Path, what: str) -> tuple[gpd.GeoDataFrame, SourceRef]:
+    """Read a workshop export (« Exporter les défis »: défis and proposed sites) as it is.
+
+    Raises a French :class:`LayerError` naming the file and the button that writes it when the
+    file is missing or unreadable; rows are validated by the callers.
+    """
+    if not path.exists():
+        raise LayerFileNotFoundError(
+            f"Fichier {what} introuvable : {path}. Indiquez le fichier téléchargé avec le "
+            "bouton « Exporter les défis » de la carte."
+        )
+    try:
+        with warnings.catch_warnings():
+            # mixed-type columns (a priority typed as text) are validated row by row
+            warnings.simplefilter("ignore")
+            gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise LayerError(
+            f"{path.name} : lecture impossible ({exc}). Le fichier attendu est le GeoJSON "
+            "produit par le bouton « Exporter les défis »."
+        ) from None
+    return gdf, SourceRef(path.name)
+
+
 def read_defis_export(path: Path | str, report: ValidationReport | None = None) -> gpd.GeoDataFrame:
     """Read and validate a défis export; return the défis in Lambert-93.
 
@@ -115,22 +139,7 @@ def read_defis_export(path: Path | str, report: ValidationReport | None = None) 
     """
     path = Path(path)
     report = report if report is not None else ValidationReport()
-    src = SourceRef(path.name)
-    if not path.exists():
-        raise LayerFileNotFoundError(
-            f"Fichier de défis introuvable : {path}. Indiquez le fichier téléchargé avec le "
-            "bouton « Exporter les défis » de la carte."
-        )
-    try:
-        with warnings.catch_warnings():
-            # mixed-type columns (a priority typed as text) are validated below, row by row
-            warnings.simplefilter("ignore")
-            gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise LayerError(
-            f"{path.name} : lecture impossible ({exc}). Le fichier attendu est le GeoJSON "
-            "produit par le bouton « Exporter les défis »."
-        ) from None
+    gdf, src = open_workshop_export(path, "de défis")
     check_not_empty(gdf, src)
     if "nature" in gdf.columns:  # « site proposé » features: read by read_sites_export
         sites = (gdf["nature"].astype(str) == "site").to_numpy()

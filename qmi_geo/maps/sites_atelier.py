@@ -30,6 +30,7 @@ from qmi_geo._validate import (
     repair_geometries,
 )
 from qmi_geo.errors import LayerError, LayerFileNotFoundError
+from qmi_geo.maps.defis import open_workshop_export
 
 __all__ = ["SITES_COLUMNS", "SITES_LAYER", "SITES_SOURCE", "read_sites_export", "save_sites"]
 
@@ -74,18 +75,7 @@ def read_sites_export(path: Path | str, report: ValidationReport | None = None) 
 
     path = Path(path)
     report = report if report is not None else ValidationReport()
-    src = SourceRef(path.name)
-    if not path.exists():
-        raise LayerFileNotFoundError(
-            f"Fichier d'atelier introuvable : {path}. Indiquez le fichier téléchargé avec le "
-            "bouton « Exporter les défis » de la carte."
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise LayerError(f"{path.name} : lecture impossible ({exc}).") from None
+    gdf, src = open_workshop_export(path, "d'atelier")
     empty = gpd.GeoDataFrame(
         {c: pd.Series(dtype=object) for c in SITES_COLUMNS},
         geometry=gpd.GeoSeries([], crs=2154),

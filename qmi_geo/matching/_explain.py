@@ -30,6 +30,7 @@ from qmi_geo.style import SITE_KINDS
 __all__ = ["area_text", "distance_text", "exclusion_reasons", "explain_pairs"]
 
 _SHOWN = 0.05  # evidence and criteria below this score are not mentioned
+_SECONDARY = " (thème secondaire de la solution : compte pour moitié)"
 
 #: How each channel of the site inventory says where a site and its area come from.
 ORIGIN_TEXT = {
@@ -148,12 +149,17 @@ def explain_pairs(
     sol_i: np.ndarray,
     site_i: np.ndarray,
     rel: np.ndarray,
-    theme_mask: np.ndarray,
+    theme_w: np.ndarray,
     values: Mapping[str, np.ndarray],
     rows: np.ndarray,
     smin: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Explanation, sources, main theme and check note of the chosen pairs."""
+    """Explanation, sources, main theme and check note of the chosen pairs.
+
+    ``rel`` and ``theme_w`` are the weights of the evidence and themes in each solution's
+    need (:func:`qmi_geo.matching.suitability.relevant_evidence`, ``theme_weights``): what
+    counts only as a secondary theme is said to count half.
+    """
     n = len(sol_i)
     out = {c: np.empty(n, dtype=object) for c in ("theme_principal", "explication", "sources")}
     out["a_verifier"] = np.full(n, "", dtype=object)
@@ -183,7 +189,7 @@ def explain_pairs(
     signature = [
         (
             rel[i].tobytes(),
-            theme_mask[i].tobytes(),
+            theme_w[i].tobytes(),
             sol.themes,
             sol.exigences.surface_min_m2 is not None,
         )
@@ -222,20 +228,21 @@ def explain_pairs(
         ev_idx = ev_by_sol[i]
         top_theme = None
         if len(ev_idx):
-            s = scores[j, ev_idx]
+            s = scores[j, ev_idx] * rel[i, ev_idx]
             for e in ev_idx[np.argsort(-s, kind="stable")][:2]:
                 if scores[j, e] <= _SHOWN:
                     continue
                 ev = ctx.evidence[e]
                 if top_theme is None:
-                    top_theme = next(t for t in ev.themes if t in sol.themes)
+                    top_theme = next(t for t in sol.themes if t in ev.themes)
                 pk = (int(e), j)
                 if pk not in phrase_cache:
                     phrase_cache[pk] = (evidence_phrase(ev, j, ctx, names[j]), str(ev.source[j]))
-                parts.append(phrase_cache[pk])
+                phrase, src = phrase_cache[pk]
+                parts.append((phrase + (_SECONDARY if rel[i, e] < 1 else ""), src))
         dv = vals["defis"][r]
         if dv == dv and dv > _SHOWN:
-            t = int(np.argmax(np.where(theme_mask[i], ctx.defi[j], -1)))
+            t = int(np.argmax(np.where(theme_w[i] > 0, theme_w[i] * ctx.defi[j], -1)))
             p = round(ctx.defi_priorite[j, t])
             d = ctx.defi_distance[j, t]
             theme = theme_short(THEME_CODES[t])
@@ -243,7 +250,7 @@ def explain_pairs(
                 f"dans la zone du défi « {theme} » de l'atelier (priorité {p})"
                 if d <= 1
                 else f"à {distance_text(d)} d'un défi « {theme} » de l'atelier (priorité {p})"
-            )
+            ) + (_SECONDARY if theme_w[i, t] < 1 else "")
             parts.append((text, "defis_atelier"))
             top_theme = top_theme or THEME_CODES[t]
         mv = vals["mineralisation"][r]

@@ -24,11 +24,13 @@ import pandas as pd
 import shapely
 
 from qmi_geo.matching._context import THEME_CODES, site_context, theme_short
+from qmi_geo.matching._explain import _SECONDARY
 from qmi_geo.matching.catalogue import Solution
 from qmi_geo.matching.robustness import sensitivity
 from qmi_geo.matching.suitability import (
     CRITERIA,
     DENSE_PER_KM2,
+    SECONDARY_THEME_WEIGHT,
     UNMEASURED,
     check_weights,
     competition_rank,
@@ -42,6 +44,9 @@ __all__ = [
     "rank_communes",
     "score_services",
 ]
+
+#: Mean evidence score under which walk annotations are said not to show a need.
+_FAINT = 0.05
 
 #: Spacing (m) of the grid of points on which a quarter's profile is measured.
 PROFILE_SPACING_M = 200.0
@@ -149,15 +154,19 @@ def score_services(
         for p in profiles:
             parts: list[tuple[str, str]] = []
             vals: dict[str, float] = {}
+            # the weight of the most important of the service's themes each evidence measures
+            tw = {t: 1.0 if k == 0 else SECONDARY_THEME_WEIGHT for k, t in enumerate(s.themes)}
             scores = [
-                (code, sc)
+                (code, sc, max(tw[t] for t in themes if t in tw))
                 for code, (themes, sc, _, _) in p.evidence.items()
                 if set(themes) & set(s.themes)
             ]
-            defi = max((1.0 / p.defis[t] for t in s.themes if t in p.defis), default=np.nan)
+            defi = max((tw[t] / p.defis[t] for t in s.themes if t in p.defis), default=np.nan)
             if scores:
-                vals["besoin"] = 1 - float(np.prod([1 - min(sc, 0.999) for _, sc in scores]))
-                for code, sc in sorted(scores, key=lambda x: -x[1])[:2]:
+                vals["besoin"] = 1 - float(
+                    np.prod([1 - wt * min(sc, 0.999) for _, sc, wt in scores])
+                )
+                for code, sc, wt in sorted(scores, key=lambda x: -x[1] * x[2])[:2]:
                     themes, mean, _, src = p.evidence[code]
                     text = _EVIDENCE_TEXT.get(code, "{p} du quartier : " + code).format(
                         p=f"{round(sc * 100):.0f} %", v=f"{mean:.2f}".replace(".", ",")
@@ -167,13 +176,16 @@ def score_services(
                             f"annotations « {theme_short(themes[0])} » "
                             f"{next(iter(p.walks.values()), 'de la marche sensible')}"
                         )
-                    parts.append((text, src))
+                        if sc <= _FAINT:  # positive or far from the quarter: no need shown
+                            text += " : aucune ne signale de manque" if sc == 0 else " : rares"
+                    parts.append((text + (_SECONDARY if wt < 1 else ""), src))
             if np.isfinite(defi):
                 vals["defis"] = defi
-                t = min((t for t in s.themes if t in p.defis), key=lambda t: p.defis[t])
+                t = max((t for t in s.themes if t in p.defis), key=lambda t: tw[t] / p.defis[t])
                 parts.append(
                     (
-                        f"défi « {theme_short(t)} » de l'atelier (priorité {p.defis[t]})",
+                        f"défi « {theme_short(t)} » de l'atelier (priorité {p.defis[t]})"
+                        + (_SECONDARY if tw[t] < 1 else ""),
                         "defis_atelier",
                     )
                 )
@@ -207,7 +219,7 @@ def score_services(
                     "solution_id": s.id,
                     "solution": s.nom,
                     "commune": p.name,
-                    **{k: vals.get(k, np.nan) for k in CRITERIA},
+                    **{k: round(vals[k], 3) if k in vals else np.nan for k in CRITERIA},
                     "total": total,
                     "statut": "service sans site" if measured else UNMEASURED,
                     "explication": text,

@@ -10,14 +10,17 @@ when required — and gives each excluded pair its reason. Feasible pairs are th
     the need for the solution's themes, measured by the evidence of
     :mod:`qmi_geo.matching._context` (heat rank of the IRIS, sealed share, nuisance grid, FUB
     streets, walk annotations and hot spots, break crossings). Each piece of evidence counts
-    once, combined as ``1 − Π(1 − s)``; the sealed share is left out of the need when the
+    once, combined as ``1 − Π(1 − w·s)`` where *w* is 1 when it measures the solution's
+    first theme (its purpose) and :data:`SECONDARY_THEME_WEIGHT` (½) when it measures only a
+    secondary one (a co-benefit); the sealed share is left out of the need when the
     ``mineralisation`` criterion applies, and break proximity when ``coupures`` applies, so
     that no evidence is counted twice. Themes nothing measures are « besoin non mesuré »;
     a solution with no measured theme and no workshop challenge on its themes is **not
     ranked** (``statut`` = « besoin non mesuré »).
 ``defis``
     challenges placed and ranked by the commune at the « carte sur table » workshop on the
-    solution's themes, within 300 m (distance decay ÷ priority, 1 = top priority).
+    solution's themes, within 300 m (distance decay ÷ priority, 1 = top priority; a
+    challenge on a secondary theme counts half, as in the need).
 ``mineralisation``
     sealed share of the site's IRIS (solutions that transform mineral ground).
 ``qpv`` — social fragility
@@ -63,12 +66,14 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "EXPLAIN_TOP",
     "SCORE_COLUMNS",
+    "SECONDARY_THEME_WEIGHT",
     "UNMEASURED",
     "Suitability",
     "assess_sites",
     "check_weights",
     "competition_rank",
     "score_sites",
+    "theme_weights",
 ]
 
 #: Default weights of the criteria; a spec's ``[weights]`` table overrides some or all of them.
@@ -94,6 +99,10 @@ CRITERIA: dict[str, str] = {
     "densite": "Densité de population",
     "surface": "Adéquation de la surface",
 }
+
+#: Weight of a solution's secondary themes (all but the first) in its need and challenges:
+#: the catalogue lists a solution's themes by importance, its purpose first.
+SECONDARY_THEME_WEIGHT = 0.5
 
 #: Status of a solution none of whose themes is measured in the quarter.
 UNMEASURED = "besoin non mesuré"
@@ -338,19 +347,42 @@ def score_sites(
     ).scores
 
 
+def theme_weights(solutions: Sequence[Solution]) -> np.ndarray:
+    """Weight of each theme in each solution's need, shape (n_sol, n_themes).
+
+    1 for a solution's first theme, :data:`SECONDARY_THEME_WEIGHT` for the others, 0 for the
+    themes it does not address.
+
+    >>> from qmi_geo.matching import load_solutions
+    >>> w = theme_weights(load_solutions(only=["vytal"]))[0]
+    >>> [float(w[THEME_CODES.index(t)]) for t in ("proprete", "commerces_animation", "eau")]
+    [1.0, 0.5, 0.0]
+    """
+    out = np.zeros((len(solutions), len(THEME_CODES)))
+    for i, s in enumerate(solutions):
+        for k, t in enumerate(s.themes):
+            out[i, THEME_CODES.index(t)] = 1.0 if k == 0 else SECONDARY_THEME_WEIGHT
+    return out
+
+
 def relevant_evidence(
     solutions: Sequence[Solution], ctx: SiteContext, applies: Mapping[str, np.ndarray]
 ) -> np.ndarray:
-    """(n_sol, n_evidence) boolean: the evidence each solution's need counts (each once)."""
-    theme_mask = np.zeros((len(solutions), len(THEME_CODES)), dtype=bool)
-    for i, s in enumerate(solutions):
-        theme_mask[i, [THEME_CODES.index(t) for t in s.themes]] = True
-    rel = (theme_mask.astype(int) @ ctx.evidence_themes().T.astype(int)) > 0
+    """(n_sol, n_evidence) weights of the evidence each solution's need counts (each once).
+
+    A piece of evidence weighs as the most important theme of the solution it measures (1 for
+    the first theme, :data:`SECONDARY_THEME_WEIGHT` for the others); 0 where it does not count.
+    """
+    tw = theme_weights(solutions)
+    ev = ctx.evidence_themes()
+    if ev.shape[0] == 0:
+        return np.zeros((len(solutions), 0))
+    rel = np.where(ev[None, :, :], tw[:, None, :], 0.0).max(axis=2)
     codes = [e.code for e in ctx.evidence]
     if "impermeable" in codes:  # the sealed share is the mineralisation criterion there
-        rel[:, codes.index("impermeable")] &= ~applies["mineralisation"]
+        rel[applies["mineralisation"], codes.index("impermeable")] = 0.0
     if "coupure" in codes:  # break proximity is the coupures criterion there
-        rel[:, codes.index("coupure")] &= ~applies["coupures"]
+        rel[applies["coupures"], codes.index("coupure")] = 0.0
     return rel
 
 
@@ -479,30 +511,30 @@ def assess_sites(
         "surface": np.ones(n_sol, dtype=bool),
     }
     rel = relevant_evidence(solutions, ctx, applies)
-    theme_mask = np.zeros((n_sol, len(THEME_CODES)), dtype=bool)
-    for i, s in enumerate(solutions):
-        theme_mask[i, [THEME_CODES.index(t) for t in s.themes]] = True
+    theme_w = theme_weights(solutions)
+    theme_mask = theme_w > 0
     defi_themes = np.asarray(
         ctx.defi.max(axis=0) > 0 if n_site else np.zeros(len(THEME_CODES), dtype=bool)
     )
     has_defi = (theme_mask & defi_themes[None, :]).any(axis=1)
-    measured = rel.any(axis=1) | has_defi
-    applies["besoin"] = np.asarray(rel.any(axis=1), dtype=bool)
+    measured = (rel > 0).any(axis=1) | has_defi
+    applies["besoin"] = np.asarray((rel > 0).any(axis=1), dtype=bool)
     applies["defis"] = np.asarray(applies["defis"] & has_defi, dtype=bool)
 
     sol_i = np.concatenate(ok_sol or [empty]).astype(np.int64)
     site_i = np.concatenate(ok_site or [empty]).astype(np.int64)
 
-    # noisy-OR of the evidence (and of the challenges' themes): 1 - prod(1 - score), one row
-    # per distinct set of evidence (solutions sharing it share the row), factors multiplied
-    # in evidence order as a plain loop would; then one gather of the feasible pairs
-    def noisy_or(mask: np.ndarray, scores_t: np.ndarray) -> np.ndarray:
-        rows_u, inv = np.unique(mask, axis=0, return_inverse=True)
-        one_minus = 1.0 - np.clip(scores_t, 0.0, 0.999)  # (n_ev, n_site), rows contiguous
+    # weighted noisy-OR of the evidence (and of the challenges' themes): 1 - prod(1 - w·score),
+    # w the weight of the theme it measures; one row per distinct set of weights (solutions
+    # sharing it share the row), factors multiplied in evidence order as a plain loop would;
+    # then one gather of the feasible pairs
+    def noisy_or(weights_: np.ndarray, scores_t: np.ndarray) -> np.ndarray:
+        rows_u, inv = np.unique(weights_, axis=0, return_inverse=True)
+        clipped = np.clip(scores_t, 0.0, 0.999)  # (n_ev, n_site), rows contiguous
         free = np.ones((len(rows_u), n_site))
         for u, row in enumerate(rows_u):
             for e in np.flatnonzero(row):
-                free[u] *= one_minus[e]
+                free[u] *= 1.0 - row[e] * clipped[e]
         return 1.0 - np.take(free, inv.reshape(-1)[sol_i] * n_site + site_i)
 
     ev_scores = ctx.scores
@@ -511,7 +543,7 @@ def assess_sites(
     else:
         besoin = np.zeros(len(sol_i))
     if applies["defis"].any():
-        defis_v = noisy_or(theme_mask, np.ascontiguousarray(ctx.defi.T))
+        defis_v = noisy_or(theme_w, np.ascontiguousarray(ctx.defi.T))
     else:  # no workshop challenge on these solutions' themes: the criterion never counts
         defis_v = np.zeros(len(sol_i))
     ratio = area[site_i] / smin[sol_i]
@@ -614,7 +646,7 @@ def assess_sites(
             "statut": np.where(measured[cs], RANKED, UNMEASURED).astype(object),
         }
     )
-    texts = explain_pairs(solutions, sites, ctx, cs, cj, rel, theme_mask, values, chosen, smin)
+    texts = explain_pairs(solutions, sites, ctx, cs, cj, rel, theme_w, values, chosen, smin)
     for col in ("theme_principal", "explication", "sources", "a_verifier"):
         scores[col] = pd.Series(texts[col], index=scores.index, dtype=object)
     scores = scores[SCORE_COLUMNS]

@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
-from qmi_geo._browser import chromium_available, offline_chromium, open_page
+from qmi_geo._browser import chromium_session, open_page
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps.defis import read_defis_export, save_defis
 from qmi_geo.style import LAYER_STYLES
@@ -26,28 +26,9 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[Any]:
-    if not chromium_available():
-        pytest.fail(
-            "Chromium and chromedriver are required (Debian packages chromium, "
-            "chromium-driver; installed by .ci/run)"
-        )
-    drv = offline_chromium(
-        tmp_path_factory.mktemp("chromium"), downloads=downloads, console_log=True
-    )
-    drv.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument",
-        {
-            "source": (
-                "window.__errors = [];"
-                "window.addEventListener('error', function (e) {"
-                " window.__errors.push(String(e.message)); });"
-            )
-        },
-    )
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    profile = tmp_path_factory.mktemp("chromium")
+    with chromium_session(profile, downloads=downloads, console_log=True, record_errors=True) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
-from qmi_geo._browser import chromium_available, offline_chromium, open_page
+from qmi_geo._browser import chromium_session, open_page
 from qmi_geo.maps import build_web_map
 from qmi_geo.maps._annotations import annotation_payload
 from qmi_geo.maps._symbols import site_svg
@@ -35,13 +35,8 @@ PHONE_DRAWER_SHARE = 0.6
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not chromium_available():
-        pytest.fail("Chromium and chromedriver are required (Debian chromium, chromium-driver)")
-    drv = offline_chromium(tmp_path_factory.mktemp("chromium"), console_log=True)
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    with chromium_session(tmp_path_factory.mktemp("chromium"), console_log=True) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")

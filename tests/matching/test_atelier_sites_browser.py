@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qmi_geo._browser import chromium_available, offline_chromium, open_page
+from qmi_geo._browser import chromium_session, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -28,13 +28,8 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[Any]:
-    if not chromium_available():
-        pytest.fail("Chromium and chromedriver are required (installed by .ci/run)")
-    drv = offline_chromium(tmp_path_factory.mktemp("chromium_sites"), downloads=downloads)
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    with chromium_session(tmp_path_factory.mktemp("chromium_sites"), downloads=downloads) as d:
+        yield d
 
 
 def _wait_download(folder: Path, before: set[Path]) -> Path:

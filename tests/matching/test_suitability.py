@@ -172,9 +172,9 @@ def test_untagged_crossings_of_a_navigable_river_or_by_a_bridge_street_are_presu
 def test_requirements_that_differ_tell_solutions_apart_where_a_site_tests_them():
     """Up&Charge / Electra (12,5 vs 25 m²) and TiQuest / Vytal (schools) part on such sites.
 
-    No site of the four pilots has a known area or makes a collège the best site, so their
-    commune scores are equal there (reported « indiscernable », see test_pilots); a drawn car
-    park of 20 or 30 m² and a collège tell them apart.
+    No site of the four pilots has a known area, so the chargers' commune scores are equal
+    there (reported « indiscernable », see test_pilots); a drawn car park of 20 or 30 m² tells
+    them apart, as a collège tells the two shop solutions apart.
     """
     quartier = gpd.GeoDataFrame(geometry=[box(X0 - 400, Y0 - 400, X0 + 2400, Y0 + 400)], crs=2154)
     drawn = gpd.GeoDataFrame(
@@ -225,6 +225,54 @@ def test_requirements_that_differ_tell_solutions_apart_where_a_site_tests_them()
     excluded = res.excluded.set_index(["solution_id", "site_id"])["motif"]
     assert excluded[("tiquest", college)].startswith("type de site non accepté : École, collège")
     assert ranked.loc[("vytal", college), "rang"] == 1  # the school canteen's gate
+
+
+def test_a_solutions_first_theme_weighs_more_than_its_co_benefits():
+    """TiQuest (receipts: commerce first, litter second) and Vytal (containers: litter first,
+    commerce second) rank the same two streets in opposite orders."""
+    quartier = gpd.GeoDataFrame(geometry=[box(X0 - 400, Y0 - 400, X0 + 2400, Y0 + 400)], crs=2154)
+    rues = gpd.GeoDataFrame(
+        {"type": ["rue", "rue"], "nom": ["Rue du Marché", "Rue des Dépôts"]},
+        geometry=[
+            LineString([(X0, Y0), (X0 + 200, Y0)]),
+            LineString([(X0 + 1500, Y0), (X0 + 1700, Y0)]),
+        ],
+        crs=2154,
+    )
+    ann = gpd.GeoDataFrame(
+        {
+            "theme": ["commerces_animation"] * 4 + ["proprete"] * 4,
+            "marche": "m1",
+            "source_fichier": "marche.csv",
+        },
+        geometry=[Point(X0 + 50 * k, Y0 + 5) for k in range(4)]
+        + [Point(X0 + 1500 + 50 * k, Y0 + 5) for k in range(4)],
+        crs=2154,
+    )
+    sites = candidate_sites({"sites": rues, "quartier": quartier})
+    res = assess_sites(
+        load_solutions(only=["tiquest", "vytal"]),
+        sites,
+        context={"quartier": quartier},
+        annotations=ann,
+        n_draws=0,
+    )
+    by = res.scores.set_index(["solution_id", "nom_site"])
+    first = res.scores[res.scores["rang"] == 1].set_index("solution_id")["nom_site"]
+    assert first["tiquest"] == "Rue du Marché" and first["vytal"] == "Rue des Dépôts"
+    # the same evidence, weighted by the theme it measures: the need differs, the rest does not
+    assert (
+        by.loc[("tiquest", "Rue du Marché"), "besoin"]
+        == by.loc[("vytal", "Rue des Dépôts"), "besoin"]
+    )
+    assert (
+        by.loc[("tiquest", "Rue des Dépôts"), "besoin"]
+        < by.loc[("vytal", "Rue des Dépôts"), "besoin"]
+    )
+    why = by.loc[("tiquest", "Rue des Dépôts"), "explication"]
+    assert "« propreté »" in why and "(thème secondaire de la solution : compte pour moitié)" in why
+    assert "compte pour moitié" not in by.loc[("vytal", "Rue des Dépôts"), "explication"]
+    assert by.loc[("tiquest", "Rue du Marché"), "theme_principal"] == "commerces_animation"
 
 
 def test_greening_counts_the_sealed_share_once():
@@ -408,12 +456,16 @@ def test_walk_annotations_and_defis_feed_need(paving, quarter):
     sites = candidate_sites({"sites": quarter["sites"]})
     res = assess_sites(paving, sites, context={}, annotations=ann, defis=defis, n_draws=0)
     row = res.scores.set_index("nom_site").loc["Parc des Sources"]
-    assert row["besoin"] > 0.8 and row["defis"] > 0.99
+    # heat is the paving's purpose, water a co-benefit: its challenge counts half, and says so
+    assert row["besoin"] > 0.8 and row["defis"] == pytest.approx(0.5, abs=0.001)
     assert (
-        "4 annotations « chaleur » de la marche sensible du 15/05/2023 à moins de 300 m"
+        "4 annotations « chaleur » de la marche sensible du 15/05/2023 à moins de 300 m ;"
         in row["explication"]
     )
-    assert "dans la zone du défi « eau » de l'atelier (priorité 1)" in row["explication"]
+    assert (
+        "dans la zone du défi « eau » de l'atelier (priorité 1) (thème secondaire de la "
+        "solution : compte pour moitié)" in row["explication"]
+    )
     assert "besoin non mesuré" not in row["explication"]  # the défi measures water
     assert "vélo" not in row["explication"]  # FUB streets are never walk annotations
     assert set(row["sources"].split(";")) >= {"sceaux_marche.gpx", "defis_atelier"}

@@ -66,28 +66,11 @@ def aulnay_report(tmp_path_factory: pytest.TempPathFactory, pilot_specs: dict[st
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium with the network blocked, recording console and page errors."""
-    from qmi_geo._browser import chromium_available, offline_chromium
+    from qmi_geo._browser import chromium_session
 
-    if not chromium_available():
-        pytest.fail(
-            "Chromium and chromedriver are required (Debian packages chromium, "
-            "chromium-driver; installed by .ci/run)"
-        )
-    drv = offline_chromium(tmp_path_factory.mktemp("chromium_rapport"), console_log=True)
-    drv.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument",
-        {
-            "source": (
-                "window.__errors = [];"
-                "window.addEventListener('error', function (e) {"
-                " window.__errors.push(String(e.message || e.target && e.target.src)); }, true);"
-            )
-        },
-    )
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    profile = tmp_path_factory.mktemp("chromium_rapport")
+    with chromium_session(profile, console_log=True, record_errors=True) as d:
+        yield d
 
 
 def open_offline(driver: Any, page: Path) -> list[str]:
