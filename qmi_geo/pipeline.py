@@ -580,15 +580,129 @@ def analyse(
     annotations, indicators and matches, so they always agree. Stages still write their own
     files into ``output_dir`` (default ``spec.output_dir``).
     """
+    return _analyse(spec, output_dir=output_dir, progress=progress, stages=stages)
+
+
+def _analyse(
+    spec: DiagnosticSpec,
+    *,
+    output_dir: Path | None = None,
+    progress: bool | None = None,
+    stages: list[Stage] | None = None,
+    finish: Callable[[DiagnoseResult], None] | None = None,
+) -> DiagnoseResult:
+    """:func:`analyse`, then ``finish(result)``; independent stages overlap on two cores.
+
+    With :mod:`qmi_geo._overlap` available, the quarter's indicator table is computed in a
+    forked child while this process computes the per-IRIS table and matches the solutions;
+    a web map that is the last stage is built in a child while ``finish`` writes the
+    diagnostic GeoPackage. What the child adds
+    to the result is merged in the order of the stages, so the result, the files and the
+    notes are those of the sequential run.
+    """
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
     show = settings.progress if progress is None else progress
-    for stage in stages or []:
-        _log_step(show, f"{spec.name} : {_stage_label(stage)}")
-        stage(layerset, result)
+    stages = list(stages or [])
+    from qmi_geo import _overlap
+
+    overlap = _overlap.available()
+    pending: tuple[_overlap.Forked, _Added] | None = None
+    try:
+        i = 0
+        while i < len(stages):
+            stage = stages[i]
+            after = stages[i + 1] if i + 1 < len(stages) else None
+            _log_step(show, f"{spec.name} : {_stage_label(stage)}")
+            if overlap and _func(stage) is indicators_stage and _func(after) is matching_stage:
+                assert after is not None
+                before = _Added.of(result)
+                quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
+                job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
+                try:
+                    _iris_indicators(layerset, result)
+                    _log_step(show, f"{spec.name} : {_stage_label(after)}")
+                    info = _match(layerset, result, **getattr(after, "keywords", {}))
+                except BaseException:
+                    job.cancel()
+                    raise
+                before.merge(result, job.join())
+                _matching_note(result, info)
+                i += 2
+                continue
+            if overlap and _func(stage) is map_stage and after is None and finish is not None:
+                before = _Added.of(result)
+                job = _overlap.Forked(partial(_run_for_delta, stage, layerset, result, before))
+                pending = (job, before)
+                break
+            stage(layerset, result)
+            i += 1
+        if finish is not None:
+            finish(result)
+    except BaseException:
+        if pending is not None:
+            pending[0].cancel()
+        raise
+    if pending is not None:
+        job, before = pending
+        before.merge(result, job.join())
     return result
+
+
+def _func(stage: Stage | None) -> object:
+    """The function behind a stage (a :func:`functools.partial` unwrapped)."""
+    return getattr(stage, "func", stage)
+
+
+@dataclass
+class _Added:
+    """What a result held before a stage ran in a child: the child sends back the rest."""
+
+    files: list[str]
+    extra_layers: list[str]
+    extra_tables: list[str]
+    products: list[str]
+    notes: int
+
+    @classmethod
+    def of(cls, result: DiagnoseResult) -> _Added:
+        return cls(
+            list(result.files),
+            list(result.extra_layers),
+            list(result.extra_tables),
+            list(result.products),
+            len(result.notes),
+        )
+
+    def delta(self, result: DiagnoseResult) -> dict[str, Any]:
+        """The entries ``result`` gained since (a stage only adds entries)."""
+        out: dict[str, Any] = {"notes": result.notes[self.notes :]}
+        for name in ("files", "extra_layers", "extra_tables", "products"):
+            known = set(getattr(self, name))
+            out[name] = {k: v for k, v in getattr(result, name).items() if k not in known}
+        return out
+
+    def merge(self, result: DiagnoseResult, delta: dict[str, Any]) -> None:
+        """Put a child's entries where the sequential run has them: before this process's."""
+        for name in ("files", "extra_layers", "extra_tables", "products"):
+            current: dict[str, Any] = getattr(result, name)
+            known = getattr(self, name)
+            merged = {k: current[k] for k in known if k in current}
+            merged.update(delta[name])
+            merged.update({k: v for k, v in current.items() if k not in merged})
+            current.clear()
+            current.update(merged)
+        result.notes[self.notes : self.notes] = delta["notes"]
+
+
+def _run_for_delta(
+    stage: Stage, layerset: LayerSet, result: DiagnoseResult, before: _Added
+) -> dict[str, Any]:
+    """Run ``stage`` (in a forked child) and return what it added to ``result``."""
+    stage(layerset, result)
+    return before.delta(result)
 
 
 #: French names of the stages, for the one line per stage written when not on a terminal.
@@ -630,7 +744,13 @@ def diagnose(
     per kind), ``rapport_validation.txt`` and, when records were rejected,
     ``rejets_couches.csv``; later stages add their own files.
     """
-    result = analyse(spec, output_dir=output_dir, progress=progress, stages=stages)
+    return _analyse(
+        spec, output_dir=output_dir, progress=progress, stages=stages, finish=_write_diagnostic
+    )
+
+
+def _write_diagnostic(result: DiagnoseResult) -> None:
+    """``diagnostic.gpkg``, ``rejets_couches.csv`` and ``rapport_validation.txt``."""
     layerset, out = result.layerset, result.output_dir
     gpkg_layers = dict(layerset.layers)
     gpkg_layers.update(result.extra_layers)
@@ -643,7 +763,6 @@ def diagnose(
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
-    return result
 
 
 def walks_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
@@ -660,43 +779,42 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
 
     ``n_pairs`` point pairs are sampled for the pedestrian detour across breaks.
     """
-    from contextlib import ExitStack
+    _quarter_indicators(layerset, result, n_pairs=n_pairs)
+    _iris_indicators(layerset, result)
 
+
+def _rasters(layerset: LayerSet, stack: Any) -> dict[str, Any] | None:
+    """The first imperviousness raster (0-100 %), opened to be read by windows."""
+    paths = layerset.rasters.get("surfaces_minerales", [])
+    if not paths:
+        return None
     import rasterio
 
-    from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
+    return {"impermeabilite": stack.enter_context(rasterio.open(paths[0]))}
+
+
+def _quarter_indicators(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int = 50) -> None:
+    """The indicator table of the quarter (``indicateurs.csv``, ``indicateurs`` table)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import compute_indicators, write_indicators
+    from qmi_geo.layers.communes import commune_facts
 
     spec = layerset.spec
-    annotations = result.extra_layers.get("annotations")
-    hotspots = result.extra_layers.get("points_chauds")
     with ExitStack() as stack:
-        rasters = {}
-        paths = layerset.rasters.get("surfaces_minerales", [])
-        if paths:  # the first imperviousness raster (0-100 %), read by windows
-            rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
-        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
-        from qmi_geo.layers.communes import commune_facts
-
         table = compute_indicators(
             layerset.layers,
             perimeter=layerset.perimeter,
-            annotations=annotations,
-            hotspots=hotspots,
+            annotations=result.extra_layers.get("annotations"),
+            hotspots=result.extra_layers.get("points_chauds"),
             sources=layerset.sources,
-            rasters=rasters or None,
+            rasters=_rasters(layerset, stack),
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
             coverage=layerset.coverage,
             layer_errors=layerset.layer_errors,
             commune=commune_facts(spec.insee),
             whole_commune=spec.perimeter_source == "commune",
-        )
-        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
-        per_iris = iris_indicators(
-            drop_uncovered(layerset.layers, plan),
-            perimeter=layerset.perimeter,
-            annotations=annotations,
-            rasters=rasters or None,
         )
     from qmi_geo.layers.communes import metropole_reference
 
@@ -707,8 +825,6 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         table = with_reference(table, reference, spec.insee)
     result.files["indicateurs"] = write_indicators(table, result.output_dir)
     result.extra_tables["indicateurs"] = table
-    if per_iris is not None and len(per_iris):
-        result.extra_layers["indicateurs_iris"] = per_iris
     result.products["indicators"] = table
     missing = int((table["statut"] == "non disponible").sum())
     result.notes.append(
@@ -717,12 +833,42 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
     )
 
 
+def _iris_indicators(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The indicators per IRIS (``indicateurs_iris`` layer of the GeoPackage)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import iris_indicators
+    from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+
+    plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
+    with ExitStack() as stack:
+        per_iris = iris_indicators(
+            drop_uncovered(layerset.layers, plan),
+            perimeter=layerset.perimeter,
+            annotations=result.extra_layers.get("annotations"),
+            rasters=_rasters(layerset, stack),
+        )
+    if per_iris is not None and len(per_iris):
+        result.extra_layers["indicateurs_iris"] = per_iris
+
+
 def matching_stage(
     layerset: LayerSet, result: DiagnoseResult, *, catalogue: Path | None = None
 ) -> None:
     """Rank the quarter's sites for every solution of the spec (``appariements.csv``).
 
     ``catalogue`` replaces the spec's solution catalogue.
+    """
+    _matching_note(result, _match(layerset, result, catalogue=catalogue))
+
+
+def _match(
+    layerset: LayerSet, result: DiagnoseResult, *, catalogue: Path | None = None
+) -> tuple[int, int, gpd.GeoDataFrame] | None:
+    """The matching stage without its note: (solutions, solutions placed, sites) or None.
+
+    The note counts the sites as the indicator table does, so it is written once the
+    indicators are there (they may be computed at the same time, see :func:`_analyse`).
     """
     from qmi_geo.matching import (
         load_solutions,
@@ -735,7 +881,7 @@ def matching_stage(
     spec = layerset.spec
     catalogue = catalogue or spec.solution_catalogue
     if not spec.solutions_enabled or catalogue is None:
-        return
+        return None
     solutions = load_solutions(catalogue, only=spec.solutions or None)
     layers = dict(layerset.layers)
     if "sites" in layers and len(layers["sites"]):
@@ -780,8 +926,15 @@ def matching_stage(
             service_scores, result.output_dir / "services_commune.csv"
         )
     placed = scores["solution_id"].nunique() if len(scores) else 0
+    return len(solutions), int(placed), matched.sites
+
+
+def _matching_note(result: DiagnoseResult, info: tuple[int, int, gpd.GeoDataFrame] | None) -> None:
+    if info is None:
+        return
+    n_solutions, placed, sites = info
     result.notes.append(
-        f"Appariement : {len(solutions)} solution(s), {_site_count_text(result, matched.sites)}, "
+        f"Appariement : {n_solutions} solution(s), {_site_count_text(result, sites)}, "
         f"{placed} solution(s) avec au moins un site possible."
     )
 

@@ -35,6 +35,7 @@ class Located:
     shapes: np.ndarray | None  # lines/zones in Lambert-93 (None for points)
     swapped: np.ndarray  # bool: coordinates were swapped and put back in order
     problem: np.ndarray  # object: "" or the French reason of rejection
+    rejected: np.ndarray | None = None  # bool: where ``problem`` is not ""
 
 
 def _swap_shapes(shapes: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -121,4 +122,4 @@ def locate(
                 out_shapes[lines], lambda c: np.column_stack(_TO_L93.transform(c[:, 0], c[:, 1]))
             )
         out_shapes[~(is_ll | is_l93)] = None
-    return Located(ex, ey, out_shapes, swapped, problem)
+    return Located(ex, ey, out_shapes, swapped, problem, outside | away)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["STR_DTYPE", "Distinct", "distinct", "str_series", "text_of"]
+__all__ = ["STR_DTYPE", "Distinct", "TextColumn", "distinct", "str_series", "text_of"]
 
 # The dtype pandas gives to text columns (pyarrow-backed, NaN for missing values).
 STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -89,6 +89,78 @@ def distinct(values: pd.Series) -> Distinct:
 
 def str_series(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """A ``str`` Series whose row ``i`` is ``texts[codes[i]]``."""
+    if len(texts) == 1:  # one text (the file's name, an absent column): no take
+        return pd.Series(
+            pd.arrays.ArrowStringArray(_repeated(str(texts[0]), len(codes)), dtype=STR_DTYPE),
+            index=index,
+        )
     table = pa.array(list(texts), type=pa.large_string())
     taken = table.take(pa.array(codes, type=pa.int64()))
     return pd.Series(pd.arrays.ArrowStringArray(taken, dtype=STR_DTYPE), index=index)
+
+
+def _repeated(text: str, n: int) -> pa.LargeStringArray:
+    """``n`` times the same text, built from its buffers (no per-row copy).
+
+    Examples
+    --------
+    >>> _repeated("é", 3).to_pylist(), _repeated("", 2).to_pylist()
+    (['é', 'é', 'é'], ['', ''])
+    """
+    data = text.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(data)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
+
+
+@dataclass
+class TextColumn:
+    """A text column waiting to be built: its distinct texts and each row's code into them.
+
+    The importer keeps its text columns so until the end, and builds them (pyarrow takes,
+    which run without the GIL) while the geometries are made.
+
+    Examples
+    --------
+    >>> a = TextColumn(np.array(["x", "y"], dtype=object), np.array([1, 0, 1]))
+    >>> b = TextColumn.constant("z", 2)
+    >>> both = TextColumn.concat([a, b])
+    >>> both.series(pd.RangeIndex(5)).tolist(), both.at(3), both.rows(np.array([0, 4])).tolist()
+    (['y', 'x', 'y', 'z', 'z'], 'z', ['y', 'z'])
+    """
+
+    texts: np.ndarray  # object array of str
+    codes: np.ndarray  # int, one per row
+
+    @classmethod
+    def constant(cls, text: str, n: int) -> TextColumn:
+        """``n`` rows of the same text (codes allocated lazily by the system: all zeros)."""
+        return cls(np.array([text], dtype=object), np.zeros(n, dtype=np.intp))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def rows(self, which: np.ndarray) -> np.ndarray:
+        """The texts of some rows (a boolean mask or positions)."""
+        return self.texts[self.codes[which]]
+
+    def at(self, i: int) -> str:
+        return str(self.texts[self.codes[i]])
+
+    def series(self, index: pd.Index) -> pd.Series:
+        return str_series(self.texts, self.codes, index)
+
+    @staticmethod
+    def concat(columns: list[TextColumn]) -> TextColumn:
+        """The columns end to end."""
+        if len(columns) == 1:
+            return columns[0]
+        texts = [c.texts for c in columns]
+        if all(len(t) == 1 and t[0] == texts[0][0] for t in texts):
+            return TextColumn.constant(str(texts[0][0]), sum(len(c) for c in columns))
+        starts = np.cumsum([0] + [len(t) for t in texts[:-1]])
+        return TextColumn(
+            np.concatenate(texts),
+            np.concatenate(
+                [c.codes.astype(np.int64) + k for c, k in zip(columns, starts, strict=True)]
+            ),
+        )

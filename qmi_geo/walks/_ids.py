@@ -14,25 +14,85 @@ import pyarrow as pa
 
 from qmi_geo.walks._distinct import STR_DTYPE, str_series
 
-__all__ = ["flag_text", "hash_columns", "hex_ids"]
+__all__ = [
+    "combine_hashes",
+    "finish_row_hashes",
+    "flag_text",
+    "hash_columns",
+    "hex_ids",
+    "start_row_hashes",
+    "text_hashes",
+    "value_hashes",
+]
 
 
-def _combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
+def combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
     """Row hashes of several column hashes, as :func:`pandas.util.hash_pandas_object` does.
 
     The algorithm (CPython's tuple hash) is copied here so that annotation ids do not
     depend on a pandas internal.
     """
-    num_items = len(arrays)
+    return finish_row_hashes(start_row_hashes(arrays, len(arrays)), [], len(arrays))
+
+
+def _multiplier(done: int, num_items: int) -> np.uint64:
+    """The tuple hash's multiplier after ``done`` of ``num_items`` columns."""
     mult = np.uint64(1000003)
-    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
-    for i, a in enumerate(arrays):
+    for i in range(done):
         inverse_i = num_items - i
-        out ^= a
-        out *= mult
         mult += np.uint64(82520 + inverse_i + inverse_i)
+    return mult
+
+
+def start_row_hashes(arrays: list[np.ndarray], num_items: int) -> np.ndarray:
+    """The row hash of the first columns of ``num_items``, before the others are folded in.
+
+    :func:`finish_row_hashes` with the remaining columns' hashes gives the same values as
+    hashing all the columns at once; so a file's rows can be hashed as the file is read
+    even when a later column (the shapes' WKB) is added only if another file has shapes.
+
+    Examples
+    --------
+    >>> a, b, c = (np.arange(3, dtype=np.uint64) * np.uint64(k) for k in (7, 11, 13))
+    >>> part = start_row_hashes([a, b], 3)
+    >>> bool((finish_row_hashes(part, [c], 3) == combine_hashes([a, b, c])).all())
+    True
+    """
+    n = len(arrays[0]) if arrays else 0
+    out = np.full(n, 0x345678, dtype=np.uint64)
+    for i, a in enumerate(arrays):
+        out ^= a
+        out *= _multiplier(i, num_items)
+    return out
+
+
+def finish_row_hashes(partial: np.ndarray, arrays: list[np.ndarray], num_items: int) -> np.ndarray:
+    """Fold the last columns' hashes into :func:`start_row_hashes`' result (a new array)."""
+    out = partial.copy()
+    done = num_items - len(arrays)
+    for i, a in enumerate(arrays, start=done):
+        out ^= a
+        out *= _multiplier(i, num_items)
     out += np.uint64(97531)
     return out
+
+
+def text_hashes(texts: np.ndarray) -> np.ndarray:
+    """The hash of each text, as :func:`hash_columns` hashes the values of a ``str`` column.
+
+    Examples
+    --------
+    >>> col = pd.Series(["x", "y", "x"], dtype="str")
+    >>> expected = pd.util.hash_pandas_object(col, index=False).to_numpy()
+    >>> bool((text_hashes(np.array(["x", "y"], dtype=object))[[0, 1, 0]] == expected).all())
+    True
+    """
+    return pd.util.hash_pandas_object(pd.Series(texts, dtype=STR_DTYPE), index=False).to_numpy()
+
+
+def value_hashes(values: pd.Series | np.ndarray | pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """The hash of each value of a numeric, date or nullable-integer column."""
+    return pd.util.hash_pandas_object(pd.Series(values, copy=False), index=False).to_numpy()
 
 
 def hash_columns(columns: dict[str, pd.Series]) -> np.ndarray:
@@ -55,7 +115,7 @@ def hash_columns(columns: dict[str, pd.Series]) -> np.ndarray:
             hashes.append(once[codes])
         else:
             hashes.append(pd.util.hash_pandas_object(values, index=False).to_numpy())
-    return _combine_hashes(hashes)
+    return combine_hashes(hashes)
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -89,9 +149,12 @@ def flag_text(flags: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
     names = list(flags)
     for k, name in enumerate(names):
         bits |= flags[name].astype(np.int64) << k
-    combos, codes = np.unique(bits, return_inverse=True)
+    # the combinations present, numbered in increasing order (a lookup table, not a sort)
+    present = np.flatnonzero(np.bincount(bits, minlength=1)) if len(bits) else bits
+    number = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.intp)
+    number[present] = np.arange(len(present))
     texts = np.array(
-        [";".join(n for k, n in enumerate(names) if c >> k & 1) for c in combos.tolist()],
+        [";".join(n for k, n in enumerate(names) if c >> k & 1) for c in present.tolist()],
         dtype=object,
     )
-    return str_series(texts, codes.reshape(-1), index)
+    return str_series(texts, number[bits], index)

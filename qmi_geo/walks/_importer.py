@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +22,22 @@ from tqdm.auto import tqdm
 
 from qmi_geo.errors import EmptyWalkFileWarning, WalkError
 from qmi_geo.walks._coords import locate
-from qmi_geo.walks._distinct import Distinct, distinct, str_series
+from qmi_geo.walks._distinct import Distinct, TextColumn, distinct
 from qmi_geo.walks._fields import combine_date_time, map_columns, parse_datetimes, text_of
-from qmi_geo.walks._ids import flag_text, hash_columns, hex_ids
+from qmi_geo.walks._ids import (
+    combine_hashes,
+    finish_row_hashes,
+    flag_text,
+    hash_columns,
+    hex_ids,
+    start_row_hashes,
+    text_hashes,
+    value_hashes,
+)
 from qmi_geo.walks._privacy import drop_personal_columns, pseudonyms
 from qmi_geo.walks._readers import RawWalk, read_walk_file
 from qmi_geo.walks._readers._columns import column_key
+from qmi_geo.walks._readers._raw import take_rows
 from qmi_geo.walks._schema import (
     CRS,
     FLAGS,
@@ -165,11 +176,23 @@ def _column(table: pd.DataFrame, fields: dict[str, str], key: str) -> Distinct |
     return distinct(table[fields[key]]) if key in fields else None
 
 
-def _text(d: Distinct | None, keep: np.ndarray, index: pd.Index, default: str = "") -> pd.Series:
+def _text(d: Distinct | None, keep: np.ndarray, default: str = "") -> TextColumn:
     """The stripped text of the kept rows of a column; ``default`` when it is absent."""
     if d is None:
-        return str_series(np.array([default], dtype=object), np.zeros(len(index), int), index)
-    return str_series(d.text, d.codes[keep], index)
+        return TextColumn.constant(default, int(keep.sum()))
+    return TextColumn(d.text, d.codes[keep])
+
+
+def _text_hashes(d: Distinct | None, keep: np.ndarray, default: str = "") -> np.ndarray:
+    """The hash of the kept rows' texts (as :func:`_text` gives them), once per text."""
+    if d is None:
+        return np.full(int(keep.sum()), text_hashes(np.array([default], dtype=object))[0])
+    return text_hashes(d.text)[d.codes[keep]]
+
+
+#: The columns of an annotation's content hash, in order; ``g`` (the WKB of lines and
+#: zones) is added when any file of the import has some.
+_CONTENT_COLUMNS = 10
 
 
 def _km(metres: float) -> str:
@@ -183,8 +206,14 @@ def _too_far(
     todo: np.ndarray,
     area: shapely.Geometry,
     max_distance_m: float,
+    in_quarter: np.ndarray | None = None,
 ) -> np.ndarray:
-    """French reason for rows farther than ``max_distance_m`` from the quarter, else ""."""
+    """French reason for rows farther than ``max_distance_m`` from the quarter, else "".
+
+    ``in_quarter``, if given (a boolean array, False for rows not to test), receives which
+    rows are in the quarter: points strictly inside it, lines and zones touching it (the
+    test of the ``hors_quartier`` flag, done here once for both).
+    """
     out = np.full(len(x), "", dtype=object)
     rows = np.flatnonzero(todo & ~np.isnan(x))
     if not len(rows):
@@ -194,9 +223,13 @@ def _too_far(
     own = shapes[rows] if shapes is not None else None
     is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
     inside = np.empty(len(rows), dtype=bool)
-    inside[~is_shape] = shapely.intersects_xy(area, x[rows[~is_shape]], y[rows[~is_shape]])
+    pts = rows[~is_shape]
+    inside[~is_shape] = shapely.contains_xy(area, x[pts], y[pts])
     if own is not None and is_shape.any():
         inside[is_shape] = shapely.intersects(area, own[is_shape])
+    if in_quarter is not None:
+        in_quarter[rows] = inside
+    # a point on the quarter's boundary is not in it, but within reach (in the buffer)
     outside = ~inside
     if not outside.any():
         return out
@@ -205,8 +238,10 @@ def _too_far(
     maybe = is_shape[outside].copy()
     reach = shapely.buffer(area, max_distance_m)
     shapely.prepare(reach)
-    pts = ~maybe
-    maybe[pts] = ~shapely.intersects_xy(reach, x[rows[outside][pts]], y[rows[outside][pts]])
+    pts_out = ~maybe
+    maybe[pts_out] = ~shapely.intersects_xy(
+        reach, x[rows[outside][pts_out]], y[rows[outside][pts_out]]
+    )
     far_rows = rows[outside][maybe]
     geoms = shapely.points(x[far_rows], y[far_rows])
     if own is not None:
@@ -228,12 +263,13 @@ def _process_file(
     salt: str | None,
     area: shapely.Geometry | None = None,
     max_distance_m: float = MAX_DISTANCE_M,
-) -> tuple[pd.DataFrame, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
+) -> tuple[_Accepted, pd.DataFrame, FileSummary, gpd.GeoDataFrame | None]:
     """Validate the rows of one file; returns accepted rows, rejects, summary, routes.
 
     The file comes in a one-item list that is emptied: once every column has been read
     (and the rejects copied), the file's table is released before the accepted rows'
-    columns are built. The accepted rows carry their position as ``_x``/``_y`` (and
+    columns are built. The accepted rows' checks (flags, hashes) come as arrays beside the
+    table, and their position as ``x``/``y`` there (and
     ``_forme`` for lines and zones), not as geometries: :func:`_finish` builds them once
     every table is gone, so that a million-row import never holds both at once.
     """
@@ -247,12 +283,18 @@ def _process_file(
     fields = map_columns(list(table.columns))
     located = locate(raw.x, raw.y, crs=raw.crs, shapes=raw.shapes)
     reason = raw.coord_problem.to_numpy(dtype=object).copy()
-    empty = reason == ""
-    reason[empty] = located.problem[empty]
+    ok = reason == ""  # masks kept beside the reasons: no more comparisons of a million texts
+    bad = located.rejected if located.rejected is not None else located.problem != ""
+    reason[ok & bad] = located.problem[ok & bad]
+    ok &= ~bad
 
+    in_quarter = None
     if area is not None:
-        far = _too_far(located.x, located.y, located.shapes, reason == "", area, max_distance_m)
-        reason = np.where(reason == "", far, reason)
+        in_quarter = np.zeros(len(reason), dtype=bool)
+        far = _too_far(located.x, located.y, located.shapes, ok, area, max_distance_m, in_quarter)
+        too_far = far != ""
+        reason[too_far] = far[too_far]
+        ok &= ~too_far
 
     # Timestamps: an unreadable or impossible date keeps the annotation, with no date.
     n = len(table)
@@ -268,7 +310,7 @@ def _process_file(
         if date_bad.any():
             date_text[date_bad] = text_of(values).to_numpy(dtype=object)[date_bad]
     future = (stamp > pd.Timestamp(datetime.now() + _FUTURE_SLACK)).to_numpy(dtype=bool)
-    rejected = reason != ""
+    rejected = ~ok
     keep = ~rejected
 
     # Fields of accepted rows, each computed once per distinct text (or combination).
@@ -286,9 +328,11 @@ def _process_file(
     author_col = _column(table, fields, "auteur")
     if author_col is not None:
         fakes = pseudonyms(author_col.text, salt=salt)
-        authors = str_series(fakes, author_col.codes[keep], index)
+        authors = TextColumn(fakes, author_col.codes[keep])
+        author_hashes = text_hashes(fakes)[author_col.codes[keep]]
     else:
-        authors = _text(None, keep, index)
+        authors = _text(None, keep)
+        author_hashes = _text_hashes(None, keep)
     weight = np.ones(len(index))
     weight_col = _column(table, fields, "poids")
     if weight_col is not None:
@@ -302,25 +346,25 @@ def _process_file(
     walk_col = _column(table, fields, "marche") if not walk_id else None
     if walk_col is not None:
         walks = np.where(walk_col.text == "", default_walk, walk_col.text)
-        walk = str_series(walks, walk_col.codes[keep], index)
+        walk = TextColumn(walks, walk_col.codes[keep])
         # the walk id is part of an annotation's identity only when the file says it, not
         # when it is the file's name: the same file under two names gives the same ids
-        named = str_series(walk_col.text, walk_col.codes[keep], index)
+        named = _text_hashes(walk_col, keep)
     else:
-        walk = _text(None, keep, index, default_walk)
-        named = _text(None, keep, index, walk_id or "")
+        walk = _text(None, keep, default_walk)
+        named = _text_hashes(None, keep, walk_id or "")
 
     rejects = pd.DataFrame(
         {
             "fichier": name,
             "ligne": raw.lines[rejected],
             "raison": reason[rejected],
-            "coordonnees": raw.coord_text[rejected].to_numpy(),  # not a million texts
+            "coordonnees": raw.coordinates_as_written(np.flatnonzero(rejected)),
         }
     )
     if rejected.any():
         # the row's other columns, except personal ones (names, e-mails, phones, ids)
-        originals = drop_personal_columns(table[rejected])
+        originals = drop_personal_columns(take_rows(table, np.flatnonzero(rejected)))
         originals = originals.astype(object).where(originals.notna(), "")
         originals = originals.drop(columns=[c for c in REJECT_COLUMNS if c in originals])
         if author_col is not None:
@@ -335,36 +379,59 @@ def _process_file(
     _release_memory(n)  # the file's table, if nobody else holds it
 
     x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
-    columns: dict[str, Any] = {}
+    checks: dict[str, np.ndarray] = {}
     if located.shapes is not None:  # lines and zones; points get theirs in _finish
-        columns["_forme"] = located.shapes[keep]
+        checks["forme"] = located.shapes[keep]
+    if in_quarter is not None:
+        checks["dans_quartier"] = in_quarter[keep]
     del located, reason  # every row's arrays, before the accepted rows' columns
+    # the content hash (of the ids and duplicates) from each column's distinct texts,
+    # in the order of _CONTENT_COLUMNS; _finish adds the shapes' WKB if needed
+    kept_stamps = stamp.to_numpy()[keep]
+    content = [
+        text_hashes(original)[theme_rows[keep]],
+        _text_hashes(texts["commentaire"], keep),
+        value_hashes(kept_stamps),
+        author_hashes,
+        text_hashes(valence)[valence_rows[keep]],
+        value_hashes(intensity_array),
+        _text_hashes(texts["photo"], keep),
+        _text_hashes(texts["role"], keep),
+        value_hashes(pd.Series(x).round(2)),
+        value_hashes(pd.Series(y).round(2)),
+    ]
+    checks["contenu"] = start_row_hashes(content, _CONTENT_COLUMNS)
+    checks["contenu_g"] = start_row_hashes(content, _CONTENT_COLUMNS + 1)
+    del content
+    checks.update(
+        marche_id=named,
+        date_illisible=date_bad[keep],
+        date_texte=date_text[keep],
+        date_future=future[keep],
+        inversee=swapped,
+        theme_inconnu=~matched[theme_rows[keep]],
+        valence_inconnue=valence_bad[valence_rows[keep]],
+        intensite_invalide=intensity_bad_kept,
+        x=x,
+        y=y,
+    )
+    text_columns = {
+        "marche": walk,
+        "theme": TextColumn(theme, theme_rows[keep]),
+        "theme_original": TextColumn(original, theme_rows[keep]),
+        "valence": TextColumn(valence, valence_rows[keep]),
+        "commentaire": _text(texts["commentaire"], keep),
+        "photo": _text(texts["photo"], keep),
+        "role": _text(texts["role"], keep),
+        "auteur": authors,
+        "source_fichier": _text(None, keep, name),
+    }
     frame = pd.DataFrame(
         {
-            "marche": walk,
-            "theme": str_series(theme, theme_rows[keep], index),
-            "theme_original": str_series(original, theme_rows[keep], index),
-            "valence": str_series(valence, valence_rows[keep], index),
             "intensite": intensity_array,
-            "commentaire": _text(texts["commentaire"], keep, index),
-            "photo": _text(texts["photo"], keep, index),
-            "horodatage": stamp.to_numpy()[keep],
-            "role": _text(texts["role"], keep, index),
-            "auteur": authors,
+            "horodatage": kept_stamps,
             "poids": weight,
-            "source_fichier": _text(None, keep, index, name),
             "source_ligne": source_lines[keep],
-            "_marche_id": named,
-            "_date_illisible": date_bad[keep],
-            "_date_texte": date_text[keep],
-            "_date_future": future[keep],
-            "_inversee": swapped,
-            "_theme_inconnu": ~matched[theme_rows[keep]],
-            "_valence_inconnue": valence_bad[valence_rows[keep]],
-            "_intensite_invalide": intensity_bad_kept,
-            "_x": x,
-            "_y": y,
-            **columns,
         },
         index=index,
     )
@@ -384,7 +451,7 @@ def _process_file(
             geometry=r.to_crs(CRS).geometry.to_numpy(),
             crs=CRS,
         )
-    return frame, rejects, summary, routes
+    return _Accepted(frame, text_columns, checks), rejects, summary, routes
 
 
 def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
@@ -426,57 +493,93 @@ def _release_memory(rows: int) -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+@dataclass
+class _Accepted:
+    """The accepted rows of a file (or of several, end to end), as :func:`_finish` wants them.
+
+    ``frame``: the numeric columns; ``texts``: the text columns, built at the very end;
+    ``checks``: per-row arrays of the cross-file steps (flags, hashes, position ``x``/``y``,
+    ``forme`` for lines and zones); ``sizes``: how many rows each file gave.
+    """
+
+    frame: pd.DataFrame
+    texts: dict[str, TextColumn]
+    checks: dict[str, np.ndarray]
+    sizes: list[int] = field(default_factory=list)
+
+    @staticmethod
+    def join(parts: list[_Accepted]) -> _Accepted:
+        """The files' rows end to end; empties ``parts`` as it goes.
+
+        ``forme`` is None for the rows of files without shapes.
+        """
+        if len(parts) == 1:
+            return parts.pop()
+        sizes = [len(p.frame) for p in parts]
+        frame = pd.concat([p.frame for p in parts], ignore_index=True)
+        keys = list(parts[0].texts)
+        texts = {k: TextColumn.concat([p.texts.pop(k) for p in parts]) for k in keys}
+        checks: dict[str, np.ndarray] = {}
+        for key in dict.fromkeys(k for part in parts for k in part.checks):
+            checks[key] = np.concatenate(
+                [
+                    p.checks.pop(key) if key in p.checks else np.full(n, None, dtype=object)
+                    for p, n in zip(parts, sizes, strict=True)
+                ]
+            )
+        parts.clear()
+        return _Accepted(frame, texts, checks, sizes)
+
+
+#: Threads that build the text columns (pyarrow, without the GIL) while the main thread
+#: makes the geometries (shapely, with the GIL).
+_TEXT_THREADS = 1
+
+
 def _finish(
-    accepted: pd.DataFrame,
-    summaries: dict[str, FileSummary],
+    accepted: _Accepted,
+    summaries: list[FileSummary],
     area: shapely.Geometry | None,
     existing: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
-    """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts."""
-    acc = accepted.reset_index(drop=True)
+    """Cross-file steps: outside the quarter, duplicates, stable ids, flags, counts.
+
+    ``summaries``: the files read, in order (``accepted.sizes`` rows each).
+    """
+    sizes = accepted.sizes or [len(accepted.frame)]
+    checks, words = accepted.checks, accepted.texts
+    acc = accepted.frame.reset_index(drop=True)
     del accepted
     _release_memory(len(acc))
-    if "_forme" in acc:
-        own = acc.pop("_forme").to_numpy(dtype=object, copy=True)
-        own[pd.isna(own)] = None  # rows of files without shapes (concatenated) are NaN
+    if "forme" in checks:
+        own = checks.pop("forme")
         shapes = shapely.get_type_id(own) > 0  # a line or a zone (not a point, not None)
     else:
         own = None
         shapes = np.zeros(len(acc), dtype=bool)
-    outside = pd.Series(False, index=acc.index)
-    if area is not None and len(acc):
-        inside = np.zeros(len(acc), dtype=bool)
-        points = ~shapes
-        inside[points] = shapely.contains_xy(
-            area, acc["_x"].to_numpy()[points], acc["_y"].to_numpy()[points]
-        )
-        if own is not None and shapes.any():
-            inside[shapes] = shapely.intersects(area, own[shapes])
-        outside = pd.Series(~inside, index=acc.index)
-    key = {
-        "t": acc["theme_original"],
-        "c": acc["commentaire"],
-        "h": acc["horodatage"],
-        "a": acc["auteur"],
-        "v": acc["valence"],
-        "i": acc["intensite"],
-        "p": acc["photo"],
-        "r": acc["role"],
-        "x": acc["_x"].round(2),
-        "y": acc["_y"].round(2),
-    }
+    outside = np.zeros(len(acc), dtype=bool)
+    if area is not None:  # tested with the distance to the quarter, per file
+        outside = ~checks.pop("dans_quartier").astype(bool)
+    # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
         g = np.full(len(acc), "", dtype=object)
         g[shapes] = shapely.to_wkb(own[shapes], hex=True)
-        key["g"] = pd.Series(g, index=acc.index, dtype="str")
-    content = pd.Series(hash_columns(key), index=acc.index)
+        wkb = value_hashes(pd.Series(g, dtype="str"))
+        hashes = finish_row_hashes(checks.pop("contenu_g"), [wkb], _CONTENT_COLUMNS + 1)
+        del g, wkb
+    else:
+        hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
+    content = pd.Series(hashes, index=acc.index)
     duplicate = content.duplicated(keep="first")
-    id_key = pd.Series(hash_columns({"m": acc["_marche_id"], "k": content}), index=acc.index)
+    id_key = pd.Series(
+        combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
+    )
     repeat = np.zeros(len(acc), dtype=bool)
     if id_key.duplicated().any():
         # repeats inside one file are distinct annotations; the same row in another file
         # (a copy under another name) keeps the id of its first appearance: stored once
-        groups = [id_key.to_numpy(), acc["source_fichier"].to_numpy()]
+        files = np.repeat(np.arange(len(sizes)), sizes)
+        groups = [id_key.to_numpy(), files]
         occurrence = id_key.groupby(groups).cumcount()
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
@@ -484,14 +587,14 @@ def _finish(
     acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
 
     flags = {
-        "coordonnees_inversees": acc["_inversee"].to_numpy(bool),
-        "hors_quartier": outside.to_numpy(bool),
+        "coordonnees_inversees": checks.pop("inversee").astype(bool),
+        "hors_quartier": outside,
         "doublon": duplicate.to_numpy(bool),
-        "date_illisible": acc["_date_illisible"].to_numpy(bool),
-        "date_future": acc["_date_future"].to_numpy(bool),
-        "theme_inconnu": acc["_theme_inconnu"].to_numpy(bool),
-        "valence_inconnue": acc["_valence_inconnue"].to_numpy(bool),
-        "intensite_invalide": acc["_intensite_invalide"].to_numpy(bool),
+        "date_illisible": checks.pop("date_illisible").astype(bool),
+        "date_future": checks.pop("date_future").astype(bool),
+        "theme_inconnu": checks.pop("theme_inconnu").astype(bool),
+        "valence_inconnue": checks.pop("valence_inconnue").astype(bool),
+        "intensite_invalide": checks.pop("intensite_invalide").astype(bool),
     }
     acc["signalements"] = flag_text(flags, acc.index)
     needs_look = np.zeros(len(acc), dtype=bool)
@@ -506,9 +609,12 @@ def _finish(
         if duplicate.any()
         else None
     )
-    for name, summary in summaries.items():
-        mine = (acc["source_fichier"] == name).to_numpy()
-        lines = acc["source_ligne"].to_numpy()
+    lines = acc["source_ligne"].to_numpy()
+    date_texts = checks.pop("date_texte")
+    ends = np.cumsum(sizes)
+    for summary, stop, size in zip(summaries, ends, sizes, strict=True):
+        mine = np.zeros(len(acc), dtype=bool)
+        mine[stop - size : stop] = True  # the files' rows, end to end
         unit = "ligne" if summary.format in ("csv", "xlsx") else "élément"
         summary.corriges = int((flags["coordonnees_inversees"] & mine).sum())
         summary.signales = int((needs_look & mine).sum())
@@ -518,19 +624,16 @@ def _finish(
                 continue
             detail = f"{FLAGS[flag]} : {format_lines(lines[m], unit)}"
             if flag == "theme_inconnu":
-                texts = sorted(t for t in acc.loc[m, "theme_original"].unique() if t)
+                texts = sorted(t for t in pd.unique(words["theme_original"].rows(m)) if t)
                 if texts:
                     detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "date_illisible":
-                texts = sorted(t for t in acc.loc[m, "_date_texte"].unique() if t)
+                texts = sorted(t for t in pd.unique(date_texts[m]) if t)
                 detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "doublon" and first_of is not None:
                 firsts = first_of[m].to_numpy()
                 refs = sorted(
-                    {
-                        f"{acc['source_fichier'].iat[i]} {unit} {acc['source_ligne'].iat[i]}"
-                        for i in firsts
-                    }
+                    {f"{words['source_fichier'].at(i)} {unit} {lines[i]}" for i in firsts}
                 )
                 detail += " — identique(s) à : " + ", ".join(refs[:8])
             prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
@@ -544,16 +647,33 @@ def _finish(
                 )
     # the geometries last, from the coordinate arrays: points for most rows, the file's
     # own shape for lines and zones
-    del key, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
-    x, y = acc["_x"].to_numpy(), acc["_y"].to_numpy()
-    acc = acc.drop(columns=[c for c in acc.columns if c.startswith("_")])
+    del hashes, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
+    x, y = checks.pop("x"), checks.pop("y")
+    del checks, date_texts
     _release_memory(len(acc))
-    geoms = shapely.points(x, y)
-    del x, y
+    with ThreadPoolExecutor(_TEXT_THREADS) as pool:
+        columns = {k: pool.submit(words.pop(k).series, acc.index) for k in list(words)}
+        geoms = _points(x, y)
+        for k, future in columns.items():
+            acc[k] = future.result()
+    del x, y, columns
     if own is not None and shapes.any():
         geoms[shapes] = own[shapes]
     del own
     return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
+
+
+def _points(x: np.ndarray, y: np.ndarray, step: int = 100_000) -> np.ndarray:
+    """``shapely.points(x, y)``, in slices.
+
+    Shapely holds the GIL while it works, and the threads building the text columns need
+    it for a moment between their pyarrow calls.
+    """
+    if len(x) <= step:
+        return shapely.points(x, y)
+    return np.concatenate(
+        [shapely.points(x[i : i + step], y[i : i + step]) for i in range(0, len(x), step)]
+    )
 
 
 def import_raw_walks(
@@ -565,7 +685,9 @@ def import_raw_walks(
     salt: str | None = None,
 ) -> WalkImport:
     """Validate already-read walk files (see :func:`import_walks`)."""
-    parts, rejects, routes = [], [], []
+    parts: list[_Accepted] = []
+    rejects, routes = [], []
+    read: list[FileSummary] = []  # the files read, in order
     summaries: dict[str, FileSummary] = {}
     ordered: list[FileSummary] = []
     area = _area(perimeter)
@@ -592,26 +714,21 @@ def import_raw_walks(
             s.messages.append("aucune ligne de données (seulement l'en-tête) : rien à importer")
         if s.fichier in summaries:  # two files with the same name in different folders
             s.fichier = str(raw_path)
-            accepted["source_fichier"] = s.fichier
+            accepted.texts["source_fichier"] = TextColumn.constant(s.fichier, len(accepted.frame))
             rej["fichier"] = s.fichier
             if route is not None:
                 route["source_fichier"] = s.fichier
         summaries[s.fichier] = s
         ordered.append(s)
         parts.append(accepted)
+        read.append(s)
         rejects.append(rej)
         if route is not None:
             routes.append(route)
         del accepted
     if parts:
         # no name kept here: _finish frees the per-file columns as soon as it is done with them
-        annotations = _finish(
-            parts.pop() if len(parts) == 1 else pd.concat(parts, ignore_index=True),
-            summaries,
-            area,
-            existing,
-        )
-        parts.clear()
+        annotations = _finish(_Accepted.join(parts), read, area, existing)
     else:
         annotations = empty_annotations()
     nonempty = [r for r in rejects if len(r)]

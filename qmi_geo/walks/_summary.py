@@ -46,12 +46,12 @@ def format_lines(lines: np.ndarray | list[int], unit: str = "ligne", limit: int 
     >>> format_lines(list(range(2, 20)), limit=3)
     'lignes 2, 3, 4… (+15)'
     """
-    nums = [int(v) for v in lines]
-    if not nums:
+    count = len(lines)  # a million flagged lines: only the first ``limit`` become text
+    if not count:
         return ""
-    plural = "s" if len(nums) > 1 else ""
-    shown = ", ".join(str(v) for v in nums[:limit])
-    more = f"… (+{len(nums) - limit})" if len(nums) > limit else ""
+    plural = "s" if count > 1 else ""
+    shown = ", ".join(str(int(v)) for v in lines[:limit])
+    more = f"… (+{count - limit})" if count > limit else ""
     return f"{unit}{plural} {shown}{more}"
 
 

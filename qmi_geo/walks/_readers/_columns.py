@@ -23,7 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from qmi_geo.walks._readers._raw import arrow_strings, blank_mask, blank_where, parse_numbers
+from qmi_geo.walks._readers._raw import (
+    CoordinateText,
+    arrow_strings,
+    blank_mask,
+    blank_where,
+    parse_numbers,
+    take_rows,
+)
 from qmi_geo.walks._themes import normalise_text
 
 __all__ = ["CoordinateColumns", "column_key", "extract_coordinates", "find_coordinates"]
@@ -184,15 +191,16 @@ def find_coordinates(table: pd.DataFrame) -> CoordinateColumns | None:
 
 def extract_coordinates(
     table: pd.DataFrame, found: CoordinateColumns
-) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, CoordinateText, pd.Series, np.ndarray | None]:
     """Read x (longitude or easting) and y (latitude or northing) from the found columns.
 
     Returns
     -------
     x, y : numpy.ndarray
         Floats, NaN where missing or unreadable.
-    text : pandas.Series
-        The coordinates as written.
+    text : pandas.Series or callable
+        The coordinates as written (for two columns, a function of row numbers that
+        writes them: only the rejected rows' are ever needed).
     problem : pandas.Series
         Empty string, or why the coordinates of a row cannot be read (French).
     shapes : numpy.ndarray or None
@@ -209,7 +217,13 @@ def extract_coordinates(
             y, x = a, b
         else:
             x, y = a, b
-        text = _joined(first, second)
+
+        # as written, for the rejects file: built only for the rows rejected
+        def as_written(rows: np.ndarray) -> np.ndarray:
+            pair = take_rows(table[list(found.columns)], rows)
+            return _joined(pair.iloc[:, 0], pair.iloc[:, 1]).to_numpy(dtype=object)
+
+        text: CoordinateText = as_written
         empty = blank_mask(first) | blank_mask(second)
         problem[bad_a | bad_b] = (
             "coordonnées illisibles (pas des nombres) : écrivez des degrés décimaux (48,9322) "
@@ -249,7 +263,7 @@ def extract_coordinates(
         x = np.where(missing, np.nan, x)
         y = np.where(missing, np.nan, y)
         shapes = blank_where(is_point | missing, geoms)
-    problem_s = pd.Series(problem, index=table.index, dtype=object).astype(str)
+    problem_s = pd.Series(problem, index=table.index, dtype=object)  # str values
     return np.asarray(x, float), np.asarray(y, float), text, problem_s, shapes
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +14,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["RawWalk", "arrow_strings", "blank_mask", "blank_where", "parse_numbers"]
+__all__ = [
+    "CoordinateText",
+    "RawWalk",
+    "arrow_strings",
+    "blank_mask",
+    "blank_where",
+    "parse_numbers",
+]
+
+
+#: Coordinates as written: one text per row, or a function of row numbers giving theirs.
+CoordinateText: TypeAlias = "pd.Series | Callable[[np.ndarray], np.ndarray]"
 
 
 @dataclass
@@ -36,8 +49,9 @@ class RawWalk:
     crs : str or None
         ``"EPSG:4326"``, ``"EPSG:2154"`` or ``None`` when the file does not say (then
         guessed per row from the coordinate ranges).
-    coord_text : pandas.Series
-        The coordinates as written in the file, for the rejects file.
+    coord_text : pandas.Series or callable
+        The coordinates as written in the file, for the rejects file; or a function that
+        writes them for the given row numbers (see :meth:`coordinates_as_written`).
     coord_problem : pandas.Series
         Empty string, or the French reason why the coordinates of a row cannot be read.
     shapes : numpy.ndarray or None
@@ -58,7 +72,7 @@ class RawWalk:
     x: np.ndarray
     y: np.ndarray
     crs: str | None
-    coord_text: pd.Series
+    coord_text: CoordinateText
     coord_problem: pd.Series
     shapes: np.ndarray | None = None
     route: gpd.GeoDataFrame | None = None
@@ -67,6 +81,12 @@ class RawWalk:
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def coordinates_as_written(self, rows: np.ndarray) -> np.ndarray:
+        """The coordinates of the given rows (positions) as written in the file."""
+        if callable(self.coord_text):
+            return self.coord_text(rows)
+        return self.coord_text.to_numpy(dtype=object)[rows]
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +195,10 @@ def blank_mask(values: pd.Series) -> np.ndarray:
     """
     arrow = arrow_strings(values)
     if arrow is not None:
-        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), True)
+        # empty, or only white space (as utf8_trim_whitespace sees it, without new strings)
+        blank = pc.fill_null(
+            pc.or_(pc.equal(pc.binary_length(arrow), 0), pc.utf8_is_space(arrow)), True
+        )
         return blank.to_numpy(zero_copy_only=False).astype(bool, copy=False)
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     return (text == "").to_numpy(dtype=bool)
@@ -186,3 +209,39 @@ def blank_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[np.asarray(mask, dtype=bool)] = None
     return out
+
+
+def take_rows(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``table.iloc[rows]`` for a few rows of a large table read by pyarrow.
+
+    A pyarrow-backed column is a chunked array, which ``iloc`` first joins into one
+    array (a copy of the whole column); here each chunk gives its own rows.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> arrow = pa.chunked_array([["a", "b"], ["c"], ["d", "e"]], type=pa.large_string())
+    >>> dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    >>> t = pd.DataFrame({"s": pd.arrays.ArrowStringArray(arrow, dtype=dtype), "n": range(5)})
+    >>> got = take_rows(t, np.array([1, 2, 4]))
+    >>> got["s"].tolist(), got["n"].tolist(), got.index.tolist(), got.dtypes.equals(t.dtypes)
+    (['b', 'c', 'e'], [1, 2, 4], [1, 2, 4], True)
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    columns = {}
+    for name in table.columns:
+        arrow = arrow_strings(table[name])
+        if arrow is None or arrow.num_chunks < 2 or not np.all(np.diff(rows) > 0):
+            columns[name] = table[name].iloc[rows]
+            continue
+        ends = np.cumsum([len(c) for c in arrow.chunks])
+        which = np.searchsorted(ends, rows, side="right")
+        parts = []
+        for k in np.unique(which).tolist():
+            local = rows[which == k] - (ends[k] - len(arrow.chunk(k)))
+            parts.append(arrow.chunk(k).take(pa.array(local)))
+        taken = pa.chunked_array(parts, type=arrow.type)
+        columns[name] = pd.Series(
+            pd.arrays.ArrowStringArray(taken, dtype=table[name].dtype), index=table.index[rows]
+        )
+    return pd.DataFrame(columns, index=table.index[rows], columns=table.columns)

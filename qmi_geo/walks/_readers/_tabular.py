@@ -42,14 +42,24 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 avec BOM"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace"), "UTF-16"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+    if _utf8_head(data):  # a failed decode copies the whole file: test the start first
+        try:
+            return data.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "Latin-1"
+
+
+def _utf8_head(data: bytes, size: int = 1 << 16) -> bool:
+    """Whether the first ``size`` bytes could start a UTF-8 text (a cut last character is fine)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:size], final=len(data) <= size)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff_separator(text: str) -> str:
@@ -94,7 +104,7 @@ def read_csv_walk(path: Path) -> RawWalk:
     data = path.read_bytes()
     text, encoding = decode_bytes(data)
     skipped = 0
-    first = text.split("\n", 1)[0].strip().lower()
+    first = _first_line(text).strip().lower()
     if first.startswith("sep=") and len(first) >= 5:  # Excel's separator hint line
         sep = first[4]
         text = text.split("\n", 1)[1] if "\n" in text else ""
@@ -122,6 +132,12 @@ def read_csv_walk(path: Path) -> RawWalk:
     return _finish_table(path, "csv", table, lines, messages)
 
 
+def _first_line(text: str) -> str:
+    """The text's first line (``str.split`` would copy the whole rest of a large file)."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
 def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
     """Read a regular CSV text with pyarrow's multithreaded reader, every column as text.
 
@@ -133,7 +149,7 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    header = text.split("\n", 1)[0].rstrip("\r")
+    header = _first_line(text).rstrip("\r")
     if '"' in header or not header:
         return None
     names = header.split(sep)
@@ -144,7 +160,11 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
             io.BytesIO(text.encode("utf-8")),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pa_csv.ParseOptions(
-                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+                # without any quote, no value can hold a line break: the reader then splits
+                # the file into blocks at any line end, much faster
+                delimiter=sep,
+                newlines_in_values='"' in text,
+                ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
