@@ -630,7 +630,8 @@ def _report_text(layerset: LayerSet) -> str:
         f"Rapport de validation des couches — {spec.name} ({spec.insee})",
         f"Produit le {datetime.now():%d/%m/%Y à %H:%M} par qmi_geo",
         f"Périmètre : {layerset.perimeter['nom'].iloc[0]} "
-        f"({layerset.perimeter.area.iloc[0] / 1e6:.2f} km²), tampon {spec.buffer_m:.0f} m",
+        f"({layerset.perimeter.area.iloc[0] / 1e6:.2f} km²), ".replace(".", ",")
+        + f"tampon {spec.buffer_m:.0f} m",
         "",
         "Couches (entités dans le quartier et son tampon) :",
     ]
@@ -1162,8 +1163,9 @@ def map_stage(layerset: LayerSet, result: DiagnoseResult, *, basemap: str | None
     )
     result.files["carte_sensible"] = path
     result.notes.append(
-        f"Carte sensible : {path.name} ({path.stat().st_size / 1e6:.1f} Mo), "
-        "s'ouvre par double-clic, sans réseau."
+        f"Carte sensible : {path.name} "
+        + f"({path.stat().st_size / 1e6:.1f} Mo), ".replace(".", ",")
+        + "s'ouvre par double-clic, sans réseau."
     )
 
 
