@@ -221,9 +221,13 @@ def load_layers(
     show = settings.progress if progress is None else progress
     _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
     load = partial(_load_source, spec=spec, area=area, wide_area=wide_area)
-    # on two cores, a forked child reads and normalises part of the sources meanwhile
-    elsewhere, job = _load_elsewhere(sources, load)
+    from qmi_geo import _overlap
+
+    elsewhere: list[int] = []
+    job = None
     try:
+        # on two cores, a forked child reads and normalises part of the sources meanwhile
+        elsewhere, job = _load_elsewhere(sources, load)
         coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
         loaded: dict[int, _Loaded] = {}
         # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
@@ -247,8 +251,7 @@ def load_layers(
             bar.update(len(elsewhere))
         bar.close()
     except BaseException:
-        if job is not None:
-            job.cancel()
+        _overlap.cancel_all()
         raise
     layer_errors: dict[str, str] = {}
 
@@ -723,14 +726,10 @@ def _analyse(
                 before = _Added.of(result)
                 quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
                 job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
-                try:
-                    if not map_next:
-                        _iris_indicators(layerset, result)
-                    _log_step(show, f"{spec.name} : {_stage_label(after)}")
-                    info = _match(layerset, result, **getattr(after, "keywords", {}))
-                except BaseException:
-                    job.cancel()
-                    raise
+                if not map_next:
+                    _iris_indicators(layerset, result)
+                _log_step(show, f"{spec.name} : {_stage_label(after)}")
+                info = _match(layerset, result, **getattr(after, "keywords", {}))
                 before.merge(result, job.join())
                 _matching_note(result, info)
                 if map_next:
@@ -756,8 +755,7 @@ def _analyse(
         if finish is not None:
             finish(result)
     except BaseException:
-        if pending is not None:
-            pending[0].cancel()
+        _overlap.cancel_all()  # whichever child is running (Ctrl-C, an error here)
         raise
     if pending is not None:
         job, before = pending
