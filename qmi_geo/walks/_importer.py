@@ -645,11 +645,21 @@ def _identify(
         g[shapes] = shapely.to_wkb(own[shapes], hex=True)
         wkb = value_hashes(pd.Series(g, dtype="str"))
         hashes = finish_row_hashes(checks.pop("contenu_g"), [wkb], _CONTENT_COLUMNS + 1)
-        del g, wkb
+        del g, wkb, checks["contenu"]
     else:
         hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
+        del checks["contenu_g"]
+    # duplicates: rows whose content appeared before; factorize numbers contents in order
+    # of appearance, so the first row of each is where its number first appears
+    codes = pd.factorize(hashes)[0]
+    first = np.zeros(len(codes), dtype=bool)
+    if len(codes):
+        first[0] = True
+        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    duplicate = ~first
+    first_of = np.flatnonzero(first)[codes] if duplicate.any() else None
+    del codes, first
     content = pd.Series(hashes, index=acc.index)
-    duplicate = content.duplicated(keep="first")
     id_key = pd.Series(
         combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
     )
@@ -664,15 +674,7 @@ def _identify(
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
     acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
-    first_of = (
-        pd.Series(np.arange(len(acc)), index=acc.index)
-        .groupby(content.to_numpy())
-        .transform("first")
-        .to_numpy()
-        if duplicate.any()
-        else None
-    )
-    return duplicate.to_numpy(bool), first_of
+    return duplicate, first_of
 
 
 def _checked(
