@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,25 +132,35 @@ def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarr
 class _Distincts:
     """Each column's distinct texts (:func:`distinct`), worked out once per column.
 
-    For a large file, the columns the importer will need are factorized up front in two
-    threads: pyarrow's hashing runs without the GIL.
+    For a large file, the columns the importer will need are factorized in two threads
+    from the start (pyarrow's hashing runs without the GIL), while the main thread checks
+    the coordinates; asking for a column waits for its result.
     """
 
     def __init__(self, table: pd.DataFrame, names: Iterable[str]) -> None:
         self._table = table
         todo = [c for c in dict.fromkeys(names) if c in table.columns]
         self._done: dict[str, Distinct] = {}
+        self._pending: dict[str, Future[Distinct]] = {}
+        self._pool: ThreadPoolExecutor | None = None
         if len(table) >= _LARGE_ROWS and len(todo) > 1:
-            with ThreadPoolExecutor(2) as pool:
-                self._done = dict(zip(todo, pool.map(self._factorize, todo), strict=True))
+            self._pool = ThreadPoolExecutor(2)
+            self._pending = {c: self._pool.submit(self._factorize, c) for c in todo}
 
     def _factorize(self, name: str) -> Distinct:
         return distinct(self._table[name])
 
     def __call__(self, name: str) -> Distinct:
         if name not in self._done:
-            self._done[name] = self._factorize(name)
+            pending = self._pending.pop(name, None)
+            self._done[name] = pending.result() if pending else self._factorize(name)
         return self._done[name]
+
+    def close(self) -> None:
+        """Forget the results and the table; let the threads end."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._done, self._pending = {}, {}
 
 
 def _theme_columns(
@@ -322,6 +332,13 @@ def _process_file(
     unit = "ligne" if raw.format in ("csv", "xlsx") else "élément"
     table = raw.table
     fields = map_columns(list(table.columns))
+    combined = (
+        "horodatage" in fields and "heure" in fields and column_key(fields["horodatage"]) == "date"
+    )
+    wanted = [fields[k] for k in _FACTORIZED if k in fields and not (k == "marche" and walk_id)]
+    if "horodatage" in fields and combined:
+        wanted.remove(fields["horodatage"])
+    cols = _Distincts(table, [*wanted, *raw.title_columns])
     located = locate(raw.x, raw.y, crs=raw.crs, shapes=raw.shapes)
     reason = raw.coord_problem.to_numpy(dtype=object).copy()
     ok = reason == ""  # masks kept beside the reasons: no more comparisons of a million texts
@@ -339,13 +356,6 @@ def _process_file(
 
     # Timestamps: an unreadable or impossible date keeps the annotation, with no date.
     n = len(table)
-    combined = (
-        "horodatage" in fields and "heure" in fields and column_key(fields["horodatage"]) == "date"
-    )
-    wanted = [fields[k] for k in _FACTORIZED if k in fields and not (k == "marche" and walk_id)]
-    if "horodatage" in fields and combined:
-        wanted.remove(fields["horodatage"])
-    cols = _Distincts(table, [*wanted, *raw.title_columns])
     stamp = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
     date_bad = np.zeros(n, dtype=bool)
     date_text = np.full(n, "", dtype=object)
@@ -424,7 +434,7 @@ def _process_file(
         for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
             summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
     texts = {key: _column(cols, fields, key) for key in ("commentaire", "photo", "role")}
-    del cols
+    cols.close()
     source_lines, route = raw.lines, raw.route
     del table, raw
     _release_memory(n)  # the file's table, if nobody else holds it
