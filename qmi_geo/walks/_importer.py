@@ -437,7 +437,7 @@ def _process_file(
     cols.close()
     source_lines, route = raw.lines, raw.route
     del table, raw
-    _release_memory(n)  # the file's table, if nobody else holds it
+    _release_memory(n, collect=True)  # the file's table, if nobody else holds it
 
     x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
     checks: dict[str, np.ndarray] = {}
@@ -526,13 +526,14 @@ def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
     return area
 
 
-def _release_memory(rows: int) -> None:
+def _release_memory(rows: int, *, collect: bool = False) -> None:
     """Give back to the system the memory pyarrow's pool keeps after the file tables are freed.
 
-    A file's table is freed only by the cycle collector (pandas frames hold reference
-    cycles), and pyarrow's allocator then keeps the freed pages for later, as glibc's
-    malloc does for the Python objects of the per-row work: between the per-file work and
-    the cross-file steps of a large import, that is the size of a whole file's text table.
+    pyarrow's allocator keeps the freed pages for later, as glibc's malloc does for the
+    Python objects of the per-row work: between the per-file work and the cross-file steps
+    of a large import, that is the size of a whole file's text table. ``collect``: run the
+    cycle collector first, for a file's table (pandas frames may hold reference cycles);
+    elsewhere it is not worth its time (it walks every object array of a million rows).
     """
     if rows < _LARGE_ROWS:
         return
@@ -542,7 +543,8 @@ def _release_memory(rows: int) -> None:
 
     import pyarrow as pa
 
-    gc.collect()
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     # glibc keeps freed heap pages too (the per-row Python work): hand them back; other C
     # libraries (macOS, musl) have no malloc_trim, and nothing to do
