@@ -200,3 +200,62 @@ def test_flag_text_matches_the_unique_formula():
     texts = [";".join(n for k, n in enumerate(names) if c >> k & 1) for c in combos]
     assert got == [texts[c] for c in codes]
     assert flag_text({"a": np.zeros(0, dtype=bool)}, pd.RangeIndex(0)).tolist() == []
+
+
+BODY = (
+    "date;thème;commentaire;participant;latitude;longitude\r\n"
+    "15/06/2024 14:00;Îlot de chaleur;parvis — « sans ombre »;Nom 1;48,9322;2,4955\r\n"
+    "15/06/2024 14:10;bruit;;Nom 2;;\r\n"
+    "15/06/2024 14:20;propreté;€ et œ;Nom 3;2,4955;48,9322\r\n"
+) + "".join(f"15/06/2024 15:{i % 60:02d};vélo;rang {i};Nom {i};48,93;2,49\r\n" for i in range(40))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BODY.encode("cp1252"),
+        ("sep=;\r\n" + BODY).encode("cp1252"),
+        BODY.encode("utf-8"),
+        codecs.BOM_UTF8 + BODY.encode("utf-8"),
+        BODY.replace("\r\n", "\n").encode("utf-8"),
+        # not read by blocks: a byte Windows-1252 lacks (Latin-1), a quote, a short row,
+        # a UTF-8 start and Windows-1252 later, UTF-16
+        BODY.encode("cp1252") + "x;\x81;y;z;1;2\n".encode("latin-1"),
+        BODY.replace("rang 7", '"rang\n7"').encode("utf-8"),
+        BODY.encode("utf-8") + b"x;y\n",
+        BODY.encode("utf-8") + "x;é;y;z;1;2\n".encode("cp1252"),
+        BODY.encode("utf-16"),
+    ],
+    ids=["cp1252", "hint", "utf8", "bom", "lf", "latin1", "quote", "short", "mixed", "utf16"],
+)
+def test_block_reader_reads_what_the_general_path_reads(data, tmp_path, monkeypatch):
+    """Large files without quotes are decoded and parsed block by block in two threads;
+    tiny blocks here, so that every line end can be a block's end."""
+    from qmi_geo.walks._readers import _tabular
+
+    path = tmp_path / "blocs_synthetique.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(_tabular, "_LARGE_FILE", 1 << 60)
+    general = _tabular.read_csv_walk(path)
+    monkeypatch.setattr(_tabular, "_LARGE_FILE", 0)
+    monkeypatch.setattr(_tabular, "_BLOCK", 50)
+    blocks = _tabular.read_csv_walk(path)
+    pd.testing.assert_frame_equal(blocks.table, general.table)
+    assert blocks.messages == general.messages
+    assert blocks.lines.tolist() == general.lines.tolist()
+    assert np.array_equal(blocks.x, general.x, equal_nan=True)
+    assert np.array_equal(blocks.y, general.y, equal_nan=True)
+    assert blocks.coord_problem.tolist() == general.coord_problem.tolist()
+
+
+def test_block_reader_is_used_for_large_regular_files(tmp_path, monkeypatch):
+    from qmi_geo.walks._readers import _tabular
+
+    monkeypatch.setattr(_tabular, "_LARGE_FILE", 0)
+    monkeypatch.setattr(_tabular, "_BLOCK", 50)
+    got = _tabular._read_large_csv(BODY.encode("cp1252"))
+    assert got is not None
+    table, encoding, sep, skipped = got
+    assert (encoding, sep, skipped, len(table)) == ("Windows-1252", ";", 0, 43)
+    assert table["commentaire"].iloc[2] == "€ et œ"
+    assert _tabular._read_large_csv(BODY.replace("rang 7", '"r"').encode()) is None
