@@ -218,7 +218,38 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
-    coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
+    show = settings.progress if progress is None else progress
+    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
+    load = partial(_load_source, spec=spec, area=area, wide_area=wide_area)
+    # on two cores, a forked child reads and normalises part of the sources meanwhile
+    elsewhere, job = _load_elsewhere(sources, load)
+    try:
+        coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
+        loaded: dict[int, _Loaded] = {}
+        # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
+        bar = tqdm(
+            total=len(sources),
+            desc=f"Couches {spec.name}",
+            unit="couche",
+            disable=None if show else True,
+            leave=False,
+        )
+        for pos, src in enumerate(sources):
+            if pos in elsewhere:
+                continue
+            bar.set_postfix_str(src.name)
+            if Path(src.path).suffix.lower() not in RASTER_SUFFIXES:
+                loaded[pos] = load(src)
+            bar.update()
+        if job is not None:
+            loaded.update(zip(elsewhere, job.join(), strict=True))
+            job = None
+            bar.update(len(elsewhere))
+        bar.close()
+    except BaseException:
+        if job is not None:
+            job.cancel()
+        raise
     layer_errors: dict[str, str] = {}
 
     def failed(src: Source, reason: str, level: str = "erreur") -> None:
@@ -227,61 +258,35 @@ def load_layers(
         text = f"source « {src.name} » : {reason}"
         layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
 
-    show = settings.progress if progress is None else progress
-    # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
-    bar = tqdm(
-        sources,
-        desc=f"Couches {spec.name}",
-        unit="couche",
-        disable=None if show else True,
-        leave=False,
-    )
-    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
-    for src in bar:
-        bar.set_postfix_str(src.name)
+    for pos, src in enumerate(sources):  # in the order of the sources, wherever read
         ref = SourceRef(Path(src.path).name, src.layer)
-        if Path(src.path).suffix.lower() in RASTER_SUFFIXES:
+        if pos not in loaded:
             _check_raster(src, ref, report, area, rasters, counts)
             continue
-        try:
-            raw = _read_source(src)
-            problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
-            if problem is not None:
-                counts[src.name] = 0
-                if problem[0] == "avertissement" and src.name in coverage:
-                    # a catalogue source whose declared extent misses the quarter: its
-                    # coverage (0 %) says why its figures are « non disponible »
-                    report.add("info", f"source « {src.name} » : {problem[1]}", ref)
-                    continue
-                failed(src, problem[1], problem[0])
+        got = loaded[pos]
+        report.extend(got.report)
+        if got.problem is not None:
+            counts[src.name] = 0
+            level, reason = got.problem
+            if level == "avertissement" and src.name in coverage:
+                # a catalogue source whose declared extent misses the quarter: its
+                # coverage (0 %) says why its figures are « non disponible »
+                report.add("info", f"source « {src.name} » : {reason}", ref)
                 continue
-            if src.filter_insee and src.filter_insee in raw.columns:
-                raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
-            if raw.empty:
-                counts[src.name] = 0
-                report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
-                continue
-            clip = wide_area if src.kind in WIDE_KINDS else area
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
-                gdf = normalise_layer(
-                    raw,
-                    src.kind,
-                    ref,
-                    report,
-                    fields=src.fields,
-                    constants=src.constants,
-                    clip=clip,
-                    before_clip=_reconcile_iris if src.kind == "iris" else None,
-                )
-        except QmiGeoError as exc:
-            report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
-            text = f"source « {src.name} » illisible : {exc}"
+            failed(src, reason, level)
+            continue
+        if got.error is not None:
+            report.add("erreur", f"source « {src.name} » ignorée : {got.error}", ref)
+            text = f"source « {src.name} » illisible : {got.error}"
             previous = layer_errors.get(src.kind)
             layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
             counts[src.name] = 0
             continue
-        gdf["source"] = src.name
+        if got.frame is None:
+            counts[src.name] = 0
+            report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
+            continue
+        gdf = got.frame
         counts[src.name] = len(gdf)
         if len(gdf):
             frames.setdefault(src.kind, []).append(gdf)
@@ -309,6 +314,99 @@ def load_layers(
         layer_errors=layer_errors,
         coverage=coverage,
     )
+
+
+@dataclass
+class _Loaded:
+    """One vector source read and normalised (or why not), with what it reported."""
+
+    report: ValidationReport
+    frame: gpd.GeoDataFrame | None = None
+    #: (level, French reason) of :func:`_unusable`
+    problem: tuple[str, str] | None = None
+    #: the French message of the error that made the source unreadable
+    error: str | None = None
+
+
+def _load_source(
+    src: Source, *, spec: DiagnosticSpec, area: shapely.Geometry, wide_area: shapely.Geometry
+) -> _Loaded:
+    """Read, check, normalise and clip one vector source, its findings in its own report."""
+    report = ValidationReport()
+    ref = SourceRef(Path(src.path).name, src.layer)
+    try:
+        raw = _read_source(src)
+        problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
+        if problem is not None:
+            return _Loaded(report, problem=problem)
+        if src.filter_insee and src.filter_insee in raw.columns:
+            raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
+        if raw.empty:
+            return _Loaded(report)
+        clip = wide_area if src.kind in WIDE_KINDS else area
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
+            gdf = normalise_layer(
+                raw,
+                src.kind,
+                ref,
+                report,
+                fields=src.fields,
+                constants=src.constants,
+                clip=clip,
+                before_clip=_reconcile_iris if src.kind == "iris" else None,
+            )
+    except QmiGeoError as exc:
+        return _Loaded(report, error=str(exc))
+    gdf["source"] = src.name
+    return _Loaded(report, frame=gdf)
+
+
+#: below this many vector sources, reading them all here is quicker than forking
+_MIN_SOURCES_ELSEWHERE = 6
+
+
+def _load_elsewhere(
+    sources: list[Source], load: Callable[[Source], _Loaded]
+) -> tuple[list[int], Any]:
+    """Start reading about half of the vector sources in a forked child (qmi_geo._overlap).
+
+    Returns the positions given to the child and its job (``[]`` and None when the sources
+    are all read here). The sources of one file stay together (the file is read once), and
+    the commune outlines, already read for the perimeter, stay here.
+    """
+    from qmi_geo import _overlap
+
+    vector = [
+        i for i, s in enumerate(sources) if Path(s.path).suffix.lower() not in RASTER_SUFFIXES
+    ]
+    if len(vector) < _MIN_SOURCES_ELSEWHERE or not _overlap.available():
+        return [], None
+    files: dict[Path, list[int]] = {}
+    for i in vector:
+        files.setdefault(Path(sources[i].path), []).append(i)
+    here_size = 0
+    there_size = 0
+    there: list[int] = []
+    perimeter_file = Path(load_catalogue()["communes_idf"].path)
+
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except OSError:
+            return 0
+
+    for path, group in sorted(files.items(), key=lambda item: -size(item[0])):
+        if path == perimeter_file or here_size + size(path) <= there_size:
+            here_size += size(path)
+        else:
+            there_size += size(path)
+            there += group
+    there.sort()
+    if not there:
+        return [], None
+    job = _overlap.Forked(lambda: [load(sources[i]) for i in there])
+    return there, job
 
 
 def _reconcile_iris(iris: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -618,11 +716,16 @@ def _analyse(
             _log_step(show, f"{spec.name} : {_stage_label(stage)}")
             if overlap and _func(stage) is indicators_stage and _func(after) is matching_stage:
                 assert after is not None
+                # the web map as the last stage is started as soon as the matching is done,
+                # and built while this process computes the per-IRIS table and the GeoPackage
+                rest = stages[i + 2 :]
+                map_next = len(rest) == 1 and _func(rest[0]) is map_stage and finish is not None
                 before = _Added.of(result)
                 quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
                 job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
                 try:
-                    _iris_indicators(layerset, result)
+                    if not map_next:
+                        _iris_indicators(layerset, result)
                     _log_step(show, f"{spec.name} : {_stage_label(after)}")
                     info = _match(layerset, result, **getattr(after, "keywords", {}))
                 except BaseException:
@@ -630,6 +733,17 @@ def _analyse(
                     raise
                 before.merge(result, job.join())
                 _matching_note(result, info)
+                if map_next:
+                    _log_step(show, f"{spec.name} : {_stage_label(rest[0])}")
+                    at_map = _Added.of(result)
+                    pending = (
+                        _overlap.Forked(partial(_run_for_delta, rest[0], layerset, result, at_map)),
+                        at_map,
+                    )
+                    _iris_indicators(layerset, result)
+                    # where the sequential run has it: before the matching's layers
+                    _move_after(result.extra_layers, "indicateurs_iris", before.extra_layers)
+                    break
                 i += 2
                 continue
             if overlap and _func(stage) is map_stage and after is None and finish is not None:
@@ -687,6 +801,8 @@ class _Added:
     def merge(self, result: DiagnoseResult, delta: dict[str, Any]) -> None:
         """Put a child's entries where the sequential run has them: before this process's."""
         for name in ("files", "extra_layers", "extra_tables", "products"):
+            if not delta[name]:
+                continue
             current: dict[str, Any] = getattr(result, name)
             known = getattr(self, name)
             merged = {k: current[k] for k in known if k in current}
@@ -695,6 +811,17 @@ class _Added:
             current.clear()
             current.update(merged)
         result.notes[self.notes : self.notes] = delta["notes"]
+
+
+def _move_after(entries: dict[str, Any], key: str, first: list[str]) -> None:
+    """Move ``key`` right after the entries of ``first`` (those that are in ``entries``)."""
+    if key not in entries:
+        return
+    order = [k for k in first if k in entries and k != key] + [key]
+    order += [k for k in entries if k not in order]
+    moved = {k: entries[k] for k in order}
+    entries.clear()
+    entries.update(moved)
 
 
 def _run_for_delta(

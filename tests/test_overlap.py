@@ -117,3 +117,38 @@ def test_diagnose_same_with_and_without_overlap(
         assert (seq.output_dir / name).read_bytes() == (par.output_dir / name).read_bytes()
     assert (par.output_dir / "carte_sensible.html").stat().st_size > 100_000
     assert not [p for p in par.output_dir.iterdir() if p.name.startswith(_atomic.TMP_PREFIX)]
+
+
+def _layerset(pilot: str, parallel: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    from qmi_geo.pipeline import load_layers
+
+    monkeypatch.setenv(ENV, parallel)
+    return load_layers(load_spec(pilot), progress=False)
+
+
+@pytest.mark.parametrize("pilot", ["92048", "93005"])
+def test_layers_read_partly_in_a_child_are_the_same(
+    pilot: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Meudon (18 sources, OSM, FUB) and Aulnay: same layers, counts, errors and report."""
+    from qmi_geo import _overlap
+
+    forks: list[object] = []
+
+    class Counted(_overlap.Forked):
+        def __init__(self, work: object) -> None:
+            forks.append(work)
+            super().__init__(work)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_overlap, "Forked", Counted)
+    seq = _layerset(pilot, "0", monkeypatch)
+    assert not forks
+    par = _layerset(pilot, "1", monkeypatch)
+    assert len(forks) == 1  # part of the sources were read by a child
+    assert [str(i) for i in par.report.issues] == [str(i) for i in seq.report.issues]
+    pd.testing.assert_frame_equal(par.report.rejects_frame(), seq.report.rejects_frame())
+    assert par.counts == seq.counts and list(par.counts) == list(seq.counts)
+    assert par.layer_errors == seq.layer_errors and par.coverage == seq.coverage
+    assert list(par.layers) == list(seq.layers)
+    for kind, frame in seq.layers.items():
+        pd.testing.assert_frame_equal(par.layers[kind], frame, check_exact=True)
