@@ -218,7 +218,38 @@ def load_layers(
     frames: dict[str, list[gpd.GeoDataFrame]] = {}
     counts: dict[str, int] = {}
     rasters: dict[str, list[Path]] = {}
-    coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
+    show = settings.progress if progress is None else progress
+    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
+    load = partial(_load_source, spec=spec, area=area, wide_area=wide_area)
+    # on two cores, a forked child reads and normalises part of the sources meanwhile
+    elsewhere, job = _load_elsewhere(sources, load)
+    try:
+        coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
+        loaded: dict[int, _Loaded] = {}
+        # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
+        bar = tqdm(
+            total=len(sources),
+            desc=f"Couches {spec.name}",
+            unit="couche",
+            disable=None if show else True,
+            leave=False,
+        )
+        for pos, src in enumerate(sources):
+            if pos in elsewhere:
+                continue
+            bar.set_postfix_str(src.name)
+            if Path(src.path).suffix.lower() not in RASTER_SUFFIXES:
+                loaded[pos] = load(src)
+            bar.update()
+        if job is not None:
+            loaded.update(zip(elsewhere, job.join(), strict=True))
+            job = None
+            bar.update(len(elsewhere))
+        bar.close()
+    except BaseException:
+        if job is not None:
+            job.cancel()
+        raise
     layer_errors: dict[str, str] = {}
 
     def failed(src: Source, reason: str, level: str = "erreur") -> None:
@@ -227,61 +258,35 @@ def load_layers(
         text = f"source « {src.name} » : {reason}"
         layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
 
-    show = settings.progress if progress is None else progress
-    # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
-    bar = tqdm(
-        sources,
-        desc=f"Couches {spec.name}",
-        unit="couche",
-        disable=None if show else True,
-        leave=False,
-    )
-    _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
-    for src in bar:
-        bar.set_postfix_str(src.name)
+    for pos, src in enumerate(sources):  # in the order of the sources, wherever read
         ref = SourceRef(Path(src.path).name, src.layer)
-        if Path(src.path).suffix.lower() in RASTER_SUFFIXES:
+        if pos not in loaded:
             _check_raster(src, ref, report, area, rasters, counts)
             continue
-        try:
-            raw = _read_source(src)
-            problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
-            if problem is not None:
-                counts[src.name] = 0
-                if problem[0] == "avertissement" and src.name in coverage:
-                    # a catalogue source whose declared extent misses the quarter: its
-                    # coverage (0 %) says why its figures are « non disponible »
-                    report.add("info", f"source « {src.name} » : {problem[1]}", ref)
-                    continue
-                failed(src, problem[1], problem[0])
+        got = loaded[pos]
+        report.extend(got.report)
+        if got.problem is not None:
+            counts[src.name] = 0
+            level, reason = got.problem
+            if level == "avertissement" and src.name in coverage:
+                # a catalogue source whose declared extent misses the quarter: its
+                # coverage (0 %) says why its figures are « non disponible »
+                report.add("info", f"source « {src.name} » : {reason}", ref)
                 continue
-            if src.filter_insee and src.filter_insee in raw.columns:
-                raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
-            if raw.empty:
-                counts[src.name] = 0
-                report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
-                continue
-            clip = wide_area if src.kind in WIDE_KINDS else area
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
-                gdf = normalise_layer(
-                    raw,
-                    src.kind,
-                    ref,
-                    report,
-                    fields=src.fields,
-                    constants=src.constants,
-                    clip=clip,
-                    before_clip=_reconcile_iris if src.kind == "iris" else None,
-                )
-        except QmiGeoError as exc:
-            report.add("erreur", f"source « {src.name} » ignorée : {exc}", ref)
-            text = f"source « {src.name} » illisible : {exc}"
+            failed(src, reason, level)
+            continue
+        if got.error is not None:
+            report.add("erreur", f"source « {src.name} » ignorée : {got.error}", ref)
+            text = f"source « {src.name} » illisible : {got.error}"
             previous = layer_errors.get(src.kind)
             layer_errors[src.kind] = f"{previous} ; {text}" if previous else text
             counts[src.name] = 0
             continue
-        gdf["source"] = src.name
+        if got.frame is None:
+            counts[src.name] = 0
+            report.add("info", f"aucune entité pour {spec.name} dans « {src.name} ».", ref)
+            continue
+        gdf = got.frame
         counts[src.name] = len(gdf)
         if len(gdf):
             frames.setdefault(src.kind, []).append(gdf)
@@ -309,6 +314,99 @@ def load_layers(
         layer_errors=layer_errors,
         coverage=coverage,
     )
+
+
+@dataclass
+class _Loaded:
+    """One vector source read and normalised (or why not), with what it reported."""
+
+    report: ValidationReport
+    frame: gpd.GeoDataFrame | None = None
+    #: (level, French reason) of :func:`_unusable`
+    problem: tuple[str, str] | None = None
+    #: the French message of the error that made the source unreadable
+    error: str | None = None
+
+
+def _load_source(
+    src: Source, *, spec: DiagnosticSpec, area: shapely.Geometry, wide_area: shapely.Geometry
+) -> _Loaded:
+    """Read, check, normalise and clip one vector source, its findings in its own report."""
+    report = ValidationReport()
+    ref = SourceRef(Path(src.path).name, src.layer)
+    try:
+        raw = _read_source(src)
+        problem = _unusable(raw, src, ref, wide_area if src.kind in WIDE_KINDS else area)
+        if problem is not None:
+            return _Loaded(report, problem=problem)
+        if src.filter_insee and src.filter_insee in raw.columns:
+            raw = raw[raw[src.filter_insee].astype(str).str.contains(spec.insee)]
+        if raw.empty:
+            return _Loaded(report)
+        clip = wide_area if src.kind in WIDE_KINDS else area
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QmiGeoWarning)  # recorded in the report
+            gdf = normalise_layer(
+                raw,
+                src.kind,
+                ref,
+                report,
+                fields=src.fields,
+                constants=src.constants,
+                clip=clip,
+                before_clip=_reconcile_iris if src.kind == "iris" else None,
+            )
+    except QmiGeoError as exc:
+        return _Loaded(report, error=str(exc))
+    gdf["source"] = src.name
+    return _Loaded(report, frame=gdf)
+
+
+#: below this many vector sources, reading them all here is quicker than forking
+_MIN_SOURCES_ELSEWHERE = 6
+
+
+def _load_elsewhere(
+    sources: list[Source], load: Callable[[Source], _Loaded]
+) -> tuple[list[int], Any]:
+    """Start reading about half of the vector sources in a forked child (qmi_geo._overlap).
+
+    Returns the positions given to the child and its job (``[]`` and None when the sources
+    are all read here). The sources of one file stay together (the file is read once), and
+    the commune outlines, already read for the perimeter, stay here.
+    """
+    from qmi_geo import _overlap
+
+    vector = [
+        i for i, s in enumerate(sources) if Path(s.path).suffix.lower() not in RASTER_SUFFIXES
+    ]
+    if len(vector) < _MIN_SOURCES_ELSEWHERE or not _overlap.available():
+        return [], None
+    files: dict[Path, list[int]] = {}
+    for i in vector:
+        files.setdefault(Path(sources[i].path), []).append(i)
+    here_size = 0
+    there_size = 0
+    there: list[int] = []
+    perimeter_file = Path(load_catalogue()["communes_idf"].path)
+
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except OSError:
+            return 0
+
+    for path, group in sorted(files.items(), key=lambda item: -size(item[0])):
+        if path == perimeter_file or here_size + size(path) <= there_size:
+            here_size += size(path)
+        else:
+            there_size += size(path)
+            there += group
+    there.sort()
+    if not there:
+        return [], None
+    job = _overlap.Forked(lambda: [load(sources[i]) for i in there])
+    return there, job
 
 
 def _reconcile_iris(iris: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -532,7 +630,8 @@ def _report_text(layerset: LayerSet) -> str:
         f"Rapport de validation des couches — {spec.name} ({spec.insee})",
         f"Produit le {datetime.now():%d/%m/%Y à %H:%M} par qmi_geo",
         f"Périmètre : {layerset.perimeter['nom'].iloc[0]} "
-        f"({layerset.perimeter.area.iloc[0] / 1e6:.2f} km²), tampon {spec.buffer_m:.0f} m",
+        f"({layerset.perimeter.area.iloc[0] / 1e6:.2f} km²), ".replace(".", ",")
+        + f"tampon {spec.buffer_m:.0f} m",
         "",
         "Couches (entités dans le quartier et son tampon) :",
     ]
@@ -579,15 +678,158 @@ def analyse(
     annotations, indicators and matches, so they always agree. Stages still write their own
     files into ``output_dir`` (default ``spec.output_dir``).
     """
+    return _analyse(spec, output_dir=output_dir, progress=progress, stages=stages)
+
+
+def _analyse(
+    spec: DiagnosticSpec,
+    *,
+    output_dir: Path | None = None,
+    progress: bool | None = None,
+    stages: list[Stage] | None = None,
+    finish: Callable[[DiagnoseResult], None] | None = None,
+) -> DiagnoseResult:
+    """:func:`analyse`, then ``finish(result)``; independent stages overlap on two cores.
+
+    With :mod:`qmi_geo._overlap` available, the quarter's indicator table is computed in a
+    forked child while this process computes the per-IRIS table and matches the solutions;
+    a web map that is the last stage is built in a child while ``finish`` writes the
+    diagnostic GeoPackage. What the child adds
+    to the result is merged in the order of the stages, so the result, the files and the
+    notes are those of the sequential run.
+    """
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     layerset = load_layers(spec, progress=progress, output_dir=out)
     result = DiagnoseResult(layerset, out)
     show = settings.progress if progress is None else progress
-    for stage in stages or []:
-        _log_step(show, f"{spec.name} : {_stage_label(stage)}")
-        stage(layerset, result)
+    stages = list(stages or [])
+    from qmi_geo import _overlap
+
+    overlap = _overlap.available()
+    pending: tuple[_overlap.Forked, _Added] | None = None
+    try:
+        i = 0
+        while i < len(stages):
+            stage = stages[i]
+            after = stages[i + 1] if i + 1 < len(stages) else None
+            _log_step(show, f"{spec.name} : {_stage_label(stage)}")
+            if overlap and _func(stage) is indicators_stage and _func(after) is matching_stage:
+                assert after is not None
+                # the web map as the last stage is started as soon as the matching is done,
+                # and built while this process computes the per-IRIS table and the GeoPackage
+                rest = stages[i + 2 :]
+                map_next = len(rest) == 1 and _func(rest[0]) is map_stage and finish is not None
+                before = _Added.of(result)
+                quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
+                job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
+                try:
+                    if not map_next:
+                        _iris_indicators(layerset, result)
+                    _log_step(show, f"{spec.name} : {_stage_label(after)}")
+                    info = _match(layerset, result, **getattr(after, "keywords", {}))
+                except BaseException:
+                    job.cancel()
+                    raise
+                before.merge(result, job.join())
+                _matching_note(result, info)
+                if map_next:
+                    _log_step(show, f"{spec.name} : {_stage_label(rest[0])}")
+                    at_map = _Added.of(result)
+                    pending = (
+                        _overlap.Forked(partial(_run_for_delta, rest[0], layerset, result, at_map)),
+                        at_map,
+                    )
+                    _iris_indicators(layerset, result)
+                    # where the sequential run has it: before the matching's layers
+                    _move_after(result.extra_layers, "indicateurs_iris", before.extra_layers)
+                    break
+                i += 2
+                continue
+            if overlap and _func(stage) is map_stage and after is None and finish is not None:
+                before = _Added.of(result)
+                job = _overlap.Forked(partial(_run_for_delta, stage, layerset, result, before))
+                pending = (job, before)
+                break
+            stage(layerset, result)
+            i += 1
+        if finish is not None:
+            finish(result)
+    except BaseException:
+        if pending is not None:
+            pending[0].cancel()
+        raise
+    if pending is not None:
+        job, before = pending
+        before.merge(result, job.join())
     return result
+
+
+def _func(stage: Stage | None) -> object:
+    """The function behind a stage (a :func:`functools.partial` unwrapped)."""
+    return getattr(stage, "func", stage)
+
+
+@dataclass
+class _Added:
+    """What a result held before a stage ran in a child: the child sends back the rest."""
+
+    files: list[str]
+    extra_layers: list[str]
+    extra_tables: list[str]
+    products: list[str]
+    notes: int
+
+    @classmethod
+    def of(cls, result: DiagnoseResult) -> _Added:
+        return cls(
+            list(result.files),
+            list(result.extra_layers),
+            list(result.extra_tables),
+            list(result.products),
+            len(result.notes),
+        )
+
+    def delta(self, result: DiagnoseResult) -> dict[str, Any]:
+        """The entries ``result`` gained since (a stage only adds entries)."""
+        out: dict[str, Any] = {"notes": result.notes[self.notes :]}
+        for name in ("files", "extra_layers", "extra_tables", "products"):
+            known = set(getattr(self, name))
+            out[name] = {k: v for k, v in getattr(result, name).items() if k not in known}
+        return out
+
+    def merge(self, result: DiagnoseResult, delta: dict[str, Any]) -> None:
+        """Put a child's entries where the sequential run has them: before this process's."""
+        for name in ("files", "extra_layers", "extra_tables", "products"):
+            if not delta[name]:
+                continue
+            current: dict[str, Any] = getattr(result, name)
+            known = getattr(self, name)
+            merged = {k: current[k] for k in known if k in current}
+            merged.update(delta[name])
+            merged.update({k: v for k, v in current.items() if k not in merged})
+            current.clear()
+            current.update(merged)
+        result.notes[self.notes : self.notes] = delta["notes"]
+
+
+def _move_after(entries: dict[str, Any], key: str, first: list[str]) -> None:
+    """Move ``key`` right after the entries of ``first`` (those that are in ``entries``)."""
+    if key not in entries:
+        return
+    order = [k for k in first if k in entries and k != key] + [key]
+    order += [k for k in entries if k not in order]
+    moved = {k: entries[k] for k in order}
+    entries.clear()
+    entries.update(moved)
+
+
+def _run_for_delta(
+    stage: Stage, layerset: LayerSet, result: DiagnoseResult, before: _Added
+) -> dict[str, Any]:
+    """Run ``stage`` (in a forked child) and return what it added to ``result``."""
+    stage(layerset, result)
+    return before.delta(result)
 
 
 #: French names of the stages, for the one line per stage written when not on a terminal.
@@ -629,7 +871,13 @@ def diagnose(
     per kind), ``rapport_validation.txt`` and, when records were rejected,
     ``rejets_couches.csv``; later stages add their own files.
     """
-    result = analyse(spec, output_dir=output_dir, progress=progress, stages=stages)
+    return _analyse(
+        spec, output_dir=output_dir, progress=progress, stages=stages, finish=_write_diagnostic
+    )
+
+
+def _write_diagnostic(result: DiagnoseResult) -> None:
+    """``diagnostic.gpkg``, ``rejets_couches.csv`` and ``rapport_validation.txt``."""
     layerset, out = result.layerset, result.output_dir
     gpkg_layers = dict(layerset.layers)
     gpkg_layers.update(result.extra_layers)
@@ -642,7 +890,6 @@ def diagnose(
     report_path = out / "rapport_validation.txt"
     write_text(report_path, _report_text(layerset))
     result.files["rapport_validation"] = report_path
-    return result
 
 
 def walks_stage(layerset: LayerSet, result: DiagnoseResult) -> None:
@@ -659,43 +906,42 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
 
     ``n_pairs`` point pairs are sampled for the pedestrian detour across breaks.
     """
-    from contextlib import ExitStack
+    _quarter_indicators(layerset, result, n_pairs=n_pairs)
+    _iris_indicators(layerset, result)
 
+
+def _rasters(layerset: LayerSet, stack: Any) -> dict[str, Any] | None:
+    """The first imperviousness raster (0-100 %), opened to be read by windows."""
+    paths = layerset.rasters.get("surfaces_minerales", [])
+    if not paths:
+        return None
     import rasterio
 
-    from qmi_geo.diagnostics import compute_indicators, iris_indicators, write_indicators
+    return {"impermeabilite": stack.enter_context(rasterio.open(paths[0]))}
+
+
+def _quarter_indicators(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int = 50) -> None:
+    """The indicator table of the quarter (``indicateurs.csv``, ``indicateurs`` table)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import compute_indicators, write_indicators
+    from qmi_geo.layers.communes import commune_facts
 
     spec = layerset.spec
-    annotations = result.extra_layers.get("annotations")
-    hotspots = result.extra_layers.get("points_chauds")
     with ExitStack() as stack:
-        rasters = {}
-        paths = layerset.rasters.get("surfaces_minerales", [])
-        if paths:  # the first imperviousness raster (0-100 %), read by windows
-            rasters["impermeabilite"] = stack.enter_context(rasterio.open(paths[0]))
-        from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
-        from qmi_geo.layers.communes import commune_facts
-
         table = compute_indicators(
             layerset.layers,
             perimeter=layerset.perimeter,
-            annotations=annotations,
-            hotspots=hotspots,
+            annotations=result.extra_layers.get("annotations"),
+            hotspots=result.extra_layers.get("points_chauds"),
             sources=layerset.sources,
-            rasters=rasters or None,
+            rasters=_rasters(layerset, stack),
             buffer_m=spec.buffer_m,
             n_pairs=n_pairs,
             coverage=layerset.coverage,
             layer_errors=layerset.layer_errors,
             commune=commune_facts(spec.insee),
             whole_commune=spec.perimeter_source == "commune",
-        )
-        plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
-        per_iris = iris_indicators(
-            drop_uncovered(layerset.layers, plan),
-            perimeter=layerset.perimeter,
-            annotations=annotations,
-            rasters=rasters or None,
         )
     from qmi_geo.layers.communes import metropole_reference
 
@@ -706,8 +952,6 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
         table = with_reference(table, reference, spec.insee)
     result.files["indicateurs"] = write_indicators(table, result.output_dir)
     result.extra_tables["indicateurs"] = table
-    if per_iris is not None and len(per_iris):
-        result.extra_layers["indicateurs_iris"] = per_iris
     result.products["indicators"] = table
     missing = int((table["statut"] == "non disponible").sum())
     result.notes.append(
@@ -716,12 +960,42 @@ def indicators_stage(layerset: LayerSet, result: DiagnoseResult, *, n_pairs: int
     )
 
 
+def _iris_indicators(layerset: LayerSet, result: DiagnoseResult) -> None:
+    """The indicators per IRIS (``indicateurs_iris`` layer of the GeoPackage)."""
+    from contextlib import ExitStack
+
+    from qmi_geo.diagnostics import iris_indicators
+    from qmi_geo.diagnostics.coverage import coverage_plan, drop_uncovered
+
+    plan = coverage_plan(layerset.sources, layerset.coverage, layerset.layer_errors)
+    with ExitStack() as stack:
+        per_iris = iris_indicators(
+            drop_uncovered(layerset.layers, plan),
+            perimeter=layerset.perimeter,
+            annotations=result.extra_layers.get("annotations"),
+            rasters=_rasters(layerset, stack),
+        )
+    if per_iris is not None and len(per_iris):
+        result.extra_layers["indicateurs_iris"] = per_iris
+
+
 def matching_stage(
     layerset: LayerSet, result: DiagnoseResult, *, catalogue: Path | None = None
 ) -> None:
     """Rank the quarter's sites for every solution of the spec (``appariements.csv``).
 
     ``catalogue`` replaces the spec's solution catalogue.
+    """
+    _matching_note(result, _match(layerset, result, catalogue=catalogue))
+
+
+def _match(
+    layerset: LayerSet, result: DiagnoseResult, *, catalogue: Path | None = None
+) -> tuple[int, int, gpd.GeoDataFrame] | None:
+    """The matching stage without its note: (solutions, solutions placed, sites) or None.
+
+    The note counts the sites as the indicator table does, so it is written once the
+    indicators are there (they may be computed at the same time, see :func:`_analyse`).
     """
     from qmi_geo.matching import (
         load_solutions,
@@ -734,7 +1008,7 @@ def matching_stage(
     spec = layerset.spec
     catalogue = catalogue or spec.solution_catalogue
     if not spec.solutions_enabled or catalogue is None:
-        return
+        return None
     solutions = load_solutions(catalogue, only=spec.solutions or None)
     layers = dict(layerset.layers)
     if "sites" in layers and len(layers["sites"]):
@@ -779,8 +1053,15 @@ def matching_stage(
             service_scores, result.output_dir / "services_commune.csv"
         )
     placed = scores["solution_id"].nunique() if len(scores) else 0
+    return len(solutions), int(placed), matched.sites
+
+
+def _matching_note(result: DiagnoseResult, info: tuple[int, int, gpd.GeoDataFrame] | None) -> None:
+    if info is None:
+        return
+    n_solutions, placed, sites = info
     result.notes.append(
-        f"Appariement : {len(solutions)} solution(s), {_site_count_text(result, matched.sites)}, "
+        f"Appariement : {n_solutions} solution(s), {_site_count_text(result, sites)}, "
         f"{placed} solution(s) avec au moins un site possible."
     )
 
@@ -882,8 +1163,9 @@ def map_stage(layerset: LayerSet, result: DiagnoseResult, *, basemap: str | None
     )
     result.files["carte_sensible"] = path
     result.notes.append(
-        f"Carte sensible : {path.name} ({path.stat().st_size / 1e6:.1f} Mo), "
-        "s'ouvre par double-clic, sans réseau."
+        f"Carte sensible : {path.name} "
+        + f"({path.stat().st_size / 1e6:.1f} Mo), ".replace(".", ",")
+        + "s'ouvre par double-clic, sans réseau."
     )
 
 

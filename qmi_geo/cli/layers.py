@@ -42,8 +42,9 @@ def check(spec: str, buffer_m: float | None) -> None:
     per = layerset.perimeter
     click.secho(f"Couches du diagnostic — {spec_obj.name} ({spec_obj.insee})", bold=True)
     click.echo(
-        f"Périmètre : {per['nom'].iloc[0]}, {per.area.iloc[0] / 1e6:.2f} km², "
-        f"tampon {spec_obj.buffer_m:.0f} m"
+        f"Périmètre : {per['nom'].iloc[0]}, "
+        + f"{per.area.iloc[0] / 1e6:.2f} km², ".replace(".", ",")
+        + f"tampon {spec_obj.buffer_m:.0f} m"
     )
     click.echo("")
     width = max(len(KINDS[k].label) for k in KINDS)

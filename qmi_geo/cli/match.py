@@ -193,7 +193,8 @@ def _match_one(
             click.echo(f"  • {sol.nom} : service sans site, classé par commune")
         elif len(sub) and sub["total"].notna().iloc[0]:
             best = sub.iloc[0]
-            click.echo(f"  • {sol.nom} : {best['explication']} (score {best['total']:.2f})")
+            score = f"{best['total']:.2f}".replace(".", ",")
+            click.echo(f"  • {sol.nom} : {best['explication']} (score {score})")
         elif len(sub):
             click.echo(f"  • {sol.nom} : besoin non mesuré dans le quartier, sites non classés")
         else:

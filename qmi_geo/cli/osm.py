@@ -82,7 +82,8 @@ def fetch(
     area = perimeter.geometry.iloc[0].buffer(buffer)
     target = out_path if out_path is not None else default_osm_path(spec_obj.slug)
     click.secho(f"OpenStreetMap — {spec_obj.name} ({spec_obj.insee})", bold=True)
-    click.echo(f"Zone : quartier + tampon de {buffer:.0f} m ({area.area / 1e6:.2f} km²)")
+    km2 = f"{area.area / 1e6:.2f}".replace(".", ",")
+    click.echo(f"Zone : quartier + tampon de {buffer:.0f} m ({km2} km²)")
     if xml_path is not None:
         click.echo(f"Lecture de l'extrait {xml_path}…")
         result = osm_from_xml(xml_path, polygon_2154=area, out_path=target, network=not no_streets)

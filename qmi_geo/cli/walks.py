@@ -150,7 +150,7 @@ def summary_cmd(
         mean = (
             "—"
             if row["intensite_moyenne"] != row["intensite_moyenne"]
-            else (f"{row['intensite_moyenne']:.1f}")
+            else f"{row['intensite_moyenne']:.1f}".replace(".", ",")
         )
         click.echo(
             f"{row['libelle'][:36]:<36} {row['n_annotations']:>4} {row['negatif']:>8} "

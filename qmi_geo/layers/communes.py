@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -173,8 +174,18 @@ def iris_codes_by_commune() -> dict[str, frozenset[str]]:
     from qmi_geo.layers.catalogue import load_catalogue
 
     src = load_catalogue()["iris_idf"]
-    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"]).astype(str)
-    return {str(c): frozenset(g) for c, g in df.groupby("insee_com")["code_iris"]}
+    df = pd.read_parquet(src.path, columns=["code_iris", "insee_com"])
+    iris = df["code_iris"].astype(str).to_numpy(dtype=object)
+    commune = df["insee_com"].astype(str).to_numpy(dtype=object)
+    # grouped with numpy (sorted once, split at the changes): iterating a pandas groupby of
+    # 1,266 communes cost ≈ 0.03 s of every diagnostic
+    order = np.argsort(commune, kind="stable")
+    commune, iris = commune[order], iris[order]
+    if not len(commune):
+        return {}
+    starts = np.flatnonzero(np.r_[True, commune[1:] != commune[:-1]])
+    bounds = [*starts.tolist(), len(commune)]
+    return {str(commune[a]): frozenset(iris[a:b].tolist()) for a, b in pairwise(bounds)}
 
 
 @lru_cache(maxsize=1)

@@ -87,11 +87,12 @@ class Allocation:
             f"commune ; {'un site par solution' if p.get('one_per_site') else 'sites partagés'} ; "
             f"score minimal retenu : {p.get('min_score')}."
         )
-        lines.append(f"Somme des scores retenus : {self.objective:.2f}.")
+        lines.append(f"Somme des scores retenus : {_fr2(self.objective)}.")
         lines.append("")
         for row in self.by_commune.itertuples():
             lines.append(
-                f"{row.commune} — {row.nb_solutions} solution(s), score moyen {row.score_moyen:.2f}"
+                f"{row.commune} — {row.nb_solutions} solution(s), "
+                f"score moyen {_fr2(row.score_moyen)}"
                 if row.nb_solutions
                 else f"{row.commune} — aucune solution"
             )
@@ -106,7 +107,7 @@ class Allocation:
                 site = getattr(a, "nom_site", a.site_id)
                 why = getattr(a, "explication", "")
                 lines.append(
-                    f"  • {name} → {site} (score {a.total:.2f})"
+                    f"  • {name} → {site} (score {_fr2(a.total)})"
                     + (f" : {why}" if isinstance(why, str) and why else "")
                 )
             lines.append("")
@@ -116,6 +117,11 @@ class Allocation:
             for u in self.unassigned.itertuples():
                 lines.append(f"  • {getattr(u, 'solution', u.solution_id)} : {u.motif}")
         return "\n".join(lines) + "\n"
+
+
+def _fr2(value: float) -> str:
+    """A score with two decimals, French style: ``0,78``."""
+    return f"{float(value):.2f}".replace(".", ",")
 
 
 def allocate(
@@ -286,15 +292,15 @@ def allocate(
             )
         elif sid not in cand_ids:
             motif = (
-                f"aucun site assez adapté : meilleur score {best[sid]:.2f} "
-                f"(minimum {min_score:.2f})"
+                f"aucun site assez adapté : meilleur score {_fr2(best[sid])} "
+                f"(minimum {_fr2(min_score)})"
             )
         else:
             top = cand[cand["solution_id"] == sid].iloc[0]
             motif = (
                 f"capacités atteintes : les communes ont reçu des solutions mieux adaptées "
                 f"(meilleur site : {top.get('nom_site', top['site_id'])} à {top['commune']},"
-                f" score {top['total']:.2f})"
+                f" score {_fr2(top['total'])})"
             )
         label = names.get(sid) or (
             solution_ids.get(sid, sid) if isinstance(solution_ids, Mapping) else sid

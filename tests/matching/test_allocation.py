@@ -75,7 +75,7 @@ def test_unassigned_solutions_have_reasons_and_shortfall_is_reported():
     scores = {"X": frame([("s1", "x1", 0.9), ("s2", "x2", 0.1)]), "Y": frame([])}
     res = allocate(scores, min_per_commune=1, max_per_commune=1, solution_ids=["s1", "s2", "s3"])
     reasons = res.unassigned.set_index("solution_id")["motif"]
-    assert reasons["s2"].startswith("aucun site assez adapté : meilleur score 0.10")
+    assert reasons["s2"].startswith("aucun site assez adapté : meilleur score 0,10")
     assert reasons["s3"].startswith("aucun site compatible")
     assert res.by_commune.set_index("commune").loc["Y", "manque"] == 1
     text = res.report()

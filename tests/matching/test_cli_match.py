@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,8 @@ def test_match_and_allocate_on_real_pilot_layers(tmp_path):
         cli, ["match", "--allocate", "--min-par-commune", "1", *specs, "--sortie", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
+    shown = re.findall(r"\(score ([^)]*)\)", result.output)
+    assert shown and [s for s in shown if not re.fullmatch(r"[01],\d\d", s)] == []  # French
     scores = pd.read_csv(
         tmp_path / "meudon" / "appariements.csv", sep=";", encoding="utf-8-sig", decimal=","
     )

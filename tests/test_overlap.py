@@ -1,0 +1,154 @@
+"""Overlapped stages (qmi_geo._overlap): a forked child computes while the process goes on.
+
+The child's value, warnings, exceptions and completed files reach the process; a child that
+dies without answering is not trusted (its piece runs again here); an interrupted child
+leaves no temporary file. A diagnostic run with the overlap gives the same result, files,
+notes and GeoPackage layers, in the same order, as the sequential run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from qmi_geo import _atomic
+from qmi_geo._overlap import ENV, Forked, available
+from qmi_geo.errors import QmiGeoError
+from qmi_geo.pipeline import default_stages, diagnose
+from qmi_geo.spec import load_spec
+
+pytestmark = pytest.mark.skipif(not available(), reason="needs Linux, fork and two cores")
+
+
+def test_value_warnings_and_completed_files_come_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_atomic, "_COMPLETED", [])
+    parent = os.getpid()
+
+    def work() -> tuple[int, bool]:
+        warnings.warn("attention, venu de l'enfant", UserWarning, stacklevel=1)
+        _atomic.write_text(tmp_path / "a.txt", "bonjour")
+        return 42, os.getpid() != parent
+
+    with pytest.warns(UserWarning, match="venu de l'enfant"):
+        value = Forked(work).join()
+    assert value == (42, True)  # computed in another process
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "bonjour"
+    assert _atomic.completed_outputs() == [tmp_path / "a.txt"]
+
+
+def test_exception_is_raised_here() -> None:
+    def work() -> None:
+        raise QmiGeoError("couche illisible : rues.gpkg")
+
+    job = Forked(work)
+    with pytest.raises(QmiGeoError, match="couche illisible"):
+        job.join()
+
+
+def test_a_child_dying_without_answer_is_run_again_here() -> None:
+    parent = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != parent:
+            os._exit(3)  # killed, out of memory...
+        return "calculé ici"
+
+    assert Forked(work).join() == "calculé ici"
+
+
+def test_cancel_interrupts_the_child_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "diagnostic.gpkg"
+    started = tmp_path / "started"
+
+    def work() -> None:
+        with _atomic.atomic_path(target) as tmp:
+            tmp.write_bytes(b"partiel")
+            started.write_text("1")
+            time.sleep(60)
+
+    job = Forked(work)
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any(p.name.startswith(_atomic.TMP_PREFIX) for p in tmp_path.iterdir())
+    t0 = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - t0 < 30  # the sleep was interrupted, not waited for
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(job.pid, os.WNOHANG)  # reaped
+
+
+def test_overlap_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, "0")
+    assert not available()
+
+
+def _run(folder: Path, parallel: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv(ENV, parallel)
+    return diagnose(load_spec("92071"), output_dir=folder, stages=default_stages(with_report=False))
+
+
+def test_diagnose_same_with_and_without_overlap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sceaux (real layers, FUB streets, matching, web map): the same result either way."""
+    seq = _run(tmp_path / "seq", "0", monkeypatch)
+    par = _run(tmp_path / "par", "1", monkeypatch)
+    assert [p.name for p in par.files.values()] == [p.name for p in seq.files.values()]
+    assert list(par.files) == list(seq.files)
+    assert par.notes == seq.notes
+    assert list(par.extra_layers) == list(seq.extra_layers)
+    assert list(par.extra_tables) == list(seq.extra_tables)
+    assert list(par.products) == list(seq.products)
+    pd.testing.assert_frame_equal(par.products["indicators"], seq.products["indicators"])
+    gpkg = [pyogrio.list_layers(r.output_dir / "diagnostic.gpkg").tolist() for r in (seq, par)]
+    assert gpkg[0] == gpkg[1]
+    assert [n for n, _ in gpkg[0]][-3:] == ["indicateurs_iris", "appariements", "indicateurs"]
+    for name in ("indicateurs.csv", "appariements.csv", "services_commune.csv"):
+        assert (seq.output_dir / name).read_bytes() == (par.output_dir / name).read_bytes()
+    assert (par.output_dir / "carte_sensible.html").stat().st_size > 100_000
+    assert not [p for p in par.output_dir.iterdir() if p.name.startswith(_atomic.TMP_PREFIX)]
+
+
+def _layerset(pilot: str, parallel: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    from qmi_geo.pipeline import load_layers
+
+    monkeypatch.setenv(ENV, parallel)
+    return load_layers(load_spec(pilot), progress=False)
+
+
+@pytest.mark.parametrize("pilot", ["92048", "93005"])
+def test_layers_read_partly_in_a_child_are_the_same(
+    pilot: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Meudon (18 sources, OSM, FUB) and Aulnay: same layers, counts, errors and report."""
+    from qmi_geo import _overlap
+
+    forks: list[object] = []
+
+    class Counted(_overlap.Forked):
+        def __init__(self, work: object) -> None:
+            forks.append(work)
+            super().__init__(work)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_overlap, "Forked", Counted)
+    seq = _layerset(pilot, "0", monkeypatch)
+    assert not forks
+    par = _layerset(pilot, "1", monkeypatch)
+    assert len(forks) == 1  # part of the sources were read by a child
+    assert [str(i) for i in par.report.issues] == [str(i) for i in seq.report.issues]
+    pd.testing.assert_frame_equal(par.report.rejects_frame(), seq.report.rejects_frame())
+    assert par.counts == seq.counts and list(par.counts) == list(seq.counts)
+    assert par.layer_errors == seq.layer_errors and par.coverage == seq.coverage
+    assert list(par.layers) == list(seq.layers)
+    for kind, frame in seq.layers.items():
+        pd.testing.assert_frame_equal(par.layers[kind], frame, check_exact=True)
