@@ -17,9 +17,8 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
   bridges and are ``pont`` labelled « pont présumé » with the reason: over a navigable
   waterway (the Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a
   street whose own name is a bridge (« Pont de … »). Any other intersection is a
-  ``croisement`` (level
-  crossing, a culverted stream such as the Morée, or a grade nobody recorded) and is never
-  called a bridge;
+  ``croisement`` (level crossing, a culverted stream such as the Morée, or a grade nobody
+  recorded) and is never called a bridge;
 * an optional user GeoDataFrame (``extra``) with at least ``type`` and a geometry.
 
 The channels are merged and deduplicated: two sites of the same kind closer than
