@@ -13,12 +13,12 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
   street segments of every channel are merged into **one site per street name**;
 * break crossings: where a street of ``rues`` (or, without it, of ``rues_citees``) crosses a line
   of ``coupures``. A street segment tagged as a bridge (OSM ``bridge=*``, or the ``pont``
-  flag of the OSM layer) makes a ``pont``. Without a tag, two crossings can only be bridges
-  and are ``pont`` labelled « pont présumé » with the reason: over a navigable waterway (the
-  Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a street whose
-  own name is a bridge (« Pont de … »). Any other intersection is a ``croisement`` (level
-  crossing, a culverted stream such as the Morée, or a grade nobody recorded) and is never
-  called a bridge;
+  flag of the OSM layer) makes a ``pont``. Without a tag, two kinds of crossing can only be
+  bridges and are ``pont`` labelled « pont présumé » with the reason: over a navigable
+  waterway (the Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a
+  street whose own name is a bridge (« Pont de … »). Any other intersection is a
+  ``croisement`` (level crossing, a culverted stream such as the Morée, or a grade nobody
+  recorded) and is never called a bridge;
 * an optional user GeoDataFrame (``extra``) with at least ``type`` and a geometry.
 
 The channels are merged and deduplicated: two sites of the same kind closer than
@@ -100,6 +100,8 @@ ORIGIN_PRIORITY = {"atelier": 0, "commune": 1, "osm": 2, "couche": 3, "derive": 
 
 #: Crossings closer than this (m) are one site.
 _CROSSING_MERGE_M = 40.0
+#: Crossings of the same street and break with the same name closer than this (m) are one.
+_SAME_NAME_CROSSING_M = 400.0
 #: Stations of the same name closer than this (m) are one site.
 _STATION_MERGE_M = 400.0
 
@@ -674,14 +676,19 @@ def _crossings(lines: gpd.GeoDataFrame, coupures: gpd.GeoDataFrame) -> gpd.GeoDa
                     if where
                     else f"Croisement : {brk} (sans pont connu)"
                 )
-            rows.append(
-                (
-                    "pont" if flag < 2 else "croisement",
-                    label,
-                    shapely.centroid(shapely.multipoints(shapely.get_coordinates(parts[m]))),
-                    src[m[0]],
-                )
-            )
+            rows.append(("pont" if flag < 2 else "croisement", label, parts[m], src[m[0]]))
+    # one bridge over two arms of a river (the Pont d'Issy over both arms of the Seine) is
+    # one site: crossings with the same name close together are merged
+    merged: dict[tuple[str, str], list[tuple[np.ndarray, str]]] = {}
+    for kind, label, pts, source in rows:
+        merged.setdefault((kind, label), []).append((pts, source))
+    rows = []
+    for (kind, label), groups in merged.items():
+        centres = np.array([shapely.centroid(shapely.multipoints(g[0])) for g in groups])
+        for members in _cluster(centres, _SAME_NAME_CROSSING_M):
+            pts = np.concatenate([groups[k][0] for k in members])
+            centre = shapely.centroid(shapely.multipoints(shapely.get_coordinates(pts)))
+            rows.append((kind, label, centre, groups[members[0]][1]))
     return _frame(
         [r[0] for r in rows],
         [r[1] for r in rows],

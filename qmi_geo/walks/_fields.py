@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from qmi_geo.walks._distinct import distinct, text_of
+from qmi_geo.walks._distinct import Distinct, distinct, text_of
 from qmi_geo.walks._readers._columns import column_key
 
 __all__ = ["FIELD_ALIASES", "map_columns", "parse_datetimes", "text_of"]
@@ -206,7 +206,7 @@ def _frenchify(text: pd.Series) -> pd.Series:
     )
 
 
-def parse_datetimes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_datetimes(values: pd.Series, d: Distinct | None = None) -> tuple[pd.Series, pd.Series]:
     """Parse timestamps as field tools and spreadsheets write them.
 
     ISO 8601 (Kobo, ODK, GPX; offsets converted to Paris local time), French day-first
@@ -234,7 +234,7 @@ def parse_datetimes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             dt = dt.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
         return dt.astype("datetime64[ns]"), pd.Series(False, index=index)
     if len(values) > 64:  # parse each distinct text once
-        d = distinct(values)
+        d = distinct(values) if d is None else d
         if len(d.text) < len(values) // 2:
             parsed, bad = _parse_texts(pd.Series(d.text, dtype="str"))
             return (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,6 +55,24 @@ REJECT_COLUMNS = ("fichier", "ligne", "raison", "coordonnees")
 #: Points (or shapes) farther than this from the quarter are rejected: they were typed for
 #: another place (a walk wanders a little outside its quarter; 2 km is far beyond that).
 MAX_DISTANCE_M = 2_000.0
+
+#: Below this many rows, freeing memory early is not worth a garbage collection, nor
+#: factorizing columns in threads.
+_LARGE_ROWS = 50_000
+
+#: The fields whose columns are factorized (distinct texts and row codes).
+_FACTORIZED = (
+    "theme",
+    "valence",
+    "intensite",
+    "horodatage",
+    "auteur",
+    "poids",
+    "marche",
+    "commentaire",
+    "photo",
+    "role",
+)
 
 #: A date later than now by more than this is flagged ``date_future``.
 _FUTURE_SLACK = timedelta(days=1)
@@ -111,8 +129,42 @@ def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarr
     return joint, np.flatnonzero(new)
 
 
+class _Distincts:
+    """Each column's distinct texts (:func:`distinct`), worked out once per column.
+
+    For a large file, the columns the importer will need are factorized in two threads
+    from the start (pyarrow's hashing runs without the GIL), while the main thread checks
+    the coordinates; asking for a column waits for its result.
+    """
+
+    def __init__(self, table: pd.DataFrame, names: Iterable[str]) -> None:
+        self._table = table
+        todo = [c for c in dict.fromkeys(names) if c in table.columns]
+        self._done: dict[str, Distinct] = {}
+        self._pending: dict[str, Future[Distinct]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        if len(table) >= _LARGE_ROWS and len(todo) > 1:
+            self._pool = ThreadPoolExecutor(2)
+            self._pending = {c: self._pool.submit(self._factorize, c) for c in todo}
+
+    def _factorize(self, name: str) -> Distinct:
+        return distinct(self._table[name])
+
+    def __call__(self, name: str) -> Distinct:
+        if name not in self._done:
+            pending = self._pending.pop(name, None)
+            self._done[name] = pending.result() if pending else self._factorize(name)
+        return self._done[name]
+
+    def close(self) -> None:
+        """Forget the results and the table; let the threads end."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._done, self._pending = {}, {}
+
+
 def _theme_columns(
-    raw: RawWalk, fields: dict[str, str]
+    raw: RawWalk, fields: dict[str, str], cols: _Distincts
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Theme code, original text and whether it was recognised.
 
@@ -125,7 +177,7 @@ def _theme_columns(
     candidates += [(c, True) for c in raw.title_columns if c in raw.table.columns]
     if "theme" not in fields and "commentaire" in fields:
         candidates.append((fields["commentaire"], False))
-    columns = [(distinct(raw.table[col]), is_label) for col, is_label in candidates]
+    columns = [(cols(col), is_label) for col, is_label in candidates]
     rows, first = _combinations([d.codes for d, _ in columns], len(raw))
     m = len(first) if len(raw) else 0
     theme = np.full(m, "autre", dtype=object)
@@ -147,15 +199,14 @@ def _theme_columns(
 
 
 def _valence_columns(
-    table: pd.DataFrame, fields: dict[str, str], theme: np.ndarray, theme_rows: np.ndarray
+    cols: _Distincts, n: int, fields: dict[str, str], theme: np.ndarray, theme_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Valence, and whether it was unreadable or deduced from the theme.
 
     Worked out once per distinct (theme, valence text) combination: returns the results
     per combination, and each row's combination code.
     """
-    col = _column(table, fields, "valence")
-    n = len(table)
+    col = _column(cols, fields, "valence")
     rows, first = _combinations([theme_rows] + ([col.codes] if col else []), n)
     theme_at = theme[theme_rows[first]] if n else np.empty(0, dtype=object)
     if col is not None:
@@ -172,8 +223,8 @@ def _valence_columns(
     return valence, bad, deduced, rows
 
 
-def _column(table: pd.DataFrame, fields: dict[str, str], key: str) -> Distinct | None:
-    return distinct(table[fields[key]]) if key in fields else None
+def _column(cols: _Distincts, fields: dict[str, str], key: str) -> Distinct | None:
+    return cols(fields[key]) if key in fields else None
 
 
 def _text(d: Distinct | None, keep: np.ndarray, default: str = "") -> TextColumn:
@@ -281,6 +332,13 @@ def _process_file(
     unit = "ligne" if raw.format in ("csv", "xlsx") else "élément"
     table = raw.table
     fields = map_columns(list(table.columns))
+    combined = (
+        "horodatage" in fields and "heure" in fields and column_key(fields["horodatage"]) == "date"
+    )
+    wanted = [fields[k] for k in _FACTORIZED if k in fields and not (k == "marche" and walk_id)]
+    if "horodatage" in fields and combined:
+        wanted.remove(fields["horodatage"])
+    cols = _Distincts(table, [*wanted, *raw.title_columns])
     located = locate(raw.x, raw.y, crs=raw.crs, shapes=raw.shapes)
     reason = raw.coord_problem.to_numpy(dtype=object).copy()
     ok = reason == ""  # masks kept beside the reasons: no more comparisons of a million texts
@@ -303,9 +361,9 @@ def _process_file(
     date_text = np.full(n, "", dtype=object)
     if "horodatage" in fields:
         values = table[fields["horodatage"]]
-        if "heure" in fields and column_key(fields["horodatage"]) == "date":
+        if combined:
             values = combine_date_time(values, table[fields["heure"]])
-        stamp, bad_date = parse_datetimes(values)
+        stamp, bad_date = parse_datetimes(values, None if combined else cols(fields["horodatage"]))
         date_bad = bad_date.to_numpy(dtype=bool)
         if date_bad.any():
             date_text[date_bad] = text_of(values).to_numpy(dtype=object)[date_bad]
@@ -315,17 +373,19 @@ def _process_file(
 
     # Fields of accepted rows, each computed once per distinct text (or combination).
     index = table.index[keep]
-    theme, original, matched, theme_rows = _theme_columns(raw, fields)
+    theme, original, matched, theme_rows = _theme_columns(raw, fields, cols)
     valence, valence_bad, valence_deduced, valence_rows = _valence_columns(
-        table, fields, theme, theme_rows
+        cols, n, fields, theme, theme_rows
     )
     if "intensite" in fields:
-        intensity, intensity_bad = match_intensity(table[fields["intensite"]])
+        intensity, intensity_bad = match_intensity(
+            table[fields["intensite"]], cols(fields["intensite"])
+        )
         intensity_array, intensity_bad_kept = intensity.array[keep], intensity_bad.to_numpy()[keep]
     else:
         intensity_array = pd.array(np.full(len(index), pd.NA), dtype="Int64")
         intensity_bad_kept = np.zeros(len(index), dtype=bool)
-    author_col = _column(table, fields, "auteur")
+    author_col = _column(cols, fields, "auteur")
     if author_col is not None:
         fakes = pseudonyms(author_col.text, salt=salt)
         authors = TextColumn(fakes, author_col.codes[keep])
@@ -334,7 +394,7 @@ def _process_file(
         authors = _text(None, keep)
         author_hashes = _text_hashes(None, keep)
     weight = np.ones(len(index))
-    weight_col = _column(table, fields, "poids")
+    weight_col = _column(cols, fields, "poids")
     if weight_col is not None:
         w = pd.to_numeric(
             pd.Series(weight_col.text, dtype="str").str.replace(",", ".", regex=False),
@@ -343,7 +403,7 @@ def _process_file(
         w = np.where(w >= 0, w, 1.0)
         weight = np.where(np.isnan(w), 1.0, w)[weight_col.codes[keep]]
     default_walk = walk_id or raw.path.stem
-    walk_col = _column(table, fields, "marche") if not walk_id else None
+    walk_col = _column(cols, fields, "marche") if not walk_id else None
     if walk_col is not None:
         walks = np.where(walk_col.text == "", default_walk, walk_col.text)
         walk = TextColumn(walks, walk_col.codes[keep])
@@ -373,10 +433,11 @@ def _process_file(
         kinds = pd.Series(reason[rejected]).str.replace(r"\s*(?:[(«]| :).*$", "", regex=True)
         for kind, lines in pd.Series(raw.lines[rejected]).groupby(kinds.to_numpy()):
             summary.messages.append(f"rejet — {kind} : {format_lines(lines.to_numpy(), unit)}")
-    texts = {key: _column(table, fields, key) for key in ("commentaire", "photo", "role")}
+    texts = {key: _column(cols, fields, key) for key in ("commentaire", "photo", "role")}
+    cols.close()
     source_lines, route = raw.lines, raw.route
     del table, raw
-    _release_memory(n)  # the file's table, if nobody else holds it
+    _release_memory(n, collect=True)  # the file's table, if nobody else holds it
 
     x, y, swapped = located.x[keep], located.y[keep], located.swapped[keep]
     checks: dict[str, np.ndarray] = {}
@@ -465,17 +526,14 @@ def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:
     return area
 
 
-#: Below this many rows, freeing memory early is not worth a garbage collection.
-_LARGE_ROWS = 50_000
-
-
-def _release_memory(rows: int) -> None:
+def _release_memory(rows: int, *, collect: bool = False) -> None:
     """Give back to the system the memory pyarrow's pool keeps after the file tables are freed.
 
-    A file's table is freed only by the cycle collector (pandas frames hold reference
-    cycles), and pyarrow's allocator then keeps the freed pages for later, as glibc's
-    malloc does for the Python objects of the per-row work: between the per-file work and
-    the cross-file steps of a large import, that is the size of a whole file's text table.
+    pyarrow's allocator keeps the freed pages for later, as glibc's malloc does for the
+    Python objects of the per-row work: between the per-file work and the cross-file steps
+    of a large import, that is the size of a whole file's text table. ``collect``: run the
+    cycle collector first, for a file's table (pandas frames may hold reference cycles);
+    elsewhere it is not worth its time (it walks every object array of a million rows).
     """
     if rows < _LARGE_ROWS:
         return
@@ -485,7 +543,8 @@ def _release_memory(rows: int) -> None:
 
     import pyarrow as pa
 
-    gc.collect()
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     # glibc keeps freed heap pages too (the per-row Python work): hand them back; other C
     # libraries (macOS, musl) have no malloc_trim, and nothing to do
@@ -531,11 +590,6 @@ class _Accepted:
         return _Accepted(frame, texts, checks, sizes)
 
 
-#: Threads that build the text columns (pyarrow, without the GIL) while the main thread
-#: makes the geometries (shapely, with the GIL).
-_TEXT_THREADS = 1
-
-
 def _finish(
     accepted: _Accepted,
     summaries: list[FileSummary],
@@ -557,20 +611,67 @@ def _finish(
     else:
         own = None
         shapes = np.zeros(len(acc), dtype=bool)
-    outside = np.zeros(len(acc), dtype=bool)
-    if area is not None:  # tested with the distance to the quarter, per file
-        outside = ~checks.pop("dans_quartier").astype(bool)
+    # the geometries, in a thread while this one does the rest: points for most rows, the
+    # file's own shape for lines and zones
+    duplicate, first_of = _identify(acc, checks, sizes, own, shapes)
+    _release_memory(len(acc))  # the hashes, before the geometries
+    x, y = checks.pop("x"), checks.pop("y")
+    pool = ThreadPoolExecutor(1)
+    try:
+        done = pool.submit(
+            _checked, acc, checks, words, sizes, summaries, duplicate, first_of, area, existing
+        )
+        geoms = _geometries(x, y, own, shapes)
+        acc = done.result()
+    finally:
+        pool.shutdown()
+    del own, shapes
+    return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
+
+
+def _geometries(
+    x: np.ndarray, y: np.ndarray, own: np.ndarray | None, shapes: np.ndarray
+) -> np.ndarray:
+    """Points from the coordinates; the file's own shape for lines and zones."""
+    geoms = _points(x, y)
+    if own is not None and shapes.any():
+        geoms[shapes] = own[shapes]
+    return geoms
+
+
+def _identify(
+    acc: pd.DataFrame,
+    checks: dict[str, np.ndarray],
+    sizes: list[int],
+    own: np.ndarray | None,
+    shapes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stable ids (the ``id`` column) and duplicates.
+
+    Returns whether each row is a duplicate, and the row of its first copy (None when
+    there is no duplicate).
+    """
     # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
         g = np.full(len(acc), "", dtype=object)
         g[shapes] = shapely.to_wkb(own[shapes], hex=True)
         wkb = value_hashes(pd.Series(g, dtype="str"))
         hashes = finish_row_hashes(checks.pop("contenu_g"), [wkb], _CONTENT_COLUMNS + 1)
-        del g, wkb
+        del g, wkb, checks["contenu"]
     else:
         hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
+        del checks["contenu_g"]
+    # duplicates: rows whose content appeared before; factorize numbers contents in order
+    # of appearance, so the first row of each is where its number first appears
+    codes = pd.factorize(hashes)[0]
+    first = np.zeros(len(codes), dtype=bool)
+    if len(codes):
+        first[0] = True
+        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    duplicate = ~first
+    first_of = np.flatnonzero(first)[codes] if duplicate.any() else None
+    del codes, first
     content = pd.Series(hashes, index=acc.index)
-    duplicate = content.duplicated(keep="first")
     id_key = pd.Series(
         combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
     )
@@ -585,11 +686,28 @@ def _finish(
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
     acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
+    return duplicate, first_of
 
+
+def _checked(
+    acc: pd.DataFrame,
+    checks: dict[str, np.ndarray],
+    words: dict[str, TextColumn],
+    sizes: list[int],
+    summaries: list[FileSummary],
+    duplicate: np.ndarray,
+    first_of: np.ndarray | None,
+    area: shapely.Geometry | None,
+    existing: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """The annotations' flags and texts, the files' counts and messages."""
+    outside = np.zeros(len(acc), dtype=bool)
+    if area is not None:  # tested with the distance to the quarter, per file
+        outside = ~checks.pop("dans_quartier").astype(bool)
     flags = {
         "coordonnees_inversees": checks.pop("inversee").astype(bool),
         "hors_quartier": outside,
-        "doublon": duplicate.to_numpy(bool),
+        "doublon": duplicate,
         "date_illisible": checks.pop("date_illisible").astype(bool),
         "date_future": checks.pop("date_future").astype(bool),
         "theme_inconnu": checks.pop("theme_inconnu").astype(bool),
@@ -602,13 +720,6 @@ def _finish(
         if flag != "coordonnees_inversees":
             needs_look |= mask
 
-    first_of = (
-        pd.Series(np.arange(len(acc)), index=acc.index)
-        .groupby(content.to_numpy())
-        .transform("first")
-        if duplicate.any()
-        else None
-    )
     lines = acc["source_ligne"].to_numpy()
     date_texts = checks.pop("date_texte")
     ends = np.cumsum(sizes)
@@ -631,7 +742,7 @@ def _finish(
                 texts = sorted(t for t in pd.unique(date_texts[m]) if t)
                 detail += " — texte(s) : " + ", ".join(f"« {t} »" for t in texts[:8])
             if flag == "doublon" and first_of is not None:
-                firsts = first_of[m].to_numpy()
+                firsts = first_of[m]
                 refs = sorted(
                     {f"{words['source_fichier'].at(i)} {unit} {lines[i]}" for i in firsts}
                 )
@@ -645,29 +756,17 @@ def _finish(
                     f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
                     "remplacées, pas dupliquées"
                 )
-    # the geometries last, from the coordinate arrays: points for most rows, the file's
-    # own shape for lines and zones
-    del hashes, content, duplicate, id_key, repeat, flags, needs_look, first_of, outside
-    x, y = checks.pop("x"), checks.pop("y")
-    del checks, date_texts
-    _release_memory(len(acc))
-    with ThreadPoolExecutor(_TEXT_THREADS) as pool:
-        columns = {k: pool.submit(words.pop(k).series, acc.index) for k in list(words)}
-        geoms = _points(x, y)
-        for k, future in columns.items():
-            acc[k] = future.result()
-    del x, y, columns
-    if own is not None and shapes.any():
-        geoms[shapes] = own[shapes]
-    del own
-    return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
+    del flags, needs_look, outside, checks, date_texts
+    for k in list(words):  # pyarrow takes, while the other thread makes the geometries
+        acc[k] = words.pop(k).series(acc.index)
+    return acc
 
 
 def _points(x: np.ndarray, y: np.ndarray, step: int = 100_000) -> np.ndarray:
     """``shapely.points(x, y)``, in slices.
 
-    Shapely holds the GIL while it works, and the threads building the text columns need
-    it for a moment between their pyarrow calls.
+    Shapely holds the GIL while it works; the thread doing the other cross-file steps
+    needs it between its pyarrow, numpy and pandas calls.
     """
     if len(x) <= step:
         return shapely.points(x, y)

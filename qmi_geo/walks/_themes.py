@@ -14,7 +14,7 @@ import unicodedata
 import pandas as pd
 
 from qmi_geo.style import THEMES
-from qmi_geo.walks._distinct import distinct
+from qmi_geo.walks._distinct import Distinct, distinct
 
 __all__ = [
     "DEFAULT_VALENCE",
@@ -281,7 +281,7 @@ _INTENSITY_WORDS: dict[str, int] = {
 }
 
 
-def match_intensity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def match_intensity(values: pd.Series, d: Distinct | None = None) -> tuple[pd.Series, pd.Series]:
     """Parse intensities on the 0–3 scale of safety audits.
 
     Parameters
@@ -302,7 +302,8 @@ def match_intensity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> vals.tolist(), bad.tolist()
     ([2, 3, 3, <NA>, <NA>], [False, False, False, False, True])
     """
-    d = distinct(values)
+    if d is None:
+        d = distinct(values)
     text = pd.Series(d.text, dtype="str")
     given = text != ""
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")

@@ -160,6 +160,14 @@ def test_untagged_crossings_of_a_navigable_river_or_by_a_bridge_street_are_presu
         "Pont des Jardies sur la voie ferrée RER C": "pont",  # tagged, not « Pont Pont des … »
         "Rue du Passage × voie ferrée RER C (sans pont connu)": "croisement",
     }
+    # a bridge over both arms of the river is one site, not two with the same name
+    arms = pd.concat(
+        [water, water.iloc[[0]].set_geometry([LineString([(-500, 350), (1500, 350)])])],
+        ignore_index=True,
+    )
+    sites = candidate_sites({"rues": rues, "coupures": arms})
+    over = sites[sites["nom"].str.startswith("Pont Quai Ouest")]
+    assert len(over) == 1 and over.geometry.iloc[0].y == pytest.approx(275)
     # an untagged street named as a bridge over a railway is one too
     named = rues.assign(bridge=None)
     sites = candidate_sites({"rues": named, "coupures": water})
