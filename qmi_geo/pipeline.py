@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -567,7 +568,7 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col, dtype in list(out.dtypes.items()):
         if col == geometry:
             continue
-        if dtype == object:
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":  # not pandas' string dtypes
             out[col] = out[col].map(
                 lambda v: v if v is None or isinstance(v, str | int | float | bool) else str(v)
             )
