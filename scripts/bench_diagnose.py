@@ -216,22 +216,26 @@ def main() -> None:
     full = [r for r in rows if r[1] == "default"]
     if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in light):
         lines += [
-            "Why `--sans-rapport` misses the target (profiled on Meudon, CPU seconds of one "
-            "cold process, 2026-12-02, on the shared machine): the floor is Python with "
-            "geopandas (≈ 0.6 s) and the reads (≈ 0.4 s). `qmi diagnose` adds, stage by "
-            "stage: coverage, validation and normalisation of 18 sources (≈ 0.5 s beyond the "
-            "reads); walk import, clustering and density (≈ 0.8 s, scipy's import ≈ 0.3 s of "
-            "it); the 56 indicators and the per-IRIS table (≈ 1.2 s, networkx for the street "
-            "graph included); matching 28 solutions × 775 sites (≈ 0.6 s); the web map "
-            "(≈ 0.6 s, folium's import ≈ 0.3 s of it) and the GeoPackage (≈ 0.3 s). No stage "
-            "dominates any more; together they make ≈ 4–5 times the floor. Removed in this "
-            "issue: scikit-learn (1.2–1.9 s), matplotlib and the print map for the web map, "
-            "offlinefolium's forked classes and the second jinja2 pass; then the coverage of "
-            "named extents (1.4 s → 0.15 s: the union of the outlines near the quarter, the "
-            "same shares for the 130 communes), SQLite's fsyncs inside the GeoPackages' "
-            "temporary files (seconds of waiting on a busy disk), the compilation of folium's "
-            "93 templates at each start (≈ 0.3 s, now cached per machine), a second open of "
-            "each layer file to list its layers, and the pyproj transformer built per layer.",
+            "Why `--sans-rapport` misses the target (profiled on Meudon, 2026-12-02, on the "
+            "shared machine; seconds of the main process's CPU): Python with geopandas "
+            "(≈ 0.55 s, as on the floor side), the perimeter (0.10 s), then the layers: a "
+            "forked child reads, validates and normalises the 17 other sources while the main "
+            "process computes the coverage and imports what the walk stage needs (scipy's "
+            "k-d tree, sparse graphs and filters, rasterio), ≈ 0.6 s on each side; the walk "
+            "stage (0.27 s), the matching (0.46 s) while a child computes the quarter's "
+            "indicator table, the per-IRIS table (0.41 s) and the GeoPackage (0.34 s) while "
+            "a child builds the web map. Both cores are busy for most of the run: what is "
+            "left is ≈ 4 s of CPU work in all (layers ≈ 1.1 s beyond the imports, walk 0.3, "
+            "indicators ≈ 0.9, matching ≈ 0.5, web map ≈ 0.6, GeoPackage ≈ 0.35) for ≈ 1 s of "
+            "reading, and two cores can only halve it. Removed in this issue: scikit-learn "
+            "(1.2–1.9 s), matplotlib and the print map for the web map, offlinefolium's "
+            "forked classes and the second jinja2 pass; then the coverage of named extents "
+            "(1.4 s → 0.15 s), SQLite's fsyncs inside the GeoPackages' temporary files, the "
+            "compilation of folium's 93 templates at each start (now cached per machine), a "
+            "second open of each layer file to list its layers, the pyproj transformer built "
+            "per layer; networkx for one street graph (scipy's compiled Dijkstra, "
+            "bit-identical ratios), the layer catalogue parsed a dozen times per run, and "
+            "the sequential order of independent stages (`qmi_geo/_overlap.py`).",
             "",
         ]
     if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in full):
