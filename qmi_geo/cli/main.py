@@ -16,7 +16,12 @@ from typing import Any
 
 import click
 
-from qmi_geo._interrupt import EXIT_INTERRUPTED, interrupted_message, is_command_line
+from qmi_geo._interrupt import (
+    EXIT_INTERRUPTED,
+    interrupted_message,
+    is_command_line,
+    report_and_exit,
+)
 from qmi_geo.cli._french import install as _install_french
 
 __all__ = ["cli"]
@@ -91,6 +96,11 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            if is_command_line():
+                # the message, then os._exit(130): a Ctrl-C that landed in a C extension's
+                # module initialisation leaves CPython's « unhandled KeyboardInterrupt » flag
+                # set, and a normal exit would then end the process by SIGINT (status -2)
+                report_and_exit()
             raise Interrupted() from None
         finally:
             if is_command_line():
@@ -163,5 +173,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="qmi")
     except KeyboardInterrupt:  # between click's own steps
+        if is_command_line():
+            report_and_exit()
         Interrupted().show()
         sys.exit(EXIT_INTERRUPTED)
