@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from qmi_geo.walks._schema import (
 )
 from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
 from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
+from qmi_geo.walks._threads import in_halves
 
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
@@ -275,7 +277,7 @@ def _too_far(
     is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
     inside = np.empty(len(rows), dtype=bool)
     pts = rows[~is_shape]
-    inside[~is_shape] = shapely.contains_xy(area, x[pts], y[pts])
+    inside[~is_shape] = in_halves(partial(shapely.contains_xy, area), x[pts], y[pts])
     if own is not None and is_shape.any():
         inside[is_shape] = shapely.intersects(area, own[is_shape])
     if in_quarter is not None:
