@@ -497,6 +497,7 @@ def _process_file(
             "source_ligne": source_lines[keep],
         },
         index=index,
+        copy=False,
     )
 
     summary.acceptes = int(keep.sum())
@@ -615,19 +616,30 @@ def _finish(
         shapes = np.zeros(len(acc), dtype=bool)
     # the geometries, in a thread while this one does the rest: points for most rows, the
     # file's own shape for lines and zones
-    duplicate, first_of = _identify(acc, checks, sizes, own, shapes)
+    ids, duplicate, first_of = _identify(acc, checks, sizes, own, shapes)
     _release_memory(len(acc))  # the hashes, before the geometries
     x, y = checks.pop("x"), checks.pop("y")
     pool = ThreadPoolExecutor(1)
     try:
         done = pool.submit(
-            _checked, acc, checks, words, sizes, summaries, duplicate, first_of, area, existing
+            _checked, acc, checks, words, sizes, summaries, duplicate, first_of, area
         )
         geoms = _geometries(x, y, own, shapes)
+        id_column = hex_ids(ids, acc.index)  # while the other thread ends
         acc = done.result()
+        acc["id"] = id_column
     finally:
         pool.shutdown()
-    del own, shapes
+    del own, shapes, ids, id_column
+    if existing is not None and len(existing) and "id" in existing.columns:
+        again = acc["id"].isin(existing["id"]).to_numpy()
+        for summary, stop, size in zip(summaries, np.cumsum(sizes), sizes, strict=True):
+            n_again = int(again[stop - size : stop].sum())
+            if n_again:
+                summary.messages.append(
+                    f"{n_again} annotation(s) déjà présente(s) dans le stock : elles seront "
+                    "remplacées, pas dupliquées"
+                )
     return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
 
 
@@ -647,11 +659,11 @@ def _identify(
     sizes: list[int],
     own: np.ndarray | None,
     shapes: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stable ids (the ``id`` column) and duplicates.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Stable ids and duplicates.
 
-    Returns whether each row is a duplicate, and the row of its first copy (None when
-    there is no duplicate).
+    Returns each row's id hash (:func:`hex_ids` makes the ``id``), whether it is a
+    duplicate, and the row of its first copy (None when there is no duplicate).
     """
     # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
@@ -687,8 +699,7 @@ def _identify(
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
-    acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
-    return duplicate, first_of
+    return id_key.to_numpy(), duplicate, first_of
 
 
 def _checked(
@@ -700,9 +711,8 @@ def _checked(
     duplicate: np.ndarray,
     first_of: np.ndarray | None,
     area: shapely.Geometry | None,
-    existing: gpd.GeoDataFrame | None,
 ) -> pd.DataFrame:
-    """The annotations' flags and texts, the files' counts and messages."""
+    """The annotations' flags and texts; the files' counts and messages."""
     outside = np.zeros(len(acc), dtype=bool)
     if area is not None:  # tested with the distance to the quarter, per file
         outside = ~checks.pop("dans_quartier").astype(bool)
@@ -751,13 +761,6 @@ def _checked(
                 detail += " — identique(s) à : " + ", ".join(refs[:8])
             prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
             summary.messages.append(f"{prefix} — {detail}")
-        if existing is not None and len(existing) and "id" in existing.columns:
-            again = acc.loc[mine, "id"].isin(existing["id"]).sum()
-            if again:
-                summary.messages.append(
-                    f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
-                    "remplacées, pas dupliquées"
-                )
     del flags, needs_look, outside, checks, date_texts
     for k in list(words):  # pyarrow takes, while the other thread makes the geometries
         acc[k] = words.pop(k).series(acc.index)
