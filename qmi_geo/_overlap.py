@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ENV", "Forked", "available"]
+__all__ = ["ENV", "Forked", "available", "cancel_all"]
 
 #: environment variable turning the overlap off (``0``, ``non``, ``off``, ``false``)
 ENV = "QMI_GEO_PARALLEL"
@@ -79,16 +79,30 @@ class Forked:
             with contextlib.suppress(AttributeError, OSError, ValueError):
                 stream.flush()
         read, write = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # Python ≥ 3.12, with TMonitor
-            pid = os.fork()
-        if pid == 0:  # the child: never returns
+        # Ctrl-C held back around the fork: the child takes it only inside its own handler,
+        # and this process only once it knows the child (so that it can interrupt it)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # Python ≥ 3.12 (TMonitor)
+                pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             os.close(read)
-            _child(work, write)
+            os.close(write)
+            raise
+        if pid == 0:  # the child: never returns
+            _child(work, write, read)
         os.close(write)
         self.pid = pid
         self._fd = read
         self._done = False
+        _RUNNING.append(self)
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        except BaseException:  # a Ctrl-C that came during the fork
+            self.cancel()
+            raise
 
     def _collect(self) -> tuple[Any, ...] | None:
         """Read the child's answer and reap it (None when it died without one)."""
@@ -103,6 +117,8 @@ class Forked:
             os.close(self._fd)
             os.waitpid(self.pid, 0)
             self._done = True
+            if self in _RUNNING:
+                _RUNNING.remove(self)
         try:
             answer = pickle.loads(b"".join(chunks))
         except Exception:
@@ -148,21 +164,33 @@ class Forked:
             _record_completed(answer[3])
 
 
+#: the children started and not yet waited for
+_RUNNING: list[Forked] = []
+
+
+def cancel_all() -> None:
+    """Interrupt every running child and wait for them (on Ctrl-C or an error here)."""
+    for job in list(_RUNNING):
+        job.cancel()
+
+
 def _record_completed(paths: list[Any]) -> None:
     from qmi_geo import _atomic
 
     _atomic._COMPLETED.extend(paths)
 
 
-def _child(work: Callable[[], Any], fd: int) -> None:
+def _child(work: Callable[[], Any], fd: int, other: int) -> None:
     """Run ``work`` and write ``(status, value, warnings, completed files)`` to ``fd``."""
     code = 0
     try:
+        os.close(other)
         from qmi_geo import _atomic
 
         before = len(_atomic._COMPLETED)
         with warnings.catch_warnings(record=True) as caught:
             try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                 status, value = "ok", work()
             except BaseException as exc:  # KeyboardInterrupt included: the parent decides
                 status, value = "error", exc

@@ -194,12 +194,20 @@ def _workshop_source(
 
 
 def load_layers(
-    spec: DiagnosticSpec, *, progress: bool | None = None, output_dir: Path | None = None
+    spec: DiagnosticSpec,
+    *,
+    progress: bool | None = None,
+    output_dir: Path | None = None,
+    warm: tuple[str, ...] = (),
 ) -> LayerSet:
     """Read, validate, normalise and clip every layer of a spec.
 
     A source that fails (missing file, wrong schema) is reported as an error in the layer
     set's report and the other sources still load; the perimeter failing is fatal.
+
+    ``warm`` names modules the next stages will import: when a forked child reads the
+    sources (on two cores, see :mod:`qmi_geo._overlap`), this process imports them
+    meanwhile and leaves the child all the sources but the commune outlines.
     """
     from tqdm.auto import tqdm
 
@@ -221,9 +229,18 @@ def load_layers(
     show = settings.progress if progress is None else progress
     _log_step(show, f"{spec.name} : lecture de {len(sources)} source(s) de couches")
     load = partial(_load_source, spec=spec, area=area, wide_area=wide_area)
-    # on two cores, a forked child reads and normalises part of the sources meanwhile
-    elsewhere, job = _load_elsewhere(sources, load)
+    from qmi_geo import _overlap
+
+    elsewhere: list[int] = []
+    job = None
     try:
+        # on two cores, a forked child reads and normalises part of the sources meanwhile
+        elsewhere, job = _load_elsewhere(sources, load, most=bool(warm))
+        if job is not None:
+            import importlib
+
+            for name in warm:
+                importlib.import_module(name)
         coverage = _coverage(sources, perimeter.geometry.iloc[0], report)
         loaded: dict[int, _Loaded] = {}
         # tqdm's own detection: a bar on a terminal only (disable=None), never in a log file
@@ -247,8 +264,7 @@ def load_layers(
             bar.update(len(elsewhere))
         bar.close()
     except BaseException:
-        if job is not None:
-            job.cancel()
+        _overlap.cancel_all()
         raise
     layer_errors: dict[str, str] = {}
 
@@ -367,13 +383,14 @@ _MIN_SOURCES_ELSEWHERE = 6
 
 
 def _load_elsewhere(
-    sources: list[Source], load: Callable[[Source], _Loaded]
+    sources: list[Source], load: Callable[[Source], _Loaded], *, most: bool = False
 ) -> tuple[list[int], Any]:
-    """Start reading about half of the vector sources in a forked child (qmi_geo._overlap).
+    """Start reading part of the vector sources in a forked child (qmi_geo._overlap).
 
-    Returns the positions given to the child and its job (``[]`` and None when the sources
-    are all read here). The sources of one file stay together (the file is read once), and
-    the commune outlines, already read for the perimeter, stay here.
+    About half of them by file size, or (``most``) all but the commune outlines. Returns
+    the positions given to the child and its job (``[]`` and None when the sources are all
+    read here). The sources of one file stay together (the file is read once), and the
+    commune outlines, already read for the perimeter, stay here.
     """
     from qmi_geo import _overlap
 
@@ -397,7 +414,7 @@ def _load_elsewhere(
             return 0
 
     for path, group in sorted(files.items(), key=lambda item: -size(item[0])):
-        if path == perimeter_file or here_size + size(path) <= there_size:
+        if path == perimeter_file or (not most and here_size + size(path) <= there_size):
             here_size += size(path)
         else:
             there_size += size(path)
@@ -700,7 +717,11 @@ def _analyse(
     """
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    layerset = load_layers(spec, progress=progress, output_dir=out)
+    funcs = {_func(stage) for stage in stages or []}
+    # what the walk stage imports (scipy's k-d tree, sparse graphs, filters; rasterio):
+    # imported while a child reads the layers, instead of after them
+    warm = _WALK_MODULES if walks_stage in funcs else ()
+    layerset = load_layers(spec, progress=progress, output_dir=out, warm=warm)
     result = DiagnoseResult(layerset, out)
     show = settings.progress if progress is None else progress
     stages = list(stages or [])
@@ -723,14 +744,10 @@ def _analyse(
                 before = _Added.of(result)
                 quarter = partial(_quarter_indicators, **getattr(stage, "keywords", {}))
                 job = _overlap.Forked(partial(_run_for_delta, quarter, layerset, result, before))
-                try:
-                    if not map_next:
-                        _iris_indicators(layerset, result)
-                    _log_step(show, f"{spec.name} : {_stage_label(after)}")
-                    info = _match(layerset, result, **getattr(after, "keywords", {}))
-                except BaseException:
-                    job.cancel()
-                    raise
+                if not map_next:
+                    _iris_indicators(layerset, result)
+                _log_step(show, f"{spec.name} : {_stage_label(after)}")
+                info = _match(layerset, result, **getattr(after, "keywords", {}))
                 before.merge(result, job.join())
                 _matching_note(result, info)
                 if map_next:
@@ -756,13 +773,15 @@ def _analyse(
         if finish is not None:
             finish(result)
     except BaseException:
-        if pending is not None:
-            pending[0].cancel()
+        _overlap.cancel_all()  # whichever child is running (Ctrl-C, an error here)
         raise
     if pending is not None:
         job, before = pending
         before.merge(result, job.join())
     return result
+
+
+_WALK_MODULES = ("scipy.spatial", "scipy.sparse.csgraph", "scipy.ndimage", "rasterio")
 
 
 def _func(stage: Stage | None) -> object:

@@ -13,12 +13,12 @@ GeoDataFrame in EPSG:2154 with the columns ``site_id``, ``type`` (a code of
   street segments of every channel are merged into **one site per street name**;
 * break crossings: where a street of ``rues`` (or, without it, of ``rues_citees``) crosses a line
   of ``coupures``. A street segment tagged as a bridge (OSM ``bridge=*``, or the ``pont``
-  flag of the OSM layer) makes a ``pont``. Without a tag, two crossings can only be bridges
-  and are ``pont`` labelled « pont présumé » with the reason: over a navigable waterway (the
-  Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a street whose
-  own name is a bridge (« Pont de … »). Any other intersection is a ``croisement`` (level
-  crossing, a culverted stream such as the Morée, or a grade nobody recorded) and is never
-  called a bridge;
+  flag of the OSM layer) makes a ``pont``. Without a tag, two kinds of crossing can only be
+  bridges and are ``pont`` labelled « pont présumé » with the reason: over a navigable
+  waterway (the Seine, the Marne, the Oise, a canal: nothing crosses them at grade), or by a
+  street whose own name is a bridge (« Pont de … »). Any other intersection is a
+  ``croisement`` (level crossing, a culverted stream such as the Morée, or a grade nobody
+  recorded) and is never called a bridge;
 * an optional user GeoDataFrame (``extra``) with at least ``type`` and a geometry.
 
 The channels are merged and deduplicated: two sites of the same kind closer than
