@@ -119,16 +119,41 @@ class WalkImport:
 def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Code of each row's combination of several columns' codes, and each one's first row."""
     joint = np.zeros(n, dtype=np.int64)
-    for c in codes:
-        width = int(c.max()) + 1 if n else 1
-        joint = pd.factorize(joint * width + c)[0].astype(np.int64)
     if not n:
         return joint, np.zeros(0, dtype=np.intp)
+    for k, c in enumerate(codes):
+        if k == 0 and _in_order_of_appearance(c):
+            joint = c.astype(np.int64)  # what factorize would give (a column's codes usually)
+            continue
+        width = int(c.max()) + 1
+        joint = pd.factorize(joint * width + c)[0].astype(np.int64)
     # factorize numbers combinations in order of appearance: a first row is a new maximum
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    new[1:] = joint[1:] > np.maximum.accumulate(joint)[:-1]
-    return joint, np.flatnonzero(new)
+    return joint, np.flatnonzero(_new_maxima(joint))
+
+
+def _new_maxima(values: np.ndarray) -> np.ndarray:
+    """Where a value is larger than every one before it (always at the first row)."""
+    new = np.empty(len(values), dtype=bool)
+    if len(values):
+        new[0] = True
+        new[1:] = values[1:] > np.maximum.accumulate(values)[:-1]
+    return new
+
+
+def _in_order_of_appearance(codes: np.ndarray) -> bool:
+    """Whether codes are 0, 1, 2... numbered in order of first appearance (as factorize does).
+
+    Examples
+    --------
+    >>> _in_order_of_appearance(np.array([0, 1, 0, 2])), _in_order_of_appearance(np.array([1, 0]))
+    (True, False)
+    >>> _in_order_of_appearance(np.array([0, 2, 2]))  # 1 is missing
+    False
+    """
+    if not len(codes) or codes.min() < 0:
+        return False
+    present = np.bincount(codes).astype(bool)
+    return bool(present.all()) and int(_new_maxima(codes).sum()) == len(present)
 
 
 class _Distincts:
