@@ -48,7 +48,7 @@ from qmi_geo.walks._schema import (
 )
 from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
 from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
-from qmi_geo.walks._threads import in_halves
+from qmi_geo.walks._threads import in_halves, submit
 
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
@@ -700,16 +700,9 @@ def _identify(
     else:
         hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
         del checks["contenu_g"]
-    # duplicates: rows whose content appeared before; factorize numbers contents in order
-    # of appearance, so the first row of each is where its number first appears
-    codes = pd.factorize(hashes)[0]
-    first = np.zeros(len(codes), dtype=bool)
-    if len(codes):
-        first[0] = True
-        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
-    duplicate = ~first
-    first_of = np.flatnonzero(first)[codes] if duplicate.any() else None
-    del codes, first
+    # duplicates in the helper thread (pandas' hash tables run without the GIL) while
+    # this one hashes the ids
+    duplicates = submit(_duplicates, hashes)
     content = pd.Series(hashes, index=acc.index)
     id_key = pd.Series(
         combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
@@ -724,7 +717,20 @@ def _identify(
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
+    duplicate, first_of = duplicates.result()
     return id_key.to_numpy(), duplicate, first_of
+
+
+def _duplicates(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows whose content appeared before, and the row of each one's first copy.
+
+    factorize numbers contents in order of appearance, so the first row of each is where
+    its number first appears (a new maximum).
+    """
+    codes = pd.factorize(hashes)[0]
+    first = _new_maxima(codes)
+    duplicate = ~first
+    return duplicate, (np.flatnonzero(first)[codes] if duplicate.any() else None)
 
 
 def _checked(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PARALLEL_ROWS", "in_halves"]
+__all__ = ["PARALLEL_ROWS", "in_halves", "submit"]
 
 #: Below this many rows, a second thread costs more than it saves.
 PARALLEL_ROWS = 50_000
@@ -60,3 +60,15 @@ def in_halves(func: Callable[..., Any], *arrays: np.ndarray, rows: int = PARALLE
     if isinstance(first, tuple):
         return tuple(np.concatenate([f, r]) for f, r in zip(first, rest, strict=True))
     return np.concatenate([first, rest])
+
+
+def submit(func: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``func(*args)`` in the helper thread (at once, in this thread, if already in it)."""
+    if threading.current_thread().name.startswith(_NAME):
+        done: Future[Any] = Future()
+        try:
+            done.set_result(func(*args))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
+    return _pool().submit(func, *args)
