@@ -806,9 +806,10 @@ def _points(x: np.ndarray, y: np.ndarray, step: int = 100_000) -> np.ndarray:
     """
     if len(x) <= step:
         return shapely.points(x, y)
-    return np.concatenate(
-        [shapely.points(x[i : i + step], y[i : i + step]) for i in range(0, len(x), step)]
-    )
+    out = np.empty(len(x), dtype=object)
+    for i in range(0, len(x), step):
+        shapely.points(x[i : i + step], y[i : i + step], out=out[i : i + step])
+    return out
 
 
 def import_raw_walks(

@@ -279,3 +279,13 @@ def test_two_thread_reprojection_and_quarter_test_match_one_call(aulnay):
     _too_far(got.x, got.y, None, np.ones(n, dtype=bool), area, 2000.0, inside)
     assert np.array_equal(inside, shapely.contains_xy(area, x, y))
     assert 0 < inside.sum() < n
+
+
+def test_points_in_slices_are_the_points():
+    from qmi_geo.walks._importer import _points
+
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(6e5, 7e5, 250_001), rng.uniform(6.8e6, 6.9e6, 250_001)
+    got = _points(x, y)
+    assert got.dtype == object and len(got) == len(x)
+    assert np.array_equal(shapely.get_coordinates(got), np.column_stack([x, y]))
