@@ -11,6 +11,8 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from qmi_geo.walks._threads import in_halves
+
 __all__ = ["FRANCE_LAMBERT93", "FRANCE_LONLAT", "IDF_LONLAT", "Located", "locate"]
 
 # (xmin, ymin, xmax, ymax)
@@ -111,7 +113,7 @@ def locate(
         is_ll, is_l93 = is_ll & ~away, is_l93 & ~away
     ex, ey = np.full(n, np.nan), np.full(n, np.nan)
     if is_ll.any():
-        ex[is_ll], ey[is_ll] = _TO_L93.transform(x[is_ll], y[is_ll])
+        ex[is_ll], ey[is_ll] = in_halves(_TO_L93.transform, x[is_ll], y[is_ll])
     ex[is_l93], ey[is_l93] = x[is_l93], y[is_l93]
     out_shapes = None
     if shapes is not None:

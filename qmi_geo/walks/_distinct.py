@@ -95,7 +95,7 @@ def str_series(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Seri
             index=index,
         )
     table = pa.array(list(texts), type=pa.large_string())
-    taken = table.take(pa.array(codes, type=pa.int64()))
+    taken = table.take(pa.array(codes))  # the codes' own integer type, without a copy
     return pd.Series(pd.arrays.ArrowStringArray(taken, dtype=STR_DTYPE), index=index)
 
 
@@ -129,12 +129,16 @@ class TextColumn:
     """
 
     texts: np.ndarray  # object array of str
-    codes: np.ndarray  # int, one per row
+    codes: np.ndarray  # int, one per row (int32: half the memory while it waits)
+
+    def __post_init__(self) -> None:
+        if self.codes.dtype != np.int32 and len(self.texts) < 2**31:
+            self.codes = self.codes.astype(np.int32)
 
     @classmethod
     def constant(cls, text: str, n: int) -> TextColumn:
         """``n`` rows of the same text (codes allocated lazily by the system: all zeros)."""
-        return cls(np.array([text], dtype=object), np.zeros(n, dtype=np.intp))
+        return cls(np.array([text], dtype=object), np.zeros(n, dtype=np.int32))
 
     def __len__(self) -> int:
         return len(self.codes)

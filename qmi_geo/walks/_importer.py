@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from qmi_geo.walks._schema import (
 )
 from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
 from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
+from qmi_geo.walks._threads import in_halves, submit
 
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
@@ -117,16 +119,41 @@ class WalkImport:
 def _combinations(codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Code of each row's combination of several columns' codes, and each one's first row."""
     joint = np.zeros(n, dtype=np.int64)
-    for c in codes:
-        width = int(c.max()) + 1 if n else 1
-        joint = pd.factorize(joint * width + c)[0].astype(np.int64)
     if not n:
         return joint, np.zeros(0, dtype=np.intp)
+    for k, c in enumerate(codes):
+        if k == 0 and _in_order_of_appearance(c):
+            joint = c.astype(np.int64)  # what factorize would give (a column's codes usually)
+            continue
+        width = int(c.max()) + 1
+        joint = pd.factorize(joint * width + c)[0].astype(np.int64)
     # factorize numbers combinations in order of appearance: a first row is a new maximum
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    new[1:] = joint[1:] > np.maximum.accumulate(joint)[:-1]
-    return joint, np.flatnonzero(new)
+    return joint, np.flatnonzero(_new_maxima(joint))
+
+
+def _new_maxima(values: np.ndarray) -> np.ndarray:
+    """Where a value is larger than every one before it (always at the first row)."""
+    new = np.empty(len(values), dtype=bool)
+    if len(values):
+        new[0] = True
+        new[1:] = values[1:] > np.maximum.accumulate(values)[:-1]
+    return new
+
+
+def _in_order_of_appearance(codes: np.ndarray) -> bool:
+    """Whether codes are 0, 1, 2... numbered in order of first appearance (as factorize does).
+
+    Examples
+    --------
+    >>> _in_order_of_appearance(np.array([0, 1, 0, 2])), _in_order_of_appearance(np.array([1, 0]))
+    (True, False)
+    >>> _in_order_of_appearance(np.array([0, 2, 2]))  # 1 is missing
+    False
+    """
+    if not len(codes) or codes.min() < 0:
+        return False
+    present = np.bincount(codes).astype(bool)
+    return bool(present.all()) and int(_new_maxima(codes).sum()) == len(present)
 
 
 class _Distincts:
@@ -275,7 +302,7 @@ def _too_far(
     is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
     inside = np.empty(len(rows), dtype=bool)
     pts = rows[~is_shape]
-    inside[~is_shape] = shapely.contains_xy(area, x[pts], y[pts])
+    inside[~is_shape] = in_halves(partial(shapely.contains_xy, area), x[pts], y[pts])
     if own is not None and is_shape.any():
         inside[is_shape] = shapely.intersects(area, own[is_shape])
     if in_quarter is not None:
@@ -495,6 +522,7 @@ def _process_file(
             "source_ligne": source_lines[keep],
         },
         index=index,
+        copy=False,
     )
 
     summary.acceptes = int(keep.sum())
@@ -613,19 +641,30 @@ def _finish(
         shapes = np.zeros(len(acc), dtype=bool)
     # the geometries, in a thread while this one does the rest: points for most rows, the
     # file's own shape for lines and zones
-    duplicate, first_of = _identify(acc, checks, sizes, own, shapes)
+    ids, duplicate, first_of = _identify(acc, checks, sizes, own, shapes)
     _release_memory(len(acc))  # the hashes, before the geometries
     x, y = checks.pop("x"), checks.pop("y")
     pool = ThreadPoolExecutor(1)
     try:
         done = pool.submit(
-            _checked, acc, checks, words, sizes, summaries, duplicate, first_of, area, existing
+            _checked, acc, checks, words, sizes, summaries, duplicate, first_of, area
         )
         geoms = _geometries(x, y, own, shapes)
+        id_column = hex_ids(ids, acc.index)  # while the other thread ends
         acc = done.result()
+        acc["id"] = id_column
     finally:
         pool.shutdown()
-    del own, shapes
+    del own, shapes, ids, id_column
+    if existing is not None and len(existing) and "id" in existing.columns:
+        again = acc["id"].isin(existing["id"]).to_numpy()
+        for summary, stop, size in zip(summaries, np.cumsum(sizes), sizes, strict=True):
+            n_again = int(again[stop - size : stop].sum())
+            if n_again:
+                summary.messages.append(
+                    f"{n_again} annotation(s) déjà présente(s) dans le stock : elles seront "
+                    "remplacées, pas dupliquées"
+                )
     return coerce_annotations(gpd.GeoDataFrame(acc, geometry=geoms, crs=CRS))
 
 
@@ -645,11 +684,11 @@ def _identify(
     sizes: list[int],
     own: np.ndarray | None,
     shapes: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stable ids (the ``id`` column) and duplicates.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Stable ids and duplicates.
 
-    Returns whether each row is a duplicate, and the row of its first copy (None when
-    there is no duplicate).
+    Returns each row's id hash (:func:`hex_ids` makes the ``id``), whether it is a
+    duplicate, and the row of its first copy (None when there is no duplicate).
     """
     # the content hash, begun per file (_process_file): the shapes' WKB added if any
     if own is not None and shapes.any():
@@ -661,16 +700,9 @@ def _identify(
     else:
         hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
         del checks["contenu_g"]
-    # duplicates: rows whose content appeared before; factorize numbers contents in order
-    # of appearance, so the first row of each is where its number first appears
-    codes = pd.factorize(hashes)[0]
-    first = np.zeros(len(codes), dtype=bool)
-    if len(codes):
-        first[0] = True
-        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
-    duplicate = ~first
-    first_of = np.flatnonzero(first)[codes] if duplicate.any() else None
-    del codes, first
+    # duplicates in the helper thread (pandas' hash tables run without the GIL) while
+    # this one hashes the ids
+    duplicates = submit(_duplicates, hashes)
     content = pd.Series(hashes, index=acc.index)
     id_key = pd.Series(
         combine_hashes([checks.pop("marche_id"), value_hashes(content)]), index=acc.index
@@ -685,8 +717,20 @@ def _identify(
         repeat = (occurrence > 0).to_numpy()
     if repeat.any():
         id_key[repeat] = hash_columns({"k": id_key[repeat], "o": occurrence[repeat]})
-    acc["id"] = hex_ids(id_key.to_numpy(), acc.index)
-    return duplicate, first_of
+    duplicate, first_of = duplicates.result()
+    return id_key.to_numpy(), duplicate, first_of
+
+
+def _duplicates(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows whose content appeared before, and the row of each one's first copy.
+
+    factorize numbers contents in order of appearance, so the first row of each is where
+    its number first appears (a new maximum).
+    """
+    codes = pd.factorize(hashes)[0]
+    first = _new_maxima(codes)
+    duplicate = ~first
+    return duplicate, (np.flatnonzero(first)[codes] if duplicate.any() else None)
 
 
 def _checked(
@@ -698,9 +742,8 @@ def _checked(
     duplicate: np.ndarray,
     first_of: np.ndarray | None,
     area: shapely.Geometry | None,
-    existing: gpd.GeoDataFrame | None,
 ) -> pd.DataFrame:
-    """The annotations' flags and texts, the files' counts and messages."""
+    """The annotations' flags and texts; the files' counts and messages."""
     outside = np.zeros(len(acc), dtype=bool)
     if area is not None:  # tested with the distance to the quarter, per file
         outside = ~checks.pop("dans_quartier").astype(bool)
@@ -749,13 +792,6 @@ def _checked(
                 detail += " — identique(s) à : " + ", ".join(refs[:8])
             prefix = "corrigé" if flag == "coordonnees_inversees" else "à vérifier"
             summary.messages.append(f"{prefix} — {detail}")
-        if existing is not None and len(existing) and "id" in existing.columns:
-            again = acc.loc[mine, "id"].isin(existing["id"]).sum()
-            if again:
-                summary.messages.append(
-                    f"{int(again)} annotation(s) déjà présente(s) dans le stock : elles seront "
-                    "remplacées, pas dupliquées"
-                )
     del flags, needs_look, outside, checks, date_texts
     for k in list(words):  # pyarrow takes, while the other thread makes the geometries
         acc[k] = words.pop(k).series(acc.index)
@@ -770,9 +806,10 @@ def _points(x: np.ndarray, y: np.ndarray, step: int = 100_000) -> np.ndarray:
     """
     if len(x) <= step:
         return shapely.points(x, y)
-    return np.concatenate(
-        [shapely.points(x[i : i + step], y[i : i + step]) for i in range(0, len(x), step)]
-    )
+    out = np.empty(len(x), dtype=object)
+    for i in range(0, len(x), step):
+        shapely.points(x[i : i + step], y[i : i + step], out=out[i : i + step])
+    return out
 
 
 def import_raw_walks(

@@ -259,3 +259,33 @@ def test_block_reader_is_used_for_large_regular_files(tmp_path, monkeypatch):
     assert (encoding, sep, skipped, len(table)) == ("Windows-1252", ";", 0, 43)
     assert table["commentaire"].iloc[2] == "€ et œ"
     assert _tabular._read_large_csv(BODY.replace("rang 7", '"r"').encode()) is None
+
+
+def test_two_thread_reprojection_and_quarter_test_match_one_call(aulnay):
+    """Above PARALLEL_ROWS, reprojection and the point-in-quarter test run on two halves
+    in two threads: the same values as one call."""
+    from qmi_geo.walks._coords import _TO_L93, locate
+    from qmi_geo.walks._importer import _area, _too_far
+    from qmi_geo.walks._threads import PARALLEL_ROWS
+
+    rng = np.random.default_rng(1)
+    n = PARALLEL_ROWS + 1001
+    lon, lat = rng.uniform(2.45, 2.55, n), rng.uniform(48.90, 48.97, n)
+    got = locate(lon, lat, crs="EPSG:4326")
+    x, y = _TO_L93.transform(lon, lat)
+    assert np.array_equal(got.x, x) and np.array_equal(got.y, y)
+    area = _area(aulnay)
+    inside = np.zeros(n, dtype=bool)
+    _too_far(got.x, got.y, None, np.ones(n, dtype=bool), area, 2000.0, inside)
+    assert np.array_equal(inside, shapely.contains_xy(area, x, y))
+    assert 0 < inside.sum() < n
+
+
+def test_points_in_slices_are_the_points():
+    from qmi_geo.walks._importer import _points
+
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(6e5, 7e5, 250_001), rng.uniform(6.8e6, 6.9e6, 250_001)
+    got = _points(x, y)
+    assert got.dtype == object and len(got) == len(x)
+    assert np.array_equal(shapely.get_coordinates(got), np.column_stack([x, y]))

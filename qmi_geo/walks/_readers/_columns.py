@@ -15,6 +15,7 @@ Recognised, in this order of preference:
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ from qmi_geo.walks._readers._raw import (
     take_rows,
 )
 from qmi_geo.walks._themes import normalise_text
+from qmi_geo.walks._threads import PARALLEL_ROWS
 
 __all__ = ["CoordinateColumns", "column_key", "extract_coordinates", "find_coordinates"]
 
@@ -211,8 +213,14 @@ def extract_coordinates(
     shapes: np.ndarray | None = None
     if found.kind in ("latlon", "xy"):
         first, second = (table[c] for c in found.columns)
-        a, bad_a = parse_numbers(first)
-        b, bad_b = parse_numbers(second)
+        if n >= PARALLEL_ROWS:  # pyarrow's kernels run without the GIL: one column each
+            with ThreadPoolExecutor(1) as pool:
+                other = pool.submit(parse_numbers, second)
+                a, bad_a = parse_numbers(first)
+                b, bad_b = other.result()
+        else:
+            a, bad_a = parse_numbers(first)
+            b, bad_b = parse_numbers(second)
         if found.kind == "latlon":
             y, x = a, b
         else:

@@ -182,7 +182,7 @@ def _read_large_csv(data: bytes) -> tuple[pd.DataFrame, str, str, int] | None:
             end = len(data)
             break
     try:
-        head = bytes(view[start:end]).decode(codec)
+        head = str(view[start:end], codec)
     except UnicodeDecodeError:
         return None
     first = _first_line(head)
@@ -210,7 +210,8 @@ def _read_large_csv(data: bytes) -> tuple[pd.DataFrame, str, str, int] | None:
         with ThreadPoolExecutor(1) as pool:
             parts = []
             for a, b in blocks:
-                chunk = view[a:b] if codec == "utf-8" else bytes(view[a:b]).decode(codec).encode()
+                # decoded from the file's buffer (no copy of the block first)
+                chunk = view[a:b] if codec == "utf-8" else str(view[a:b], codec).encode()
                 parts.append(pool.submit(_parse_block, chunk, names, sep))
             tables = [part.result() for part in parts]
     except (UnicodeDecodeError, pa.ArrowInvalid, pa.ArrowTypeError):

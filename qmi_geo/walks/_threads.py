@@ -1,0 +1,74 @@
+"""Two threads for the array work that runs without the GIL (pyproj, shapely predicates).
+
+The machine's second core otherwise waits while one thread reprojects or tests a million
+points.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PARALLEL_ROWS", "in_halves", "submit"]
+
+#: Below this many rows, a second thread costs more than it saves.
+PARALLEL_ROWS = 50_000
+
+_NAME = "qmi-walks-halves"
+_POOL: list[ThreadPoolExecutor] = []
+_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One helper thread for the whole process.
+
+    What it sets up once (pyproj makes one transformer per thread) is kept for the next
+    import.
+    """
+    with _LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(1, thread_name_prefix=_NAME))
+        return _POOL[0]
+
+
+def in_halves(func: Callable[..., Any], *arrays: np.ndarray, rows: int = PARALLEL_ROWS) -> Any:
+    """``func(*arrays)``, computed on the arrays' two halves at once.
+
+    ``func`` must work row by row (its result for a slice is the slice of its result) and
+    return an array or a tuple of arrays; the halves' results are joined.
+
+    Examples
+    --------
+    >>> x = np.arange(10.0)
+    >>> in_halves(np.add, x, x, rows=4).tolist() == (2 * x).tolist()
+    True
+    >>> a, b = in_halves(lambda u: (u + 1, u * 2), x, rows=4)
+    >>> a.tolist()[-1], b.tolist()[-1]
+    (10.0, 18.0)
+    """
+    n = len(arrays[0]) if arrays else 0
+    if n < rows or threading.current_thread().name.startswith(_NAME):
+        return func(*arrays)  # small, or already in the helper thread
+    mid = n // 2
+    second = _pool().submit(func, *(a[mid:] for a in arrays))
+    first = func(*(a[:mid] for a in arrays))
+    rest = second.result()
+    if isinstance(first, tuple):
+        return tuple(np.concatenate([f, r]) for f, r in zip(first, rest, strict=True))
+    return np.concatenate([first, rest])
+
+
+def submit(func: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``func(*args)`` in the helper thread (at once, in this thread, if already in it)."""
+    if threading.current_thread().name.startswith(_NAME):
+        done: Future[Any] = Future()
+        try:
+            done.set_result(func(*args))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
+    return _pool().submit(func, *args)
