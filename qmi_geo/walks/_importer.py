@@ -48,7 +48,7 @@ from qmi_geo.walks._schema import (
 )
 from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
 from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
-from qmi_geo.walks._threads import in_halves, submit
+from qmi_geo.walks._threads import in_halves, stop_helper_thread, submit
 
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
@@ -818,7 +818,27 @@ def import_raw_walks(
     walk_id: str | None = None,
     salt: str | None = None,
 ) -> WalkImport:
-    """Validate already-read walk files (see :func:`import_walks`)."""
+    """Validate already-read walk files (see :func:`import_walks`).
+
+    The helper thread it uses ends with it: nothing of the import stays running (a later
+    stage may fork the process, see :mod:`qmi_geo._overlap`).
+    """
+    try:
+        return _import_raw_walks(
+            raws, perimeter=perimeter, existing=existing, walk_id=walk_id, salt=salt
+        )
+    finally:
+        stop_helper_thread()
+
+
+def _import_raw_walks(
+    raws: Iterable[RawWalk | tuple[Path, WalkError]],
+    *,
+    perimeter: gpd.GeoDataFrame | None,
+    existing: gpd.GeoDataFrame | None,
+    walk_id: str | None,
+    salt: str | None,
+) -> WalkImport:
     parts: list[_Accepted] = []
     rejects, routes = [], []
     read: list[FileSummary] = []  # the files read, in order

@@ -293,3 +293,13 @@ def test_points_in_slices_are_the_points():
     got = _points(x, y)
     assert got.dtype == object and len(got) == len(x)
     assert np.array_equal(shapely.get_coordinates(got), np.column_stack([x, y]))
+
+
+def test_no_helper_thread_outlives_an_import(two_files, aulnay):
+    """The import's helper thread ends with it: a later stage may fork the process
+    (qmi_geo._overlap refuses to while other threads run)."""
+    import threading
+
+    import_walks(list(two_files), perimeter=aulnay, progress=False)
+    left = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    assert not [n for n in left if n.startswith("qmi-walks")], left
