@@ -48,7 +48,7 @@ from qmi_geo.walks._schema import (
 )
 from qmi_geo.walks._summary import FileSummary, format_lines, format_summary
 from qmi_geo.walks._themes import DEFAULT_VALENCE, match_intensity, match_theme, match_valence
-from qmi_geo.walks._threads import in_halves, submit
+from qmi_geo.walks._threads import in_halves, stop_helper_thread, submit
 
 __all__ = ["WalkImport", "import_raw_walks", "import_walks"]
 
@@ -268,8 +268,7 @@ def _text_hashes(d: Distinct | None, keep: np.ndarray, default: str = "") -> np.
     return text_hashes(d.text)[d.codes[keep]]
 
 
-#: The columns of an annotation's content hash, in order; ``g`` (the WKB of lines and
-#: zones) is added when any file of the import has some.
+#: The columns of an annotation's content hash, in order; a line or a zone adds its WKB.
 _CONTENT_COLUMNS = 10
 
 
@@ -690,16 +689,15 @@ def _identify(
     Returns each row's id hash (:func:`hex_ids` makes the ``id``), whether it is a
     duplicate, and the row of its first copy (None when there is no duplicate).
     """
-    # the content hash, begun per file (_process_file): the shapes' WKB added if any
+    # the content hash, begun per file (_process_file); a line's or a zone's WKB is part of
+    # its own hash only, so a point's id never depends on what else the import holds
+    hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
+    with_shape = checks.pop("contenu_g")
     if own is not None and shapes.any():
-        g = np.full(len(acc), "", dtype=object)
-        g[shapes] = shapely.to_wkb(own[shapes], hex=True)
-        wkb = value_hashes(pd.Series(g, dtype="str"))
-        hashes = finish_row_hashes(checks.pop("contenu_g"), [wkb], _CONTENT_COLUMNS + 1)
-        del g, wkb, checks["contenu"]
-    else:
-        hashes = finish_row_hashes(checks.pop("contenu"), [], _CONTENT_COLUMNS)
-        del checks["contenu_g"]
+        wkb = value_hashes(pd.Series(shapely.to_wkb(own[shapes], hex=True), dtype="str"))
+        hashes[shapes] = finish_row_hashes(with_shape[shapes], [wkb], _CONTENT_COLUMNS + 1)
+        del wkb
+    del with_shape
     # duplicates in the helper thread (pandas' hash tables run without the GIL) while
     # this one hashes the ids
     duplicates = submit(_duplicates, hashes)
@@ -820,7 +818,27 @@ def import_raw_walks(
     walk_id: str | None = None,
     salt: str | None = None,
 ) -> WalkImport:
-    """Validate already-read walk files (see :func:`import_walks`)."""
+    """Validate already-read walk files (see :func:`import_walks`).
+
+    The helper thread it uses ends with it: nothing of the import stays running (a later
+    stage may fork the process, see :mod:`qmi_geo._overlap`).
+    """
+    try:
+        return _import_raw_walks(
+            raws, perimeter=perimeter, existing=existing, walk_id=walk_id, salt=salt
+        )
+    finally:
+        stop_helper_thread()
+
+
+def _import_raw_walks(
+    raws: Iterable[RawWalk | tuple[Path, WalkError]],
+    *,
+    perimeter: gpd.GeoDataFrame | None,
+    existing: gpd.GeoDataFrame | None,
+    walk_id: str | None,
+    salt: str | None,
+) -> WalkImport:
     parts: list[_Accepted] = []
     rejects, routes = [], []
     read: list[FileSummary] = []  # the files read, in order

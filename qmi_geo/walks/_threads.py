@@ -6,6 +6,7 @@ points.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PARALLEL_ROWS", "in_halves", "submit"]
+__all__ = ["PARALLEL_ROWS", "in_halves", "stop_helper_thread", "submit"]
 
 #: Below this many rows, a second thread costs more than it saves.
 PARALLEL_ROWS = 50_000
@@ -24,11 +25,7 @@ _LOCK = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
-    """One helper thread for the whole process.
-
-    What it sets up once (pyproj makes one transformer per thread) is kept for the next
-    import.
-    """
+    """The helper thread of an import: started on first use, ended by stop_helper_thread."""
     with _LOCK:
         if not _POOL:
             _POOL.append(ThreadPoolExecutor(1, thread_name_prefix=_NAME))
@@ -72,3 +69,22 @@ def submit(func: Callable[..., Any], *args: Any) -> Future[Any]:
             done.set_exception(exc)
         return done
     return _pool().submit(func, *args)
+
+
+def stop_helper_thread() -> None:
+    """End the helper thread once its work is done.
+
+    A forked copy of the process must not inherit a pool whose thread it does not have.
+    """
+    with _LOCK:
+        pools = list(_POOL)
+        _POOL.clear()
+    for pool in pools:
+        pool.shutdown(wait=True)
+
+
+def _forget_in_child() -> None:
+    _POOL.clear()  # the thread is not in a forked child: it starts its own if it needs one
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

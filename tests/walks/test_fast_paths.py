@@ -29,7 +29,7 @@ def fr(v: float) -> str:
 
 def _expected_ids(ann: pd.DataFrame, with_shapes: bool) -> list[str]:
     """The ids as the importer defines them: ``hash_pandas_object`` of the content columns
-    (and of the lines' and zones' WKB when the import has any), then of the walk id."""
+    (and, for a line or a zone, of its WKB), then of the walk id."""
     geoms = ann.geometry.array
     points = shapely.get_type_id(geoms) == 0
     rep = shapely.point_on_surface(geoms)  # lines and zones: checked at a point on them
@@ -45,10 +45,11 @@ def _expected_ids(ann: pd.DataFrame, with_shapes: bool) -> list[str]:
         "x": pd.Series(shapely.get_x(rep), index=ann.index).round(2),
         "y": pd.Series(shapely.get_y(rep), index=ann.index).round(2),
     }
-    if with_shapes:
-        wkb = np.where(points, "", shapely.to_wkb(geoms, hex=True))
-        key["g"] = pd.Series(wkb, index=ann.index, dtype="str")
     content = pd.Series(hash_columns(key), index=ann.index)
+    if with_shapes and (~points).any():
+        wkb = pd.Series(shapely.to_wkb(geoms, hex=True), index=ann.index, dtype="str")
+        shaped = pd.Series(hash_columns({**key, "g": wkb}), index=ann.index)
+        content = content.where(points, shaped)
     walk = pd.Series("", index=ann.index, dtype="str")  # no walk column, no walk id
     return hex_ids(hash_columns({"m": walk, "k": content}), ann.index).tolist()
 
@@ -89,6 +90,9 @@ def test_ids_are_the_content_hash_with_and_without_shapes(two_files, aulnay):
     both = import_walks([points, lines], perimeter=aulnay, progress=False).annotations
     assert len(both) == 6 and (shapely.get_type_id(both.geometry.array) > 0).sum() == 2
     assert both["id"].tolist() == _expected_ids(both, with_shapes=True)
+    # a point's id does not depend on the other files of the import: re-imported alone
+    # later, the points file's annotations are the same rows of the store
+    assert set(alone["id"]) <= set(both["id"])
 
 
 def test_file_counts_follow_each_file_also_under_the_same_name(two_files, aulnay, tmp_path):
@@ -289,3 +293,13 @@ def test_points_in_slices_are_the_points():
     got = _points(x, y)
     assert got.dtype == object and len(got) == len(x)
     assert np.array_equal(shapely.get_coordinates(got), np.column_stack([x, y]))
+
+
+def test_no_helper_thread_outlives_an_import(two_files, aulnay):
+    """The import's helper thread ends with it: a later stage may fork the process
+    (qmi_geo._overlap refuses to while other threads run)."""
+    import threading
+
+    import_walks(list(two_files), perimeter=aulnay, progress=False)
+    left = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    assert not [n for n in left if n.startswith("qmi-walks")], left
