@@ -9,19 +9,17 @@ notes and GeoPackage layers, in the same order, as the sequential run.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
 
-import pandas as pd
-import pyogrio
 import pytest
 
 from qmi_geo import _atomic
 from qmi_geo._overlap import ENV, Forked, available
 from qmi_geo.errors import QmiGeoError
-from qmi_geo.pipeline import default_stages, diagnose
-from qmi_geo.spec import load_spec
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs Linux, fork and two cores")
 
@@ -92,59 +90,71 @@ def test_overlap_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not available()
 
 
-def _run(folder: Path, parallel: str, monkeypatch: pytest.MonkeyPatch) -> object:
-    monkeypatch.setenv(ENV, parallel)
+#: run in a fresh Python: the test process may hold threads (dask, other tests) that keep
+#: the overlap off, and the comparison must see both sides really differ in how they ran
+_SAME_DIAGNOSE = """
+import os, sys
+from pathlib import Path
+import pandas as pd, pyogrio
+from qmi_geo import _atomic, _overlap
+from qmi_geo.pipeline import default_stages, diagnose
+from qmi_geo.spec import load_spec
+
+forks = []
+class Counted(_overlap.Forked):
+    def __init__(self, work):
+        forks.append(work)
+        super().__init__(work)
+_overlap.Forked = Counted
+
+def run(folder, parallel):
+    os.environ[_overlap.ENV] = parallel
     return diagnose(load_spec("92071"), output_dir=folder, stages=default_stages(with_report=False))
 
+tmp = Path(sys.argv[1])
+seq = run(tmp / "seq", "0")
+assert not forks
+par = run(tmp / "par", "1")
+assert len(forks) == 3, forks  # layers, quarter's indicators, web map
+assert list(par.files) == list(seq.files)
+assert [p.name for p in par.files.values()] == [p.name for p in seq.files.values()]
+assert par.notes == seq.notes
+assert list(par.extra_layers) == list(seq.extra_layers)
+assert list(par.extra_tables) == list(seq.extra_tables)
+assert list(par.products) == list(seq.products)
+pd.testing.assert_frame_equal(par.products["indicators"], seq.products["indicators"])
+gpkg = [pyogrio.list_layers(r.output_dir / "diagnostic.gpkg").tolist() for r in (seq, par)]
+assert gpkg[0] == gpkg[1]
+assert [n for n, _ in gpkg[0]][-3:] == ["indicateurs_iris", "appariements", "indicateurs"]
+for name in ("indicateurs.csv", "appariements.csv", "services_commune.csv"):
+    assert (seq.output_dir / name).read_bytes() == (par.output_dir / name).read_bytes()
+assert (par.output_dir / "carte_sensible.html").stat().st_size > 100_000
+assert not [p for p in par.output_dir.iterdir() if p.name.startswith(_atomic.TMP_PREFIX)]
+print("identiques")
+"""
 
-def test_diagnose_same_with_and_without_overlap(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Sceaux (real layers, FUB streets, matching, web map): the same result either way."""
-    seq = _run(tmp_path / "seq", "0", monkeypatch)
-    par = _run(tmp_path / "par", "1", monkeypatch)
-    assert [p.name for p in par.files.values()] == [p.name for p in seq.files.values()]
-    assert list(par.files) == list(seq.files)
-    assert par.notes == seq.notes
-    assert list(par.extra_layers) == list(seq.extra_layers)
-    assert list(par.extra_tables) == list(seq.extra_tables)
-    assert list(par.products) == list(seq.products)
-    pd.testing.assert_frame_equal(par.products["indicators"], seq.products["indicators"])
-    gpkg = [pyogrio.list_layers(r.output_dir / "diagnostic.gpkg").tolist() for r in (seq, par)]
-    assert gpkg[0] == gpkg[1]
-    assert [n for n, _ in gpkg[0]][-3:] == ["indicateurs_iris", "appariements", "indicateurs"]
-    for name in ("indicateurs.csv", "appariements.csv", "services_commune.csv"):
-        assert (seq.output_dir / name).read_bytes() == (par.output_dir / name).read_bytes()
-    assert (par.output_dir / "carte_sensible.html").stat().st_size > 100_000
-    assert not [p for p in par.output_dir.iterdir() if p.name.startswith(_atomic.TMP_PREFIX)]
+_SAME_LAYERS = """
+import os
+import pandas as pd
+from qmi_geo import _overlap
+from qmi_geo.pipeline import load_layers
+from qmi_geo.spec import load_spec
 
+forks = []
+class Counted(_overlap.Forked):
+    def __init__(self, work):
+        forks.append(work)
+        super().__init__(work)
+_overlap.Forked = Counted
 
-def _layerset(pilot: str, parallel: str, monkeypatch: pytest.MonkeyPatch) -> object:
-    from qmi_geo.pipeline import load_layers
-
-    monkeypatch.setenv(ENV, parallel)
-    return load_layers(load_spec(pilot), progress=False)
-
-
-@pytest.mark.parametrize("pilot", ["92048", "93005"])
-def test_layers_read_partly_in_a_child_are_the_same(
-    pilot: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Meudon (18 sources, OSM, FUB) and Aulnay: same layers, counts, errors and report."""
-    from qmi_geo import _overlap
-
-    forks: list[object] = []
-
-    class Counted(_overlap.Forked):
-        def __init__(self, work: object) -> None:
-            forks.append(work)
-            super().__init__(work)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_overlap, "Forked", Counted)
-    seq = _layerset(pilot, "0", monkeypatch)
+for pilot in ("92048", "93005"):  # Meudon (18 sources, OSM, FUB) and Aulnay-sous-Bois
+    os.environ[_overlap.ENV] = "0"
+    seq = load_layers(load_spec(pilot), progress=False)
     assert not forks
-    par = _layerset(pilot, "1", monkeypatch)
+    os.environ[_overlap.ENV] = "1"
+    par = load_layers(load_spec(pilot), progress=False)
     assert len(forks) == 1  # part of the sources were read by a child
+    forks.clear()
     assert [str(i) for i in par.report.issues] == [str(i) for i in seq.report.issues]
     pd.testing.assert_frame_equal(par.report.rejects_frame(), seq.report.rejects_frame())
     assert par.counts == seq.counts and list(par.counts) == list(seq.counts)
@@ -152,3 +162,23 @@ def test_layers_read_partly_in_a_child_are_the_same(
     assert list(par.layers) == list(seq.layers)
     for kind, frame in seq.layers.items():
         pd.testing.assert_frame_equal(par.layers[kind], frame, check_exact=True)
+print("identiques")
+"""
+
+
+def _fresh_python(code: str, *args: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "identiques", proc.stderr[-3000:]
+
+
+def test_diagnose_same_with_and_without_overlap(tmp_path: Path) -> None:
+    """Sceaux (real layers, FUB streets, matching, web map): the same result either way."""
+    _fresh_python(_SAME_DIAGNOSE, str(tmp_path))
+
+
+def test_layers_read_partly_in_a_child_are_the_same() -> None:
+    """Meudon and Aulnay: same layers, counts, errors and report, in the same order."""
+    _fresh_python(_SAME_LAYERS)
