@@ -90,15 +90,9 @@ def test_overlap_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not available()
 
 
-#: run in a fresh Python: the test process may hold threads (dask, other tests) that keep
-#: the overlap off, and the comparison must see both sides really differ in how they ran
-_SAME_DIAGNOSE = """
-import os, sys
-from pathlib import Path
-import pandas as pd, pyogrio
-from qmi_geo import _atomic, _overlap
-from qmi_geo.pipeline import default_stages, diagnose
-from qmi_geo.spec import load_spec
+#: counts the forked children of the script that follows it
+_COUNT_FORKS = """
+from qmi_geo import _overlap
 
 forks = []
 class Counted(_overlap.Forked):
@@ -106,6 +100,20 @@ class Counted(_overlap.Forked):
         forks.append(work)
         super().__init__(work)
 _overlap.Forked = Counted
+"""
+
+#: run in a fresh Python: the test process may hold threads (dask, other tests) that keep
+#: the overlap off, and the comparison must see both sides really differ in how they ran
+_SAME_DIAGNOSE = (
+    _COUNT_FORKS
+    + """
+import os, sys
+from pathlib import Path
+import pandas as pd, pyogrio
+from qmi_geo import _atomic, _overlap
+from qmi_geo.pipeline import default_stages, diagnose
+from qmi_geo.spec import load_spec
+
 
 def run(folder, parallel):
     os.environ[_overlap.ENV] = parallel
@@ -132,20 +140,17 @@ assert (par.output_dir / "carte_sensible.html").stat().st_size > 100_000
 assert not [p for p in par.output_dir.iterdir() if p.name.startswith(_atomic.TMP_PREFIX)]
 print("identiques")
 """
+)
 
-_SAME_LAYERS = """
+_SAME_LAYERS = (
+    _COUNT_FORKS
+    + """
 import os
 import pandas as pd
 from qmi_geo import _overlap
 from qmi_geo.pipeline import load_layers
 from qmi_geo.spec import load_spec
 
-forks = []
-class Counted(_overlap.Forked):
-    def __init__(self, work):
-        forks.append(work)
-        super().__init__(work)
-_overlap.Forked = Counted
 
 for pilot in ("92048", "93005"):  # Meudon (18 sources, OSM, FUB) and Aulnay-sous-Bois
     os.environ[_overlap.ENV] = "0"
@@ -164,6 +169,7 @@ for pilot in ("92048", "93005"):  # Meudon (18 sources, OSM, FUB) and Aulnay-sou
         pd.testing.assert_frame_equal(par.layers[kind], frame, check_exact=True)
 print("identiques")
 """
+)
 
 
 def _fresh_python(code: str, *args: str) -> None:
