@@ -15,8 +15,8 @@ waits for it before going on with its own interruption. A child that dies withou
 answer (killed, out of memory) is not trusted: its piece is run again in the process.
 
 Only on Linux, with at least two usable cores, from the main thread of a process without
-other threads than idle helpers (a dask worker, for one, keeps everything sequential), and
-never when ``QMI_GEO_PARALLEL=0``.
+other threads (a dask worker, for one, keeps everything sequential; the walk importer's
+helper thread ends with each import), and never when ``QMI_GEO_PARALLEL=0``.
 """
 
 from __future__ import annotations
@@ -54,14 +54,10 @@ def available() -> bool:
         return False
     if threading.current_thread() is not threading.main_thread():
         return False
-    # tqdm's monitor thread only sleeps between refreshes of the bars, and the walk
-    # importer's helper thread (qmi_geo.walks._threads) waits for work between imports
-    # (the stages run one at a time); any other thread (a dask worker's, a GUI's) could
-    # hold a lock at the fork and deadlock the child
+    # tqdm's monitor thread only sleeps between refreshes of the bars; any other thread
+    # (a dask worker's, a GUI's) could hold a lock at the fork and deadlock the child
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
-    return all(
-        type(t).__name__ == "TMonitor" or t.name.startswith("qmi-walks-halves") for t in others
-    )
+    return all(type(t).__name__ == "TMonitor" for t in others)
 
 
 class Forked:

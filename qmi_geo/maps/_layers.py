@@ -325,7 +325,3 @@ def add_kind(
         return [line_entry(st.label + " (épaisseur : nombre de citations)", st.colour, 4)]
     return [layer_entry(kind)]
 
-
-def legend_for(kinds: Sequence[str]) -> list[LegendEntry]:
-    """Default legend entries for a list of kinds (used by the solution map)."""
-    return [layer_entry(k) for k in kinds if k in LAYER_STYLES]

@@ -684,12 +684,6 @@ def assess_sites(
     return Suitability(scores, exclusions, ctx, w, summary, matrix)
 
 
-def _categorical(labels: Sequence[object] | np.ndarray, codes: np.ndarray) -> pd.Categorical:
-    """``labels[codes]`` as a categorical, without building a million Python strings."""
-    cats, inverse = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
-    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(cats, dtype=object))
-
-
 def _robust_text(label: str, share: float, tau: float) -> str:
     """« classement robuste (n°1 inchangé dans 98 % des tirages, τ de Kendall 0,95) »."""
     if label not in ("classement robuste", "classement fragile"):
