@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATES", "html_to_pdf", "render"]
+__all__ = ["TEMPLATES", "html_to_pdf", "preload_pdf", "render"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -42,6 +42,19 @@ def render(template: str, context: dict[str, Any]) -> str:
 
 def html_to_pdf(html: str, *, base_url: Path | None = None) -> bytes:
     """Typeset the HTML as an A4 PDF (embedded fonts, tagged headings, bookmarks)."""
+    weasyprint = _weasyprint()
+    doc = weasyprint.HTML(string=html, base_url=str(base_url) if base_url else None)
+    pdf = doc.write_pdf(pdf_tags=True)
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def preload_pdf() -> None:
+    """Import WeasyPrint now (while something else runs), or say now why it cannot be."""
+    _weasyprint()
+
+
+def _weasyprint() -> Any:
     import warnings
 
     try:
@@ -61,7 +74,4 @@ def html_to_pdf(html: str, *, base_url: Path | None = None) -> bytes:
         ) from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    doc = weasyprint.HTML(string=html, base_url=str(base_url) if base_url else None)
-    pdf = doc.write_pdf(pdf_tags=True)
-    assert pdf is not None
-    return bytes(pdf)
+    return weasyprint

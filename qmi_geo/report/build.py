@@ -14,7 +14,7 @@ from qmi_geo._atomic import write_bytes, write_text
 from qmi_geo.report._context import KEY_INDICATORS, SECTIONS, commune_context
 from qmi_geo.report._format import fr_number, fr_value
 from qmi_geo.report._reference import NO_METROPOLE, reference_for
-from qmi_geo.report._render import html_to_pdf, render
+from qmi_geo.report._render import html_to_pdf, preload_pdf, render
 from qmi_geo.settings import settings
 
 __all__ = ["GLOBAL_SECTIONS", "build_commune_report", "build_global_report"]
@@ -38,6 +38,61 @@ def _figure(name: str, *args: Any, **kwargs: Any) -> str:
     from qmi_geo.report import _figures
 
     return _figures.to_data_uri(getattr(_figures, name)(*args, **kwargs))
+
+
+class _Figures:
+    """The livrable's figures: requested while the context is built, drawn together after.
+
+    Calling the batch records a figure and returns a placeholder for its data URI;
+    :meth:`fill` draws them all and puts each URI in its place. On a machine with two
+    cores (:func:`qmi_geo._overlap.available`) a forked copy of the process draws part of
+    them while this one imports WeasyPrint and draws the rest: each figure is drawn by the
+    same code from the same data, so the livrable is the same, byte for byte.
+
+    The placeholders carry a random key drawn for each livrable, so that no text of the
+    report (a participant's quote, say) can be taken for one.
+    """
+
+    def __init__(self) -> None:
+        import secrets
+
+        self._key = secrets.token_hex(8)
+        self._jobs: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, name: str, *args: Any, **kwargs: Any) -> str:
+        self._jobs.append((name, args, kwargs))
+        return self._token(len(self._jobs) - 1)
+
+    def _token(self, i: int) -> str:
+        return f"qmi-figure-{self._key}-{i}"
+
+    def _draw(self, jobs: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[str]:
+        return [_figure(name, *args, **kwargs) for name, args, kwargs in jobs]
+
+    def fill(self, html: str, *, before: Callable[[], None] | None = None) -> str:
+        """``html`` with every figure drawn in place; ``before()`` runs meanwhile."""
+        from qmi_geo import _overlap
+
+        jobs = self._jobs
+        if len(jobs) >= 2 and _overlap.available():
+            # this process also runs before() (WeasyPrint's import, ≈ 2 maps): it keeps fewer
+            mine = (len(jobs) - 1) // 2
+            child = _overlap.Forked(lambda: self._draw(jobs[mine:]))
+            try:
+                if before is not None:
+                    before()
+                uris = self._draw(jobs[:mine])
+            except BaseException:
+                child.cancel()
+                raise
+            uris += child.join()
+        else:
+            if before is not None:
+                before()
+            uris = self._draw(jobs)
+        for i, uri in enumerate(uris):
+            html = html.replace(self._token(i), uri)
+        return html
 
 
 def _bar(total: int, desc: str, progress: bool | None) -> Any:
@@ -101,11 +156,14 @@ def build_commune_report(
         bar.update()
 
     try:
-        ctx = commune_context(layerset, result, figure=_figure if figures else None, step=step)
+        batch = _Figures()
+        ctx = commune_context(layerset, result, figure=batch if figures else None, step=step)
         test = ctx.pop("gi_test", None)
         if test is not None and test.tested:  # the tested grid goes into diagnostic.gpkg
             result.extra_layers["points_chauds_gi"] = test.grid
-        html = render("livrable.html.j2", ctx)
+        html = batch.fill(
+            render("livrable.html.j2", ctx), before=preload_pdf if "pdf" in formats else None
+        )
         step("html")
         files = _write(Path(result.output_dir), f"diagnostic_{spec.slug}", html, formats)
         step("pdf")
