@@ -239,17 +239,25 @@ def main() -> None:
             "",
         ]
     if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in full):
+        bound = "; ".join(
+            f"{p} {cpu[1]:.1f} s of CPU, {cpu[1] / 2:.1f} s on two cores at best, "
+            f"{fmt_ratio(cpu[1] / 2 / f)} the floor"
+            for p, _v, _n, f, _c, _r, _o, cpu in full
+        )
         lines += [
             "Why the default run misses it: it also builds the livrable (issue 12, "
             "added to `qmi diagnose` after this target was set), ≈ 6.4 s CPU on Meudon — "
             "WeasyPrint ≈ 3.9 s (its import, the layout of 24 A4 pages holding 20 tables, "
             "the PDF) and the 8 matplotlib figures ≈ 2.6 s (4.7 s before this pass: "
             "geopandas asked for a full redraw after each layer, so each map was painted "
-            "5–8 times; it is now painted once, with identical PNGs). Where the walk is "
+            "5–8 times; it is now painted once, with identical PNGs; since 2026-12-02 a "
+            "forked child draws half of them while the process imports WeasyPrint and "
+            "draws the other half). Where the walk is "
             "tested (Aulnay-sous-Bois), the Gi* test adds ≈ 1.6 s (esda and libpysal "
-            "imported, 9,999 permutations kept). Typesetting a 24-page "
-            "PDF alone costs several times reading the inputs, so the ≤ 3 target is not "
-            "reachable with the livrable on; it is measured on the `--sans-rapport` row.",
+            "imported, 9,999 permutations kept). The CPU time measured in this run bounds "
+            f"what any overlap could reach: {bound}. With the livrable on, the ≤ 3 target "
+            "is therefore out of reach on this machine however the work is spread; it is "
+            "measured on the `--sans-rapport` row.",
             "",
         ]
     text = "\n".join(lines)
