@@ -7,6 +7,8 @@ affects the command that needs it.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import importlib.util
 import logging
@@ -156,6 +158,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
     Exemple : qmi diagnose diagnostics/aulnay-sous-bois.toml
     """
+    _skip_final_collection()
     level = logging.WARNING - 10 * verbose + 10 * quiet
     logging.basicConfig(
         level=max(level, logging.DEBUG), format="%(levelname)s %(message)s", stream=sys.stderr
@@ -166,6 +169,28 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
         settings.progress = False
     ctx.ensure_object(dict)
     ctx.obj["verbosity"] = verbose - quiet
+
+
+_FINAL_COLLECTION_SKIPPED = False
+
+
+def _skip_final_collection() -> None:
+    """At exit, leave the objects of the command to the system instead of a last collection.
+
+    Python's finalisation ends with a garbage collection over every object still alive
+    (the layers, the tables, the modules of geopandas and the rest): measured on Meudon's
+    ``qmi diagnose --sans-rapport``, its exit took 0.24 s instead of 0.10 s and the whole
+    command 2.22 s instead of 1.97 s (medians of 10), spent freeing memory that the
+    process gives back to the system the moment after. :func:`gc.freeze` at exit takes
+    them out of that collection. Registered as the command starts, it runs after the
+    exit handlers its libraries add later (dask's cluster, temporary folders), which close
+    what they own; every output file is closed, flushed and moved into place before the
+    command returns (:mod:`qmi_geo._atomic`).
+    """
+    global _FINAL_COLLECTION_SKIPPED
+    if not _FINAL_COLLECTION_SKIPPED:
+        atexit.register(gc.freeze)
+        _FINAL_COLLECTION_SKIPPED = True
 
 
 def main(argv: list[str] | None = None) -> Any:
