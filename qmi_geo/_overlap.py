@@ -22,16 +22,17 @@ helper thread ends with each import), and never when ``QMI_GEO_PARALLEL=0``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["ENV", "Forked", "available", "cancel_all"]
+__all__ = ["ENV", "Forked", "available", "cancel_all", "frozen"]
 
 #: environment variable turning the overlap off (``0``, ``non``, ``off``, ``false``)
 ENV = "QMI_GEO_PARALLEL"
@@ -82,11 +83,15 @@ class Forked:
         # Ctrl-C held back around the fork: the child takes it only inside its own handler,
         # and this process only once it knows the child (so that it can interrupt it)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # the objects both processes hold at the fork are left out of their garbage
+        # collections (see frozen())
+        gc.freeze()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # Python ≥ 3.12 (TMonitor)
                 pid = os.fork()
         except BaseException:
+            _thaw()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             os.close(read)
             os.close(write)
@@ -119,6 +124,7 @@ class Forked:
             self._done = True
             if self in _RUNNING:
                 _RUNNING.remove(self)
+            _thaw()
         try:
             answer = pickle.loads(b"".join(chunks))
         except Exception:
@@ -172,6 +178,38 @@ def cancel_all() -> None:
     """Interrupt every running child and wait for them (on Ctrl-C or an error here)."""
     for job in list(_RUNNING):
         job.cancel()
+
+
+#: how many frozen() blocks are open
+_HELD = 0
+
+
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
+    """Keep the objects frozen at the forks inside this block out of garbage collections.
+
+    A collection writes to every object it scans; after a fork, that copies the memory
+    pages both processes share, in the child and in this process alike. The objects alive
+    at a fork (modules, layers, tables) are moved out of the collector's reach
+    (:func:`gc.freeze`) and stay so until every child has been waited for and the
+    outermost block has ended: a diagnostic's forks, one after the other, then share
+    more of their memory (Meudon's ``qmi diagnose --sans-rapport``: 1.93 s → 1.85 s,
+    CPU 3.02 s → 2.86 s, medians of 12). Reference cycles among them are collected after
+    the block, as they would have been.
+    """
+    global _HELD
+    _HELD += 1
+    try:
+        yield
+    finally:
+        _HELD -= 1
+        _thaw()
+
+
+def _thaw() -> None:
+    """Give the frozen objects back to the collector once no child runs and no block holds."""
+    if not _RUNNING and not _HELD:
+        gc.unfreeze()
 
 
 def _record_completed(paths: list[Any]) -> None:

@@ -718,6 +718,20 @@ def _analyse(
     to the result is merged in the order of the stages, so the result, the files and the
     notes are those of the sequential run.
     """
+    from qmi_geo import _overlap
+
+    with _overlap.frozen():  # the forks below share their memory (see _overlap.frozen)
+        return _run_stages(spec, output_dir, progress, stages, finish)
+
+
+def _run_stages(
+    spec: DiagnosticSpec,
+    output_dir: Path | None,
+    progress: bool | None,
+    stages: list[Stage] | None,
+    finish: Callable[[DiagnoseResult], None] | None,
+) -> DiagnoseResult:
+    """The body of :func:`_analyse`."""
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     funcs = {_func(stage) for stage in stages or []}

@@ -188,3 +188,37 @@ def test_diagnose_same_with_and_without_overlap(tmp_path: Path) -> None:
 def test_layers_read_partly_in_a_child_are_the_same() -> None:
     """Meudon and Aulnay: same layers, counts, errors and report, in the same order."""
     _fresh_python(_SAME_LAYERS)
+
+
+def test_objects_frozen_at_a_fork_go_back_to_the_collector_after_the_block() -> None:
+    import gc
+
+    from qmi_geo._overlap import frozen
+
+    assert gc.get_freeze_count() == 0
+    with frozen():
+        assert Forked(lambda: 1).join() == 1
+        # still frozen between the forks of a block, so the next child shares them too
+        assert gc.get_freeze_count() > 0
+        with frozen():  # nested (the livrable's figures inside a diagnostic)
+            assert Forked(lambda: 2).join() == 2
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    # outside any block, a fork thaws as soon as its child is waited for
+    job = Forked(lambda: 3)
+    assert gc.get_freeze_count() > 0
+    assert job.join() == 3
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failed_child_still_thaws() -> None:
+    import gc
+
+    from qmi_geo._overlap import frozen
+
+    def boom() -> None:
+        raise QmiGeoError("échec dans l'enfant")
+
+    with frozen(), pytest.raises(QmiGeoError, match="échec"):
+        Forked(boom).join()
+    assert gc.get_freeze_count() == 0
