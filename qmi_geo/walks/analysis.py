@@ -447,27 +447,37 @@ def _sample_points(
 
 
 def _nearest(
-    points: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, name_cols: tuple[str, ...], what: str
+    points: np.ndarray,
+    index: pd.Index,
+    layer: gpd.GeoDataFrame,
+    name_cols: tuple[str, ...],
+    what: str,
 ) -> tuple[pd.Series, pd.Series]:
+    """Name of and distance to the nearest feature of ``layer`` for each point (ties: first).
+
+    The first of equidistant features in the order the layer's STRtree returns them, as
+    ``geopandas.sjoin_nearest(..., how="left")`` keeps them, without its frames.
+    """
     _check_crs(layer, what)
     name_col = next((c for c in name_cols if c in layer.columns), None)
-    target = gpd.GeoDataFrame(
-        {
-            "_nom": (
-                layer[name_col].astype(object).where(layer[name_col].notna(), "").astype(str)
-                if name_col
-                else ""
-            )
-        },
-        geometry=layer.geometry.to_numpy(),
-        crs=layer.crs,
-    )
-    target = target[~(target.geometry.isna() | target.geometry.is_empty)]
-    joined = gpd.sjoin_nearest(points, target, how="left", distance_col="_dist")
-    joined = joined[~joined.index.duplicated(keep="first")]
+    if name_col:
+        names = layer[name_col].astype(object).where(layer[name_col].notna(), "").astype(str)
+        labels = names.to_numpy(dtype=object)
+    else:
+        labels = np.full(len(layer), "", dtype=object)
+    geoms = np.asarray(layer.geometry.values)
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    nom = np.full(len(points), "", dtype=object)
+    dist = np.full(len(points), np.nan)
+    if usable.any():
+        tree = shapely.STRtree(geoms[usable])
+        (source, target), found = tree.query_nearest(points, all_matches=True, return_distance=True)
+        source, first = np.unique(source, return_index=True)
+        nom[source] = labels[usable][target[first]]
+        dist[source] = found[first]
     return (
-        joined["_nom"].reindex(points.index).fillna("").astype(str),
-        joined["_dist"].reindex(points.index).astype(float).round(1),
+        pd.Series(nom, index=index).astype(str),
+        pd.Series(dist, index=index, dtype=float).round(1),
     )
 
 
@@ -508,9 +518,8 @@ def link_context(
     """
     _check_crs(annotations, "Annotations")
     idx = annotations.index
-    anchors = gpd.GeoDataFrame(
-        geometry=annotations.geometry.to_numpy(), index=idx, crs=annotations.crs
-    )
+    points = np.asarray(annotations.geometry.values)
+    anchors = gpd.GeoDataFrame(geometry=points, index=idx, crs=annotations.crs)
     out = pd.DataFrame(index=idx)
     specs = (
         ("rue", rues, ("nom", "name"), "Rues"),
@@ -525,7 +534,7 @@ def link_context(
         if key == "coupure" and "nom" in layer.columns and "type" in layer.columns:
             nom = layer["nom"].astype(object).where(layer["nom"].notna(), "").astype(str)
             layer = layer.assign(nom=nom.where(nom != "", layer["type"].astype(str)))
-        out[f"{key}_proche"], out[f"distance_{key}_m"] = _nearest(anchors, layer, names, what)
+        out[f"{key}_proche"], out[f"distance_{key}_m"] = _nearest(points, idx, layer, names, what)
     out["dans_qpv"] = False
     out["qpv"] = ""
     if qpv is not None and not qpv.empty and not anchors.empty:

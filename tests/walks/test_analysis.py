@@ -121,6 +121,50 @@ def test_link_context_real_streets_and_qpv(fub_aulnay, aulnay):
     assert ctx["site_proche"].tolist() == ["", ""]
 
 
+def test_nearest_feature_is_the_one_geopandas_sjoin_nearest_keeps(fub_aulnay, aulnay):
+    # the real FUB streets of Aulnay plus lines 10 m apart: points halfway between two lines,
+    # on their vertices and outside them, an empty and a missing point, a nameless line
+    from shapely.geometry import LineString
+
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = aulnay.total_bounds
+    grid = [LineString([(x0 + 10 * i, y0), (x0 + 10 * i, y0 + 100)]) for i in range(20)]
+    streets = gpd.GeoDataFrame(
+        {
+            "nom": [
+                *fub_aulnay["commentaire"].str.split(" : ").str[0],
+                *(f"g{i}" for i in range(19)),
+                None,
+            ]
+        },
+        geometry=[*fub_aulnay.geometry, *grid],
+        crs=2154,
+    )
+    points = [
+        *(Point(x0 + 5 + 10 * i, y0 + 50) for i in range(19)),  # equidistant from two lines
+        *(Point(x, y) for x, y in rng.uniform((x0, y0), (x1, y1), size=(300, 2))),
+        Point(),
+        None,
+    ]
+    ann = gpd.GeoDataFrame(geometry=points, crs=2154, index=pd.RangeIndex(5, 5 + len(points)))
+    ctx = link_context(ann, rues=streets)
+    target = gpd.GeoDataFrame(
+        {"_nom": streets["nom"].astype(object).where(streets["nom"].notna(), "").astype(str)},
+        geometry=streets.geometry,
+        crs=2154,
+    )
+    joined = gpd.sjoin_nearest(ann, target, how="left", distance_col="_dist")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    pd.testing.assert_series_equal(
+        ctx["rue_proche"], joined["_nom"].fillna("").astype(str), check_names=False
+    )
+    pd.testing.assert_series_equal(
+        ctx["distance_rue_m"], joined["_dist"].astype(float).round(1), check_names=False
+    )
+    assert (ctx["distance_rue_m"].iloc[:19] == 5.0).all()  # the ties are really ties
+    assert ctx["rue_proche"].iloc[-2:].tolist() == ["", ""]
+
+
 def test_wrong_crs_is_refused():
     ann = gpd.GeoDataFrame({"theme": ["bruit"]}, geometry=[Point(2.49, 48.93)], crs=4326)
     with pytest.raises(CRSError, match="EPSG:2154"):
