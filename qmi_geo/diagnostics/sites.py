@@ -114,7 +114,7 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
     kinds = [k for k in SITE_KINDS if k in set(table["type"])]
     kinds += sorted(set(table["type"]) - set(SITE_KINDS))
     found = set(zip(table["zone"], table["type"], strict=True))
-    done = len(rows.records)
+    done = len(rows)
     for kind in kinds:
         sub = table.loc[table["type"] == kind, ["zone", "n", "surface_m2", "n_sans_surface"]]
         sub = sub.set_index("zone").reindex(zones.index, fill_value=0)
@@ -133,7 +133,7 @@ def sites_rows(zones: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> 
     frame = rows.frame()
     if len(kinds):  # drop the per-kind rows of zones without a site of that kind
         per_kind = np.zeros(len(frame), dtype=bool)
-        per_kind[sum(len(r) for r in rows.records[:done]) :] = True
+        per_kind[done:] = True
         kind_of = frame["code"].str.replace(r"^(?:surface_)?sites_", "", regex=True)
         has = [(z, k) in found for z, k in zip(frame["zone"], kind_of, strict=True)]
         frame = frame[~per_kind | np.array(has, dtype=bool)].reset_index(drop=True)
