@@ -62,6 +62,21 @@ def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def run_cold(args: Sequence[str], *, cwd: Path | None = None) -> tuple[float, float, str]:
     """Run a fresh Python process; return (wall seconds, its max RSS in MiB, stdout)."""
+    wall, rss, stdout, _lines = run_cold_timed(args, cwd=cwd)
+    return wall, rss, stdout
+
+
+def run_cold_timed(
+    args: Sequence[str], *, cwd: Path | None = None
+) -> tuple[float, float, str, list[tuple[float, str]]]:
+    """:func:`run_cold`, with each line of its stderr and when it arrived (seconds from start).
+
+    ``qmi`` writes one line per step to stderr when it is not a terminal, as it goes: their
+    arrival times split the run into its steps (stdout goes to a file, so neither pipe can
+    fill up while the other is read).
+    """
+    import tempfile
+
     wrapper = (
         "import runpy, sys, time\n"
         "t = time.perf_counter()\n"
@@ -75,21 +90,31 @@ def run_cold(args: Sequence[str], *, cwd: Path | None = None) -> tuple[float, fl
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
         "sys.stderr.write(f'\\n@@bench {time.perf_counter() - t} {hwm[0].split()[1]}\\n')\n"
     )
-    t = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", wrapper, *args],
-        cwd=cwd or ROOT,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    lines: list[tuple[float, str]] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        t = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", wrapper, *args],
+            cwd=cwd or ROOT,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append((time.perf_counter() - t, line.rstrip("\n")))
+        code = proc.wait()
+        wall = time.perf_counter() - t
+        out.seek(0)
+        stdout = out.read()
+    if code != 0:
+        tail = "\n".join(text for _t, text in lines)[-3000:]
+        raise SystemExit(f"{' '.join(args)} failed ({code}):\n{tail}")
     rss = 0.0
-    for line in proc.stderr.splitlines():
+    for _t, line in lines:
         if line.startswith("@@bench "):
             rss = int(line.split()[2]) / 1024
-    return wall, rss, proc.stdout
+    return wall, rss, stdout, lines
 
 
 def write_section(header: str, text: str, path: Path = BENCHMARKS) -> Path:

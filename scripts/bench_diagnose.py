@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _bench import ROOT, fmt_ratio, machine_line, run_cold, write_section
+from _bench import ROOT, fmt_ratio, machine_line, run_cold, run_cold_timed, write_section
 
 HEADER = "## qmi diagnose (issue 13) — processus à froid contre lecture des entrées"
 PILOTS = ("meudon", "aulnay-sous-bois", "sceaux", "noisy-le-grand")
@@ -110,16 +110,48 @@ def _cpu_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: the step lines ``qmi diagnose`` writes to stderr (not a terminal), as they start
+STEPS = (
+    ("lecture de", "layers"),
+    ("marches sensibles", "walks"),
+    ("indicateurs", "indicators + matching"),
+    ("carte sensible", "web map"),
+    ("livrable", "livrable"),
+)
+
+
+def timeline(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
+    """Seconds of each step of one run, from the arrival times of its step lines.
+
+    ``start-up`` runs until the first step line (Python, imports, the spec, the perimeter);
+    each step lasts until the next step's line; the last one includes writing
+    ``diagnostic.gpkg`` (built while the web map is drawn when the map is the last stage)
+    and the process's exit.
+    """
+    marks: list[tuple[float, str]] = []
+    for t, text in lines:
+        if not text.startswith("[qmi] "):
+            continue
+        label = next((name for key, name in STEPS if key in text), None)
+        if label is not None and label not in {m[1] for m in marks}:
+            marks.append((t, label))
+    out: dict[str, float] = {"start-up": marks[0][0] if marks else wall}
+    for (t, label), nxt in zip(marks, [*marks[1:], (wall, "")], strict=True):
+        out[label] = nxt[0] - t
+    return out
+
+
 def measure(
     pilot: str, listing: Path, floor_py: Path, work: Path, extra: tuple[str, ...], repeat: int
-) -> tuple[float, float, list[float], int, tuple[float, float]]:
+) -> tuple[float, float, list[float], int, tuple[float, float], dict[str, float]]:
     """Best-of-``repeat`` cold times of the floor and of ``qmi diagnose``, interleaved.
 
-    Returns the best wall times, the peak RSS of each side, the number of outputs and the
-    best CPU times (user + sys) of each side.
+    Returns the best wall times, the peak RSS of each side, the number of outputs, the
+    best CPU times (user + sys) of each side and the steps of the fastest diagnose run.
     """
     floor: list[float] = []
     cmd: list[float] = []
+    steps: dict[str, float] = {}
     cpu: tuple[list[float], list[float]] = ([], [])
     rss = [0.0, 0.0]
     files: list[str] = []
@@ -133,15 +165,19 @@ def measure(
         shutil.rmtree(out_dir, ignore_errors=True)
         spec = f"diagnostics/{pilot}.toml"
         c0 = _cpu_children()
-        t, r, stdout = run_cold(["qmi_geo", "diagnose", spec, "--sortie", str(out_dir), *extra])
+        t, r, stdout, lines = run_cold_timed(
+            ["qmi_geo", "diagnose", spec, "--sortie", str(out_dir), *extra]
+        )
         cpu[1].append(_cpu_children() - c0)
+        if not cmd or t < min(cmd):
+            steps = timeline(lines, t)
         cmd.append(t)
         rss[1] = max(rss[1], r)
         files = [line.split()[-1] for line in stdout.splitlines() if line.startswith("  ")]
         absent = [f for f in files if not Path(f).exists()]
         if not files or absent:
             raise SystemExit(f"{pilot}: announced outputs missing: {absent or 'none'}")
-    return min(floor), min(cmd), rss, len(files), (min(cpu[0]), min(cpu[1]))
+    return min(floor), min(cmd), rss, len(files), (min(cpu[0]), min(cpu[1])), steps
 
 
 def main() -> None:
@@ -157,6 +193,7 @@ def main() -> None:
     # sides were compiled by pip at install. Compiled once here, as any user's first run does.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "qmi_geo")], check=True)
     rows = []
+    timelines: list[tuple[str, str, float, float, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="qmi-bench-diagnose-") as tmp:
         work = Path(tmp)
         floor_py = work / "floor.py"
@@ -166,10 +203,11 @@ def main() -> None:
             inputs = inputs_of(pilot)
             listing.write_text(json.dumps(inputs), encoding="utf-8")
             for variant, extra in VARIANTS:
-                floor, cmd, rss, n_out, cpu = measure(
+                floor, cmd, rss, n_out, cpu, steps = measure(
                     pilot, listing, floor_py, work, extra, args.repeat
                 )
                 rows.append((pilot, variant, len(inputs), floor, cmd, rss, n_out, cpu))
+                timelines.append((pilot, variant, floor, cmd, steps))
                 print(
                     pilot,
                     variant,
@@ -212,30 +250,61 @@ def main() -> None:
             f"{rss[0]:.0f} / {rss[1]:.0f} MiB | {n_out} |"
         )
     lines.append("")
+    columns = ["start-up", *(name for _key, name in STEPS)]
+    lines += [
+        "Where the fastest run of each row spends its time, from the arrival of the step "
+        "lines `qmi diagnose` writes to stderr (not a terminal): start-up until the first "
+        "line (Python, geopandas and qmi_geo imported, the spec, the perimeter read), then "
+        "each step until the next one starts. « indicators + matching » computes the "
+        "quarter's indicators in a child while the process matches the solutions and, "
+        "unless the web map is the last step, computes the per-IRIS table; when it is, the "
+        "« web map » step is a child building the map while the process computes the "
+        "per-IRIS table and writes `diagnostic.gpkg`. The last step includes writing "
+        "`diagnostic.gpkg` and the process's exit.",
+        "",
+        "| pilot | stages | floor | " + " | ".join(columns) + " | `qmi diagnose` |",
+        "|---|---|---:|" + "---:|" * (len(columns) + 1),
+    ]
+    for pilot, variant, f, c, steps in timelines:
+        cells = [f"{steps[k]:.2f} s" if k in steps else "—" for k in columns]
+        lines.append(
+            f"| {pilot} | {variant} | {f:.2f} s | " + " | ".join(cells) + f" | {c:.2f} s |"
+        )
+    lines.append("")
     light = [r for r in rows if r[1] != "default"]
     full = [r for r in rows if r[1] == "default"]
-    if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in light):
+    missed = [r for r in light if r[4] / r[3] > TARGET]
+    if missed:
+        parts = []
+        for p, v, _n, f, c, _r, _o, cpu in missed:
+            steps = next(t[4] for t in timelines if t[0] == p and t[1] == v)
+            start = steps.get("start-up", float("nan"))
+            parts.append(
+                f"{p}: start-up {start:.2f} s where the floor's whole run (importing geopandas "
+                f"and reading every input) takes {f:.2f} s, then {c - start:.2f} s of steps "
+                f"for {cpu[1]:.2f} s of CPU in all, {cpu[1] / 2:.2f} s on two cores at best "
+                f"({fmt_ratio(cpu[1] / 2 / f)} the floor)"
+            )
         lines += [
-            "Why `--sans-rapport` misses the target (profiled on Meudon, 2026-12-02, on the "
-            "shared machine; seconds of the main process's CPU): Python with geopandas "
-            "(≈ 0.55 s, as on the floor side), the perimeter (0.10 s), then the layers: a "
-            "forked child reads, validates and normalises the 17 other sources while the main "
-            "process computes the coverage and imports what the walk stage needs (scipy's "
-            "k-d tree, sparse graphs and filters, rasterio), ≈ 0.6 s on each side; the walk "
-            "stage (0.27 s), the matching (0.46 s) while a child computes the quarter's "
-            "indicator table, the per-IRIS table (0.41 s) and the GeoPackage (0.34 s) while "
-            "a child builds the web map. Both cores are busy for most of the run: what is "
-            "left is ≈ 4 s of CPU work in all (layers ≈ 1.1 s beyond the imports, walk 0.3, "
-            "indicators ≈ 0.9, matching ≈ 0.5, web map ≈ 0.6, GeoPackage ≈ 0.35) for ≈ 1 s of "
-            "reading, and two cores can only halve it. Removed in this issue: scikit-learn "
-            "(1.2–1.9 s), matplotlib and the print map for the web map, offlinefolium's "
-            "forked classes and the second jinja2 pass; then the coverage of named extents "
-            "(1.4 s → 0.15 s), SQLite's fsyncs inside the GeoPackages' temporary files, the "
-            "compilation of folium's 93 templates at each start (now cached per machine), a "
-            "second open of each layer file to list its layers, the pyproj transformer built "
-            "per layer; networkx for one street graph (scipy's compiled Dijkstra, "
-            "bit-identical ratios), the layer catalogue parsed a dozen times per run, and "
-            "the sequential order of independent stages (`qmi_geo/_overlap.py`).",
+            "Why `--sans-rapport` misses the target here — " + "; ".join(parts) + ". "
+            "Start-up and the walk step run on one core; the other steps keep both busy: a "
+            "forked child reads, validates and normalises the layer sources while the process "
+            "computes their coverage and imports what the walk step needs (scipy, rasterio); "
+            "the quarter's indicators are computed in a child while the process matches the "
+            "solutions, and the web map in a child while the process computes the per-IRIS "
+            "table and writes `diagnostic.gpkg`. What is left is CPU work, spread as evenly as "
+            "the stages allow. Removed in this issue: scikit-learn (1.2–1.9 s), matplotlib "
+            "and the print map for the web map, offlinefolium's forked classes and the second "
+            "jinja2 pass; then the coverage of named extents (1.4 s → 0.15 s), SQLite's "
+            "fsyncs inside the GeoPackages' temporary files, the compilation of folium's 93 "
+            "templates at each start (now cached per machine), a second open of each layer "
+            "file to list its layers, the pyproj transformer built per layer; networkx for "
+            "one street graph (scipy's compiled Dijkstra, bit-identical ratios), the layer "
+            "catalogue parsed a dozen times per run, the sequential order of independent "
+            "stages (`qmi_geo/_overlap.py`), the collector's scans of the objects shared "
+            "with the forked children, Python's final garbage collection at exit, a "
+            "DataFrame per indicator row block, geopandas' `sjoin_nearest` for three "
+            "nearest-feature lookups.",
             "",
         ]
     if any(c / f > TARGET for _p, _v, _n, f, c, _r, _o, _c in full):
@@ -244,20 +313,23 @@ def main() -> None:
             f"{fmt_ratio(cpu[1] / 2 / f)} the floor"
             for p, _v, _n, f, _c, _r, _o, cpu in full
         )
+        livrable = "; ".join(
+            f"{p} {steps['livrable']:.2f} s of {c:.2f} s"
+            for p, v, _f, c, steps in timelines
+            if v == "default" and "livrable" in steps
+        )
         lines += [
-            "Why the default run misses it: it also builds the livrable (issue 12, "
-            "added to `qmi diagnose` after this target was set), ≈ 6.4 s CPU on Meudon — "
-            "WeasyPrint ≈ 3.9 s (its import, the layout of 24 A4 pages holding 20 tables, "
-            "the PDF) and the 8 matplotlib figures ≈ 2.6 s (4.7 s before this pass: "
-            "geopandas asked for a full redraw after each layer, so each map was painted "
-            "5–8 times; it is now painted once, with identical PNGs; since 2026-12-02 a "
-            "forked child draws half of them while the process imports WeasyPrint and "
-            "draws the other half). Where the walk is "
-            "tested (Aulnay-sous-Bois), the Gi* test adds ≈ 1.6 s (esda and libpysal "
-            "imported, 9,999 permutations kept). The CPU time measured in this run bounds "
-            f"what any overlap could reach: {bound}. With the livrable on, the ≤ 3 target "
-            "is therefore out of reach on this machine however the work is spread; it is "
-            "measured on the `--sans-rapport` row.",
+            "Why the default run misses it: it also builds the livrable (issue 12, added to "
+            "`qmi diagnose` after this target was set), the « livrable » column above "
+            f"({livrable}): WeasyPrint's import and its layout of some 25 A4 pages holding "
+            "20 tables into a tagged PDF, and 8 matplotlib figures (each painted once — "
+            "geopandas had asked for a full redraw after each layer — half of them in a "
+            "forked child while the process imports WeasyPrint and draws the other half); "
+            "where the walk is tested (Aulnay-sous-Bois), the Gi* hot-spot test (esda and "
+            "libpysal imported, 9,999 permutations kept). The CPU time measured in this run "
+            f"bounds what any overlap could reach: {bound}. With the livrable on, the ≤ 3 "
+            "target is therefore out of reach on this machine however the work is spread; "
+            "it is measured on the `--sans-rapport` row.",
             "",
         ]
     text = "\n".join(lines)
