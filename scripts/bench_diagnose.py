@@ -14,7 +14,7 @@ For each pilot commune, in the same run:
 
 Check: both sides see the same inputs (the floor's list is derived from the spec with the
 same catalogue), and the diagnostic wrote every file it announces (else the run fails).
-Time: best of ``--repeat`` (default 2) of each, wall clock and CPU (user + sys of the
+Time: best of ``--repeat`` (default 3) of each, wall clock and CPU (user + sys of the
 process, which a machine shared with other jobs inflates less); target ratio ≤ 3 (wall).
 
 Run: ``.venv/bin/python scripts/bench_diagnose.py`` (about a minute); writes the section
@@ -182,7 +182,7 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pilots", nargs="*", default=list(PILOTS))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
