@@ -7,7 +7,7 @@ Nothing is lost: for every file, ``accepted + rejected == rows read``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -301,7 +301,9 @@ def _too_far(
     is_shape = ~shapely.is_missing(own) if own is not None else np.zeros(len(rows), dtype=bool)
     inside = np.empty(len(rows), dtype=bool)
     pts = rows[~is_shape]
-    inside[~is_shape] = in_halves(partial(shapely.contains_xy, area), x[pts], y[pts])
+    inside[~is_shape] = in_halves(
+        partial(shapely.contains_xy, area), x[pts], y[pts], helper=partial(_contains_in, area)
+    )
     if own is not None and is_shape.any():
         inside[is_shape] = shapely.intersects(area, own[is_shape])
     if in_quarter is not None:
@@ -540,6 +542,19 @@ def _process_file(
             crs=CRS,
         )
     return _Accepted(frame, text_columns, checks), rejects, summary, routes
+
+
+def _contains_in(area: shapely.Geometry) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``contains_xy`` on a prepared copy of ``area``, for another thread than ``area``'s.
+
+    GEOS builds a prepared geometry's point index on first use, without a lock: two
+    threads testing points against the same geometry at once could build it together and
+    corrupt the heap (seen: « malloc(): unaligned tcache chunk detected », or a thread
+    waiting forever, on a 1 M-row import).
+    """
+    own = shapely.from_wkb(shapely.to_wkb(area))
+    shapely.prepare(own)
+    return partial(shapely.contains_xy, own)
 
 
 def _area(perimeter: gpd.GeoDataFrame | None) -> shapely.Geometry | None:

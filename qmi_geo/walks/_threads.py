@@ -32,11 +32,19 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL[0]
 
 
-def in_halves(func: Callable[..., Any], *arrays: np.ndarray, rows: int = PARALLEL_ROWS) -> Any:
+def in_halves(
+    func: Callable[..., Any],
+    *arrays: np.ndarray,
+    rows: int = PARALLEL_ROWS,
+    helper: Callable[[], Callable[..., Any]] | None = None,
+) -> Any:
     """``func(*arrays)``, computed on the arrays' two halves at once.
 
     ``func`` must work row by row (its result for a slice is the slice of its result) and
-    return an array or a tuple of arrays; the halves' results are joined.
+    return an array or a tuple of arrays; the halves' results are joined. ``helper``, if
+    given, makes the function the helper thread runs instead of ``func``, when the arrays
+    are split: for what must not be shared between two threads (a GEOS prepared geometry
+    builds its index on first use, and two threads doing so at once corrupt it).
 
     Examples
     --------
@@ -51,7 +59,7 @@ def in_halves(func: Callable[..., Any], *arrays: np.ndarray, rows: int = PARALLE
     if n < rows or threading.current_thread().name.startswith(_NAME):
         return func(*arrays)  # small, or already in the helper thread
     mid = n // 2
-    second = _pool().submit(func, *(a[mid:] for a in arrays))
+    second = _pool().submit(helper() if helper else func, *(a[mid:] for a in arrays))
     first = func(*(a[:mid] for a in arrays))
     rest = second.result()
     if isinstance(first, tuple):

@@ -285,6 +285,37 @@ def test_two_thread_reprojection_and_quarter_test_match_one_call(aulnay):
     assert 0 < inside.sum() < n
 
 
+def test_the_helper_thread_tests_points_against_its_own_prepared_quarter(aulnay):
+    """GEOS builds a prepared geometry's index on first use, without a lock: the two
+    halves of the point-in-quarter test must not share one (a 1 M-row import crashed with
+    « unaligned tcache chunk detected », 2 runs in 12, or hung)."""
+    import threading
+
+    from qmi_geo.walks._importer import _area, _contains_in
+    from qmi_geo.walks._threads import in_halves
+
+    area = _area(aulnay)
+    helper = _contains_in(area)
+    own = helper.args[0]
+    assert own is not area and shapely.is_prepared(own) and shapely.equals_exact(own, area, 0)
+    seen: list[tuple[str, object]] = []
+
+    def test_in(geom):
+        def run(x, y):
+            seen.append((threading.current_thread().name, geom))
+            return shapely.contains_xy(geom, x, y)
+
+        return run
+
+    rng = np.random.default_rng(4)
+    x0, y0, x1, y1 = area.bounds
+    x, y = rng.uniform(x0, x1, 1000), rng.uniform(y0, y1, 1000)
+    got = in_halves(test_in(area), x, y, rows=10, helper=lambda: test_in(own))
+    assert np.array_equal(got, shapely.contains_xy(area, x, y))
+    by_thread = {name.startswith("qmi-walks-halves"): id(geom) for name, geom in seen}
+    assert by_thread == {False: id(area), True: id(own)}  # each thread its own geometry
+
+
 def test_points_in_slices_are_the_points():
     from qmi_geo.walks._importer import _points
 
