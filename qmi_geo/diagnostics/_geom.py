@@ -8,6 +8,10 @@ call serves a single quarter as well as the 131 communes of the Métropole.
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
+from collections.abc import Iterator
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -128,5 +132,40 @@ def dissolve_parts(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
     """
     if len(layer) == 0:
         return gpd.GeoSeries([], crs=layer.crs)
-    merged = shapely.union_all(layer.geometry.values)
+    merged = _union_of(np.asarray(layer.geometry.values))
     return gpd.GeoSeries([merged], crs=layer.crs).explode(ignore_index=True)
+
+
+#: inside :func:`unions_shared`: the unions computed, by the identity of their geometries
+_UNIONS: list[OrderedDict[tuple[int, ...], tuple[np.ndarray, shapely.Geometry]]] = []
+
+
+@contextlib.contextmanager
+def unions_shared() -> Iterator[None]:
+    """Within this block, :func:`dissolve_parts` unites the same geometries only once.
+
+    A table dissolves the same layer for several indicators (the QPV for their share of
+    each zone and for the population living in them). Shapely geometries never change, so
+    the same objects (kept alive by the block's cache) have the same union; the block
+    (one indicator table) bounds what is kept, and nothing is reused from one table to
+    the next.
+    """
+    _UNIONS.append(OrderedDict())
+    try:
+        yield
+    finally:
+        _UNIONS.pop()
+
+
+def _union_of(geoms: np.ndarray) -> shapely.Geometry:
+    """``shapely.union_all(geoms)``, once per block of :func:`unions_shared`."""
+    if not _UNIONS:
+        return shapely.union_all(geoms)
+    cache = _UNIONS[-1]
+    key = tuple(map(id, geoms))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[1]
+    merged = shapely.union_all(geoms)
+    cache[key] = (geoms, merged)
+    return merged

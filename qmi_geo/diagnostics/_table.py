@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from qmi_geo._atomic import write_csv
+from qmi_geo.diagnostics._geom import unions_shared
 from qmi_geo.diagnostics._rows import COLUMNS
 from qmi_geo.diagnostics.breaks import breaks_rows
 from qmi_geo.diagnostics.commune import commune_rows, iris_population_method, population_rows
@@ -151,21 +152,22 @@ def indicator_table(
     lay = _with_empty_layers(drop_uncovered(layers, plan), sources, zones.crs)
     for kind in plan.reasons:  # an empty stand-in would read as a real zero
         lay.pop(kind, None)
-    frames = [
-        context_rows(zones, lay, buffer_m=buffer_m),
-        qpv_rows(
-            zones,
-            lay,
-            communes=_parts(commune) if whole_commune else None,
-            layer_errors=layer_errors,
-        ),
-        mineral_rows(zones, lay, rasters=dict(rasters or {})),
-        breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
-        nuisances_rows(zones, lay),
-        perceptions_rows(zones, lay, annotations=annotations, hotspots=hotspots),
-        sites_rows(zones, lay),
-        commune_rows(zones, lay, commune, whole_commune=whole_commune),
-    ]
+    with unions_shared():  # a layer dissolved for several indicators, once
+        frames = [
+            context_rows(zones, lay, buffer_m=buffer_m),
+            qpv_rows(
+                zones,
+                lay,
+                communes=_parts(commune) if whole_commune else None,
+                layer_errors=layer_errors,
+            ),
+            mineral_rows(zones, lay, rasters=dict(rasters or {})),
+            breaks_rows(zones, lay, n_pairs=n_pairs, seed=seed, severance=severance),
+            nuisances_rows(zones, lay),
+            perceptions_rows(zones, lay, annotations=annotations, hotspots=hotspots),
+            sites_rows(zones, lay),
+            commune_rows(zones, lay, commune, whole_commune=whole_commune),
+        ]
     long = pd.concat(frames, ignore_index=True)
     if commune is not None:
         iris = lay.get("iris")
