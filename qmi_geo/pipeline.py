@@ -732,6 +732,8 @@ def _run_stages(
     finish: Callable[[DiagnoseResult], None] | None,
 ) -> DiagnoseResult:
     """The body of :func:`_analyse`."""
+    from qmi_geo import _overlap
+
     out = Path(output_dir or spec.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     funcs = {_func(stage) for stage in stages or []}
@@ -742,8 +744,6 @@ def _run_stages(
     result = DiagnoseResult(layerset, out)
     show = settings.progress if progress is None else progress
     stages = list(stages or [])
-    from qmi_geo import _overlap
-
     overlap = _overlap.available()
     pending: tuple[_overlap.Forked, _Added] | None = None
     try:

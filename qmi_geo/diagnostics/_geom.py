@@ -9,7 +9,6 @@ call serves a single quarter as well as the 131 communes of the Métropole.
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import geopandas as gpd
@@ -137,7 +136,7 @@ def dissolve_parts(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
 
 
 #: inside :func:`unions_shared`: the unions computed, by the identity of their geometries
-_UNIONS: list[OrderedDict[tuple[int, ...], tuple[np.ndarray, shapely.Geometry]]] = []
+_UNIONS: list[dict[tuple[int, ...], tuple[np.ndarray, shapely.Geometry]]] = []
 
 
 @contextlib.contextmanager
@@ -150,7 +149,7 @@ def unions_shared() -> Iterator[None]:
     (one indicator table) bounds what is kept, and nothing is reused from one table to
     the next.
     """
-    _UNIONS.append(OrderedDict())
+    _UNIONS.append({})
     try:
         yield
     finally:
