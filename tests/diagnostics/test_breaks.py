@@ -239,3 +239,25 @@ def test_break_pairs_do_not_depend_on_the_rows_order():
     b = sample_break_pairs(lines.iloc[[2, 0, 1]], n_pairs=15, seed=2)
     assert len(a) == 15
     assert a.geometry.geom_equals_exact(b.geometry, tolerance=1e-9).all()
+
+
+def test_corridors_of_all_zones_match_the_per_line_reference():
+    """All zones at once (each part minus its longer neighbours' halos, one halo at a
+    time) give what :func:`dedup_parallel` gives on the lines cut to each zone (the halos
+    united first): a bundle of five tracks, where short parts have up to four longer
+    neighbours, a curve and a crossing line, over three zones."""
+    from qmi_geo.diagnostics.breaks import _zone_corridors, dedup_parallel
+
+    bundle = [LineString([(-1000 + 37 * k, 7 * k), (2900 - 211 * k, 7 * k)]) for k in range(5)]
+    curve = LineString([(-800, 40), (-300, 25), (0, 60), (600, 0), (900, -30)])
+    cross = LineString([(100, -900), (120, 900)])
+    lines = rail(*bundle, curve, cross)
+    zones = gpd.GeoDataFrame(
+        geometry=[box(-1000, -1000, 0, 1000), box(0, -1000, 1500, 1000), box(1500, -50, 3000, 50)],
+        crs=2154,
+    )
+    together = _zone_corridors(zones, lines, 15.0)
+    for pos, zone in enumerate(zones.geometry):
+        expected = float(dedup_parallel(_cut(lines, zone), corridor_m=30.0).length.sum())
+        assert together[pos] == pytest.approx(expected, rel=1e-9)
+    assert together[0] < 1000.0 * 1.2  # the bundle counts about once, not five times
